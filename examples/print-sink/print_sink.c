@@ -1,0 +1,90 @@
+/*
+ * print-sink: a sink plugin in plain C that prints every record it gets to
+ * standard output as "<offset>\t<value>", one per line.
+ *
+ * It shows the whole ABI from C: one exported entry symbol, a static
+ * descriptor and callback table, instance state owned by the plugin, and
+ * errors reported through the host. It keeps its position in memory only,
+ * so after a restart it starts again from the beginning of the topic.
+ */
+#include <cn/plugin.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct print_sink {
+  const cn_host *host;
+  void *host_ctx;
+  int64_t printed;   /* last offset printed */
+  int64_t committed; /* last offset flushed */
+} print_sink;
+
+static void say(const print_sink *s, cn_log_level level, const char *text) {
+  cn_str msg = {text, strlen(text)};
+  s->host->log(s->host_ctx, level, msg);
+}
+
+static cn_status print_open(const cn_host *host, void *host_ctx, cn_str config_json, void **state) {
+  print_sink *s;
+  (void)config_json; /* print-sink has no parameters */
+  s = calloc(1, sizeof *s);
+  if (!s) {
+    cn_str msg = {"out of memory", 13};
+    host->set_error(host_ctx, msg);
+    return CN_ERROR;
+  }
+  s->host = host;
+  s->host_ctx = host_ctx;
+  s->printed = -1;
+  s->committed = -1;
+  *state = s;
+  return CN_OK;
+}
+
+static cn_status print_resume_offset(void *state, int64_t *last_applied) {
+  *last_applied = ((print_sink *)state)->committed;
+  return CN_OK;
+}
+
+static cn_status print_consume(void *state, const cn_record_batch *batch) {
+  print_sink *s = state;
+  size_t i;
+  for (i = 0; i < batch->count; ++i) {
+    const cn_record *r = CN_BATCH_RECORD(batch, i);
+    printf("%lld\t%.*s\n", (long long)r->offset, (int)r->value.len, r->value.ptr);
+    s->printed = r->offset;
+  }
+  return CN_OK;
+}
+
+static cn_status print_commit(void *state, int64_t offset) {
+  print_sink *s = state;
+  char line[96];
+  if (fflush(stdout) != 0) {
+    cn_str msg = {"cannot write to standard output", 31};
+    s->host->set_error(s->host_ctx, msg);
+    return CN_ERROR;
+  }
+  s->committed = offset;
+  snprintf(line, sizeof line, "committed through offset %lld", (long long)offset);
+  say(s, CN_LOG_DEBUG, line);
+  return CN_OK;
+}
+
+static void print_close(void *state) { free(state); }
+
+static const cn_sink_plugin print_sink_table = {
+    sizeof(cn_sink_plugin), CN_ABI_VERSION,
+    print_open, print_resume_offset, print_consume, print_commit, print_close,
+};
+
+static const cn_plugin print_sink_plugin = {
+    sizeof(cn_plugin), CN_ABI_VERSION,
+    "print-sink", "1.0.0", "prints each record to standard output (an example in C)",
+    &print_sink_table, NULL,
+};
+
+CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
+  return host_abi_version == CN_ABI_VERSION ? &print_sink_plugin : NULL;
+}

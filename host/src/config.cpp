@@ -1,0 +1,249 @@
+#include "config.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace cn::host {
+
+const std::vector<std::string> kWellKnownEnvironmentSecrets = {"FLUVIO_PG_DATABASE_URL"};
+
+Environment process_environment() {
+  return [](const std::string &name) -> std::optional<std::string> {
+    const char *value = std::getenv(name.c_str());
+    if (!value) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+class Parser {
+ public:
+  Parser(const std::string &path, const Environment &env) : path_(path), env_(env) {}
+
+  ConnectorConfig parse(const std::string &text);
+
+ private:
+  [[noreturn]] void fail(const YAML::Mark &mark, const std::string &key, const std::string &why) const {
+    std::ostringstream s;
+    s << path_;
+    if (!mark.is_null()) s << ':' << mark.line + 1 << ':' << mark.column + 1;
+    s << ": " << (key.empty() ? "" : key + ": ") << why;
+    throw ConfigError(s.str());
+  }
+
+  std::string scalar(const YAML::Node &node, const std::string &key) const {
+    if (!node || node.IsNull()) return {};
+    if (!node.IsScalar()) fail(node.Mark(), key, "must be a single value");
+    return node.Scalar();
+  }
+
+  void read_secrets(const YAML::Node &node, const std::string &key);
+  std::string secret(const std::string &name, const YAML::Mark &mark, const std::string &key);
+  std::string substitute(const std::string &text, const YAML::Mark &mark, const std::string &key);
+  void write_json(JsonWriter &out, const YAML::Node &node, const std::string &key);
+
+  std::string path_;
+  const Environment &env_;
+  std::map<std::string, std::string> declared_;  // secrets: entries with a value
+  std::set<std::string> from_environment_;       // secrets: entries without one
+  std::map<std::string, std::string> resolved_;
+};
+
+void Parser::read_secrets(const YAML::Node &node, const std::string &key) {
+  if (!node || node.IsNull()) return;
+  if (node.IsMap()) {
+    for (const auto &entry : node) {
+      std::string name = entry.first.Scalar();
+      if (entry.second.IsNull() || (entry.second.IsScalar() && entry.second.Scalar().empty()))
+        from_environment_.insert(name);
+      else
+        declared_[name] = scalar(entry.second, key + "." + name);
+    }
+  } else if (node.IsSequence()) {  // Fluvio's newer `- name: NAME` list
+    for (const auto &entry : node) {
+      std::string name = entry.IsMap() ? scalar(entry["name"], key + "[].name") : scalar(entry, key + "[]");
+      if (name.empty()) fail(entry.Mark(), key, "each entry needs a name");
+      from_environment_.insert(name);
+    }
+  } else {
+    fail(node.Mark(), key, "must be a map of NAME: value (or a list of names)");
+  }
+}
+
+std::string Parser::secret(const std::string &name, const YAML::Mark &mark, const std::string &key) {
+  if (auto it = resolved_.find(name); it != resolved_.end()) return it->second;
+  if (auto it = declared_.find(name); it != declared_.end()) return resolved_[name] = it->second;
+  if (auto value = env_(name)) return resolved_[name] = *value;
+  fail(mark, key,
+       "secret '" + name + "' is not defined: add it under secrets: or set the environment variable " + name);
+}
+
+std::string Parser::substitute(const std::string &text, const YAML::Mark &mark, const std::string &key) {
+  static const std::regex reference(R"(\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\})");
+  std::string out;
+  auto begin = std::sregex_iterator(text.begin(), text.end(), reference);
+  std::size_t copied = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    out.append(text, copied, static_cast<std::size_t>(it->position()) - copied);
+    out += secret((*it)[1].str(), mark, key);
+    copied = static_cast<std::size_t>(it->position() + it->length());
+  }
+  out.append(text, copied, std::string::npos);
+  return out;
+}
+
+// YAML scalars are untyped; a plain (unquoted) one that reads as a YAML 1.2
+// bool, null, integer or float becomes that JSON type, anything quoted stays
+// a string.
+void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::string &key) {
+  static const std::regex integer(R"([-+]?[0-9]+)");
+  static const std::regex floating(R"([-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+)");
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      out.Null();
+      return;
+    case YAML::NodeType::Sequence: {
+      out.StartArray();
+      std::size_t i = 0;
+      for (const auto &item : node) write_json(out, item, key + "[" + std::to_string(i++) + "]");
+      out.EndArray();
+      return;
+    }
+    case YAML::NodeType::Map:
+      out.StartObject();
+      for (const auto &entry : node) {
+        std::string name = entry.first.Scalar();
+        out.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+        write_json(out, entry.second, key + "." + name);
+      }
+      out.EndObject();
+      return;
+    case YAML::NodeType::Scalar:
+      break;
+  }
+  const std::string &text = node.Scalar();
+  if (node.Tag() != "!") {  // plain scalar
+    if (text == "true" || text == "True" || text == "TRUE") return void(out.Bool(true));
+    if (text == "false" || text == "False" || text == "FALSE") return void(out.Bool(false));
+    if (text == "null" || text == "Null" || text == "NULL" || text == "~") return void(out.Null());
+    if (std::regex_match(text, integer)) {
+      try {
+        return void(out.Int64(std::stoll(text)));
+      } catch (const std::out_of_range &) {
+        // Too large for a 64-bit integer: keep the digits as a string.
+      }
+    }
+    if (std::regex_match(text, floating)) return void(out.Double(std::stod(text)));
+  }
+  std::string value = substitute(text, node.Mark(), key);
+  out.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+ConnectorConfig Parser::parse(const std::string &text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception &e) {
+    fail(e.mark, "", "not valid YAML: " + e.msg);
+  }
+  ConnectorConfig config;
+  config.source_file = path_;
+  if (!root || root.IsNull()) fail(YAML::Mark::null_mark(), "", "is empty");
+  if (!root.IsMap()) fail(root.Mark(), "", "must be a map of keys (version, name, type, topic, parameters, secrets)");
+
+  static const std::set<std::string> known = {"version", "name", "type", "topic", "parameters",
+                                              "secrets", "meta", "create_topic", "apiVersion"};
+  for (const auto &entry : root) {
+    std::string key = entry.first.Scalar();
+    if (!known.count(key))
+      config.warnings.push_back(path_ + ":" + std::to_string(entry.first.Mark().line + 1) + ": key '" +
+                                key + "' is not used by connector-host and was ignored");
+  }
+
+  YAML::Node meta = root["meta"];
+  if (meta && !meta.IsMap()) fail(meta.Mark(), "meta", "must be a map");
+  YAML::Node top = meta ? meta : root;
+  std::string prefix = meta ? "meta." : "";
+  config.version = scalar(top["version"], prefix + "version");
+  config.name = scalar(top["name"], prefix + "name");
+  config.type = scalar(top["type"], prefix + "type");
+  config.topic = scalar(top["topic"], prefix + "topic");
+  read_secrets(top["secrets"], prefix + "secrets");
+  if (meta && root["secrets"]) read_secrets(root["secrets"], "secrets");
+
+  YAML::Node parameters = root["parameters"];
+  if (parameters && !parameters.IsNull() && !parameters.IsMap())
+    fail(parameters.Mark(), "parameters", "must be a map of NAME: value");
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  if (parameters && parameters.IsMap())
+    write_json(writer, parameters, "parameters");
+  else
+    writer.StartObject(), writer.EndObject();
+  config.parameters_json = buffer.GetString();
+
+  // Everything the plugin may ask for by name: declared values, names meant
+  // for the environment that are set, and the well-known ones.
+  for (const auto &[name, value] : declared_) resolved_.emplace(name, value);
+  std::set<std::string> wanted = from_environment_;
+  wanted.insert(kWellKnownEnvironmentSecrets.begin(), kWellKnownEnvironmentSecrets.end());
+  for (const std::string &name : wanted)
+    if (!resolved_.count(name))
+      if (auto value = env_(name)) resolved_[name] = *value;
+  config.secrets = resolved_;
+  return config;
+}
+
+}  // namespace
+
+std::string ConnectorConfig::plugin_json() const {
+  rapidjson::StringBuffer buffer;
+  JsonWriter out(buffer);
+  auto field = [&](const char *key, const std::string &value) {
+    out.Key(key);
+    out.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  out.StartObject();
+  field("version", version);
+  field("name", name);
+  field("type", type);
+  field("topic", topic);
+  out.Key("parameters");
+  out.RawValue(parameters_json.c_str(), parameters_json.size(), rapidjson::kObjectType);
+  out.Key("secrets");
+  out.StartObject();
+  for (const auto &[key, value] : secrets) field(key.c_str(), value);
+  out.EndObject();
+  out.EndObject();
+  return buffer.GetString();
+}
+
+ConnectorConfig parse_config(const std::string &yaml_text, const std::string &path,
+                             const Environment &env) {
+  return Parser(path, env).parse(yaml_text);
+}
+
+ConnectorConfig load_config(const std::string &path, const Environment &env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path, env);
+}
+
+ConnectorConfig config_without_file(const Environment &env) {
+  return parse_config("{}", "(command line)", env);
+}
+
+}  // namespace cn::host

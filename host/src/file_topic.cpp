@@ -1,0 +1,309 @@
+// The embedded topic backend: one file per topic, DIR/<topic>.jsonl, one
+// record per line, a record's offset is its 0-based line number. Blank lines
+// hold an offset but carry no record.
+#include "topic.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+namespace cn::host {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 1 << 20;
+constexpr std::size_t kWriteBuffer = 1 << 20;
+constexpr auto kFollowPollInterval = std::chrono::milliseconds(20);
+
+std::string errno_text() { return std::strerror(errno); }
+
+void check_topic_name(const std::string &topic) {
+  bool ok = !topic.empty() && topic != "." && topic != "..";
+  for (char c : topic) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+  if (!ok)
+    throw TopicError("topic name '" + topic +
+                     "' is not allowed: use letters, digits, '.', '_' and '-' (or '-' alone for stdin)");
+}
+
+class FileReader : public TopicReader {
+ public:
+  // fd -1: the file does not exist yet and is opened when it appears.
+  FileReader(std::string path, int fd, bool follow, bool is_stdin)
+      : path_(std::move(path)), fd_(fd), follow_(follow), stdin_(is_stdin) {}
+  ~FileReader() override {
+    if (fd_ >= 0 && !stdin_) ::close(fd_);
+  }
+
+  void seek(int64_t from) override {
+    if (from < next_line_) {
+      if (stdin_)
+        throw TopicError("stdin: cannot go back to offset " + std::to_string(from) +
+                         " (already read up to " + std::to_string(next_line_) +
+                         "); use a file topic to be able to resume");
+      if (fd_ >= 0 && ::lseek(fd_, 0, SEEK_SET) < 0) throw TopicError(path_ + ": " + errno_text());
+      buffer_.clear();
+      consumed_ = 0;
+      file_pos_ = 0;
+      next_line_ = 0;
+      eof_ = false;
+    }
+    skip_until_ = from;
+  }
+
+  const std::vector<cn_record> &read(std::size_t max_records, std::size_t max_bytes, int wait_ms) override {
+    records_.clear();
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    for (;;) {
+      take_lines(max_records, max_bytes);
+      if (!records_.empty()) return records_;
+      if (eof_) {
+        take_tail();
+        return records_;
+      }
+      if (fill(deadline)) continue;
+      if (eof_) continue;
+      return records_;
+    }
+  }
+
+  bool at_end() const override { return eof_ && consumed_ == buffer_.size(); }
+  int64_t position() const override { return std::max(next_line_, skip_until_); }
+  std::string describe() const override { return path_; }
+
+ private:
+  void add_line(std::size_t begin, std::size_t end) {
+    int64_t offset = next_line_++;
+    if (end > begin && buffer_[end - 1] == '\r') --end;
+    if (offset < skip_until_ || end == begin) return;
+    records_.push_back(cn_record{offset, 0, cn_str{nullptr, 0}, cn_str{buffer_.data() + begin, end - begin}});
+    bytes_ += end - begin;
+  }
+
+  void take_lines(std::size_t max_records, std::size_t max_bytes) {
+    bytes_ = 0;
+    while (records_.size() < max_records && bytes_ < max_bytes) {
+      const char *start = buffer_.data() + consumed_;
+      const void *nl = std::memchr(start, '\n', buffer_.size() - consumed_);
+      if (!nl) return;
+      std::size_t end = static_cast<std::size_t>(static_cast<const char *>(nl) - buffer_.data());
+      add_line(consumed_, end);
+      consumed_ = end + 1;
+    }
+  }
+
+  // At the final end of input, a last line without '\n' is a record too.
+  void take_tail() {
+    if (consumed_ == buffer_.size()) return;
+    add_line(consumed_, buffer_.size());
+    consumed_ = buffer_.size();
+  }
+
+  // Reads more bytes; waits until deadline for them. Returns whether any
+  // came. Sets eof_ when no more can ever come.
+  bool fill(std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      if (fd_ < 0) open_when_it_appears();
+      if (fd_ >= 0) {
+        if (stdin_ && !wait_readable(deadline)) return false;
+        std::size_t old = buffer_.size();
+        buffer_.resize(old + kReadChunk);
+        ssize_t n = ::read(fd_, buffer_.data() + old, kReadChunk);
+        buffer_.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
+        if (n > 0) {
+          file_pos_ += n;
+          return true;
+        }
+        if (n < 0 && errno != EINTR && errno != EAGAIN)
+          throw TopicError(path_ + ": read failed at byte " + std::to_string(file_pos_) + ": " + errno_text());
+        if (n == 0 && (stdin_ || !follow_)) {
+          eof_ = true;
+          return false;
+        }
+        if (n == 0) check_not_truncated();
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      if (!stdin_) std::this_thread::sleep_for(kFollowPollInterval);
+    }
+  }
+
+  bool wait_readable(std::chrono::steady_clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count()))) > 0;
+  }
+
+  void open_when_it_appears() {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0 && errno != ENOENT) throw TopicError(path_ + ": cannot open: " + errno_text());
+  }
+
+  void check_not_truncated() {
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && st.st_size < file_pos_)
+      throw TopicError(path_ + ": the file shrank from " + std::to_string(file_pos_) + " to " +
+                       std::to_string(st.st_size) + " bytes while being read; a topic log only grows");
+  }
+
+  std::string path_;
+  int fd_;
+  bool follow_, stdin_;
+  std::string buffer_;
+  std::size_t consumed_ = 0;  // bytes of buffer_ already turned into records
+  std::size_t bytes_ = 0;
+  off_t file_pos_ = 0;
+  int64_t next_line_ = 0;   // offset of the line that starts at consumed_
+  int64_t skip_until_ = 0;  // lines before this offset are passed over
+  bool eof_ = false;
+  std::vector<cn_record> records_;
+};
+
+class FileWriter : public TopicWriter {
+ public:
+  FileWriter(std::string path, const TopicWarning &warn) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw TopicError(path_ + ": cannot open for writing: " + errno_text());
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw TopicError(path_ + ": another process is writing this topic");
+    }
+    recover(warn);
+    sync_directory();
+  }
+  ~FileWriter() override { ::close(fd_); }
+
+  int64_t append(const cn_record &record) override {
+    const char *value = record.value.ptr ? record.value.ptr : "";
+    if (std::memchr(value, '\n', record.value.len))
+      throw TopicError(path_ + ": the record for offset " + std::to_string(next_offset_) +
+                       " contains a line break; the file topic stores one record per line");
+    pending_.append(value, record.value.len);
+    pending_ += '\n';
+    if (pending_.size() >= kWriteBuffer) write_pending();
+    return next_offset_++;
+  }
+
+  void flush() override {
+    write_pending();
+    if (::fdatasync(fd_) != 0) throw TopicError(path_ + ": fdatasync failed: " + errno_text());
+  }
+
+  std::string describe() const override { return path_; }
+
+ private:
+  // Counts the lines already there; cuts off an incomplete last line, which
+  // only a writer that died mid-write leaves (it was never acknowledged, so
+  // its source sends it again).
+  void recover(const TopicWarning &warn) {
+    off_t size = 0, last_newline_end = 0;
+    std::string chunk(kReadChunk, '\0');
+    for (ssize_t n; (n = ::pread(fd_, chunk.data(), chunk.size(), size)) > 0; size += n)
+      for (ssize_t i = 0; i < n; ++i)
+        if (chunk[static_cast<std::size_t>(i)] == '\n') {
+          ++next_offset_;
+          last_newline_end = size + i + 1;
+        }
+    if (size != last_newline_end) {
+      warn(path_ + ": removed an incomplete last line (" + std::to_string(size - last_newline_end) +
+           " bytes after offset " + std::to_string(next_offset_ - 1) + ") left by an interrupted write");
+      if (::ftruncate(fd_, last_newline_end) != 0) throw TopicError(path_ + ": ftruncate failed: " + errno_text());
+    }
+  }
+
+  // A new file is durable only once its directory entry is.
+  void sync_directory() {
+    std::string dir = fs::path(path_).parent_path().string();
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+
+  void write_pending() {
+    std::size_t done = 0;
+    while (done < pending_.size()) {
+      ssize_t n = ::write(fd_, pending_.data() + done, pending_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw TopicError(path_ + ": write failed: " + errno_text());
+      done += static_cast<std::size_t>(n);
+    }
+    pending_.clear();
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  int64_t next_offset_ = 0;
+  std::string pending_;
+};
+
+// Standard output as a topic: records go out as lines; flush() flushes
+// what can be flushed (a pipe cannot be synced).
+class StdoutWriter : public TopicWriter {
+ public:
+  int64_t append(const cn_record &record) override {
+    std::fwrite(record.value.ptr, 1, record.value.len, stdout);
+    std::fputc('\n', stdout);
+    return next_offset_++;
+  }
+  void flush() override {
+    if (std::fflush(stdout) != 0) throw TopicError("stdout: write failed: " + errno_text());
+  }
+  std::string describe() const override { return "stdout"; }
+
+ private:
+  int64_t next_offset_ = 0;
+};
+
+class FileStore : public TopicStore {
+ public:
+  FileStore(std::string dir, TopicWarning warn) : dir_(std::move(dir)), warn_(std::move(warn)) {}
+
+  std::unique_ptr<TopicReader> open_reader(const std::string &topic, bool follow) override {
+    if (topic == "-") return std::make_unique<FileReader>("stdin", STDIN_FILENO, false, true);
+    std::string path = file_of(topic);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && (errno != ENOENT || !follow))
+      throw TopicError(path + ": cannot open topic '" + topic + "': " + errno_text() +
+                       (errno == ENOENT ? " (check --topics and the topic name)" : ""));
+    return std::make_unique<FileReader>(path, fd, follow, false);
+  }
+
+  std::unique_ptr<TopicWriter> open_writer(const std::string &topic) override {
+    if (topic == "-") return std::make_unique<StdoutWriter>();
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw TopicError(dir_ + ": cannot create the topics directory: " + ec.message());
+    return std::make_unique<FileWriter>(file_of(topic), warn_);
+  }
+
+ private:
+  std::string file_of(const std::string &topic) const {
+    check_topic_name(topic);
+    return (fs::path(dir_) / (topic + ".jsonl")).string();
+  }
+
+  std::string dir_;
+  TopicWarning warn_;
+};
+
+}  // namespace
+
+std::unique_ptr<TopicStore> open_topics(const std::string &dir, TopicWarning warn) {
+  return std::make_unique<FileStore>(dir, std::move(warn));
+}
+
+}  // namespace cn::host

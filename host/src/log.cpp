@@ -1,0 +1,86 @@
+#include "log.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace cn::host {
+
+std::optional<cn_log_level> parse_log_level(std::string_view name) {
+  static constexpr std::pair<std::string_view, cn_log_level> kLevels[] = {
+      {"trace", CN_LOG_TRACE}, {"debug", CN_LOG_DEBUG}, {"info", CN_LOG_INFO},
+      {"warn", CN_LOG_WARN},   {"error", CN_LOG_ERROR}};
+  for (const auto &[level_name, level] : kLevels)
+    if (level_name == name) return level;
+  return std::nullopt;
+}
+
+namespace {
+
+const char *level_tag(cn_log_level level) {
+  switch (level) {
+    case CN_LOG_TRACE: return "TRACE";
+    case CN_LOG_DEBUG: return "DEBUG";
+    case CN_LOG_INFO: return "INFO ";
+    case CN_LOG_WARN: return "WARN ";
+    case CN_LOG_ERROR: return "ERROR";
+  }
+  return "?????";
+}
+
+// The password of scheme://user:password@host..., or empty.
+std::string_view url_password(std::string_view url) {
+  std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  std::string_view rest = url.substr(scheme_end + 3);
+  std::size_t at = rest.find('@');
+  if (at == std::string_view::npos) return {};
+  std::string_view userinfo = rest.substr(0, at);
+  std::size_t colon = userinfo.find(':');
+  return colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1);
+}
+
+}  // namespace
+
+void Redactor::add(std::string_view secret) {
+  for (std::string_view value : {secret, url_password(secret)}) {
+    if (value.size() < 3) continue;
+    if (std::find(secrets_.begin(), secrets_.end(), value) != secrets_.end()) continue;
+    secrets_.emplace_back(value);
+  }
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
+}
+
+std::string Redactor::redact(std::string_view text) const {
+  std::string out(text);
+  for (const std::string &secret : secrets_)
+    for (std::size_t at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3))
+      out.replace(at, secret.size(), "***");
+  return out;
+}
+
+void Logger::add_secret(std::string_view secret) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  redactor_.add(secret);
+}
+
+void Logger::write(cn_log_level level, std::string_view source, std::string_view message) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (level < min_level_) return;
+  auto now = std::chrono::system_clock::now();
+  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  long millis = static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::string line = redactor_.redact(message);
+  std::fprintf(stderr, "%s.%03ldZ %s %.*s: %s\n", stamp, millis, level_tag(level),
+               static_cast<int>(source.size()), source.data(), line.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace cn::host

@@ -1,0 +1,45 @@
+// The run loops: move records between a topic and a plugin instance until
+// the end of the topic (--once), a stop signal, or an error.
+#ifndef CN_HOST_RUN_HPP
+#define CN_HOST_RUN_HPP
+
+#include "log.hpp"
+#include "topic.hpp"
+
+#include <cn/loader.hpp>
+
+#include <chrono>
+#include <cstddef>
+
+namespace cn::host {
+
+// The process exit codes, documented in --help and the README.
+enum ExitCode : int {
+  kExitOk = 0,             // finished, or stopped cleanly by a signal
+  kExitFailed = 1,         // a plugin reported an error, or the topic failed
+  kExitUsage = 2,          // bad command line or connect.yml
+  kExitPluginRefused = 3,  // no such plugin, or the plugin file was refused
+};
+
+struct RunOptions {
+  bool once = false;                     // stop at the end of the topic / when the source is idle
+  std::size_t batch_records = 5000;      // records per consume() at most
+  std::size_t batch_bytes = 8u << 20;    // bytes per consume(), roughly, at most
+  std::chrono::milliseconds commit_interval{1000};  // commit at least this often while busy
+  std::chrono::milliseconds poll_wait{200};         // how long one wait for records lasts
+  std::chrono::milliseconds retry_initial{100};     // first backoff after CN_RETRY
+  std::chrono::milliseconds retry_max{30000};       // longest backoff
+};
+
+// Sink: resume_offset, then consume batches read from the topic, commit at
+// batch boundaries, when caught up, on the timer and before stopping. On
+// CN_RETRY: back off, ask resume_offset again and re-deliver from there.
+int run_sink(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log);
+
+// Source: poll, append what it emits to the topic, make it durable, ack it.
+// On CN_RETRY: back off and poll again.
+int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log);
+
+}  // namespace cn::host
+
+#endif

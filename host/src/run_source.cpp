@@ -1,0 +1,59 @@
+#include "run.hpp"
+#include "stop.hpp"
+
+namespace cn::host {
+
+int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log) {
+  Backoff backoff(options.retry_initial, options.retry_max);
+  const std::string &name = source.plugin().name();
+  int64_t acked = -1;
+  for (;;) {
+    if (stop_requested()) {
+      log.info("stop requested: closing; last acknowledged offset: " + std::to_string(acked));
+      return kExitOk;
+    }
+    int64_t first = -1, last = -1;
+    RecordAppender append = [&](const cn_record &record) {
+      last = topic.append(record);
+      if (first < 0) first = last;
+      return last;
+    };
+    CallResult r = source.poll(append, static_cast<uint32_t>(options.poll_wait.count()));
+    // Whatever was emitted is kept, also when poll then failed: the
+    // contract says a source emits only what is ready to be kept.
+    if (last >= 0) {
+      topic.flush();
+      if (r.ok() || r.status == CN_RETRY) {
+        CallResult a = source.ack(last);
+        if (a.status == CN_ERROR) {
+          log.error(name + ": ack failed at offset " + std::to_string(last) + " of " + topic.describe() + ": " + a.error);
+          return kExitFailed;
+        }
+        if (a.ok()) acked = last;
+        // An ack the plugin could not take now is repeated by the next one,
+        // which covers the same offsets.
+      }
+    }
+    if (r.status == CN_ERROR) {
+      log.error(name + ": poll failed" +
+                (last >= 0 ? " after emitting offsets " + std::to_string(first) + "-" + std::to_string(last) : "") +
+                " into " + topic.describe() + ": " + r.error);
+      return kExitFailed;
+    }
+    if (r.status == CN_RETRY) {
+      auto delay = backoff.next();
+      log.warn(name + ": poll asked to retry: " + r.error + "; polling again in " +
+               std::to_string(delay.count()) + " ms (attempt " + std::to_string(backoff.attempts()) + ")");
+      sleep_unless_stopped(delay);
+      continue;
+    }
+    backoff.reset();
+    if (last < 0 && options.once) {
+      log.info(name + ": nothing more to read; last acknowledged offset of " + topic.describe() + ": " +
+               std::to_string(acked));
+      return kExitOk;
+    }
+  }
+}
+
+}  // namespace cn::host

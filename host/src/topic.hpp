@@ -1,0 +1,91 @@
+// Topics: where records wait between a source and a sink.
+//
+// The run loops see only these interfaces, so a backend (the local file log
+// today, NATS JetStream later) is added by implementing them and teaching
+// open_topics() its name, without touching the run loops.
+#ifndef CN_HOST_TOPIC_HPP
+#define CN_HOST_TOPIC_HPP
+
+#include <cn/plugin.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cn::host {
+
+// A topic could not be read or written. what() names the topic (its file)
+// and, where it applies, the offset.
+class TopicError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads one topic in offset order. Used by one thread at a time.
+class TopicReader {
+ public:
+  virtual ~TopicReader() = default;
+
+  // The next record returned is the first with offset >= from. Throws
+  // TopicError if the topic cannot go there (stdin cannot go back).
+  virtual void seek(int64_t from) = 0;
+
+  // Returns the records that follow, at most max_records of them and not
+  // much more than max_bytes (at least one record if any is there). If none
+  // is there yet, waits up to wait_ms for one; empty means none came. The
+  // views stay valid until the next read() or seek().
+  virtual const std::vector<cn_record> &read(std::size_t max_records, std::size_t max_bytes,
+                                             int wait_ms) = 0;
+
+  // True when no record can follow any more (stdin reached its end, or a
+  // reader that does not follow reached the end of the log).
+  virtual bool at_end() const = 0;
+
+  // The offset the next record read will have at the least: how far the
+  // reader has come (it skips what seek() passed over).
+  virtual int64_t position() const = 0;
+
+  // What to call the topic in messages (e.g. its file).
+  virtual std::string describe() const = 0;
+};
+
+// Appends to one topic. Used by one thread at a time; one writer per topic
+// (a second one is refused).
+class TopicWriter {
+ public:
+  virtual ~TopicWriter() = default;
+
+  // Appends a record (its offset field is ignored) and returns its offset.
+  // Not durable until flush(). Throws TopicError.
+  virtual int64_t append(const cn_record &record) = 0;
+
+  // Makes every appended record durable (on disk, or acknowledged by the
+  // broker). Throws TopicError.
+  virtual void flush() = 0;
+
+  virtual std::string describe() const = 0;
+};
+
+// A place that holds topics.
+class TopicStore {
+ public:
+  virtual ~TopicStore() = default;
+
+  // follow: keep waiting for records at the end (tail -f) instead of
+  // reporting at_end().
+  virtual std::unique_ptr<TopicReader> open_reader(const std::string &topic, bool follow) = 0;
+  virtual std::unique_ptr<TopicWriter> open_writer(const std::string &topic) = 0;
+};
+
+// The store the host uses: the file log in directory dir; the topic "-"
+// means standard input (read) or standard output (write). warn receives
+// what the store repaired or noticed (an incomplete last line, ...).
+using TopicWarning = std::function<void(const std::string &)>;
+std::unique_ptr<TopicStore> open_topics(const std::string &dir, TopicWarning warn);
+
+}  // namespace cn::host
+
+#endif

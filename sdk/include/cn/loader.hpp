@@ -1,0 +1,175 @@
+// cn/loader.hpp - load connector plugins and drive them, from any program.
+//
+// connector-host is built on this library; a program that wants to embed
+// plugin loading uses it the same way (see examples/embed/). It checks every
+// plugin before use, and turns every way a plugin can misbehave short of
+// corrupting memory - a missing symbol, a wrong ABI, a short table, a NULL
+// callback, an escaping exception - into an error that names the file and
+// the reason.
+//
+// Threading: a Plugin may be shared between threads; each SinkInstance or
+// SourceInstance must be used by one thread at a time.
+#ifndef CN_LOADER_HPP
+#define CN_LOADER_HPP
+
+#include <cn/plugin.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cn {
+
+// A plugin file was refused. what() is "PATH: REASON".
+class PluginLoadError : public std::runtime_error {
+ public:
+  PluginLoadError(const std::filesystem::path &path, const std::string &reason);
+  const std::filesystem::path &path() const noexcept { return path_; }
+  const std::string &reason() const noexcept { return reason_; }
+
+ private:
+  std::filesystem::path path_;
+  std::string reason_;
+};
+
+enum class PluginKind { sink, source };
+const char *to_string(PluginKind kind) noexcept;
+
+// A loaded, checked plugin. Keeps its shared object loaded for as long as
+// the Plugin or any instance made from it lives.
+class Plugin {
+ public:
+  // Loads and checks the shared object at path. Throws PluginLoadError.
+  static std::shared_ptr<const Plugin> load(const std::filesystem::path &path);
+
+  ~Plugin();
+  Plugin(const Plugin &) = delete;
+  Plugin &operator=(const Plugin &) = delete;
+
+  const std::filesystem::path &path() const noexcept { return path_; }
+  const std::string &name() const noexcept { return name_; }
+  const std::string &version() const noexcept { return version_; }
+  const std::string &description() const noexcept { return description_; }
+  PluginKind kind() const noexcept { return kind_; }
+
+  // The callback tables, copied into structs of this header's size, with
+  // the fields the plugin did not know zeroed. Only the one of kind() is
+  // meaningful.
+  const cn_sink_plugin &sink_table() const noexcept { return sink_; }
+  const cn_source_plugin &source_table() const noexcept { return source_; }
+
+ private:
+  struct Library;
+  Plugin() = default;
+
+  std::unique_ptr<Library> library_;
+  std::filesystem::path path_;
+  std::string name_, version_, description_;
+  PluginKind kind_ = PluginKind::sink;
+  cn_sink_plugin sink_{};
+  cn_source_plugin source_{};
+};
+
+// What scanning a directory found: a plugin, or a file that was refused.
+struct PluginScanEntry {
+  std::filesystem::path path;
+  std::shared_ptr<const Plugin> plugin;  // null when refused
+  std::string refusal;                   // why, when refused
+};
+
+// Loads every regular file ending in ".so" in dir (not recursively), in
+// name order. A missing directory yields nothing.
+std::vector<PluginScanEntry> scan_plugin_dir(const std::filesystem::path &dir);
+
+// Resolves NAME_OR_PATH: a value containing '/' or ending in ".so" is a
+// path; anything else is the name a plugin calls itself, looked up in dirs
+// in order (a file NAME.so is tried first in each). Throws PluginLoadError
+// if the file is refused, or std::runtime_error naming the directories
+// searched if no plugin has that name.
+std::shared_ptr<const Plugin> find_plugin(const std::string &name_or_path,
+                                          const std::vector<std::filesystem::path> &dirs);
+
+// Where the log lines and errors of an instance go. Implemented by the
+// embedding program. write() may be called from any thread.
+class LogSink {
+ public:
+  virtual ~LogSink() = default;
+  virtual void write(cn_log_level level, std::string_view plugin_name,
+                     std::string_view message) = 0;
+};
+
+// The result of one call into a plugin. error is what the plugin reported
+// through set_error (or the exception that escaped it); empty on CN_OK.
+struct CallResult {
+  cn_status status = CN_OK;
+  std::string error;
+  bool ok() const noexcept { return status == CN_OK; }
+};
+
+namespace detail {
+struct InstanceContext;
+}
+
+// One open sink instance. Every method calls the matching callback of
+// cn_sink_plugin and never throws for what the plugin does: a plugin that
+// returns a status outside cn_status or lets an exception escape yields
+// CN_ERROR with an explanation.
+class SinkInstance {
+ public:
+  // Calls open(). Throws std::runtime_error "<plugin>: open failed: ..." if
+  // it does not return CN_OK (open_status() is then not reachable, so the
+  // status is in the message: RETRY or ERROR).
+  SinkInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
+               std::string_view config_json);
+  ~SinkInstance();  // calls close()
+  SinkInstance(const SinkInstance &) = delete;
+  SinkInstance &operator=(const SinkInstance &) = delete;
+
+  CallResult resume_offset(int64_t &last_applied);
+  CallResult consume(const cn_record *records, std::size_t count);
+  CallResult commit(int64_t offset);
+
+  const Plugin &plugin() const noexcept { return *plugin_; }
+
+ private:
+  std::shared_ptr<const Plugin> plugin_;
+  std::unique_ptr<detail::InstanceContext> ctx_;
+  void *state_ = nullptr;
+};
+
+// Receives the records a source emits. append() returns the offset it gave
+// the record, or throws to refuse it.
+using RecordAppender = std::function<int64_t(const cn_record &record)>;
+
+// One open source instance; the same rules as SinkInstance.
+class SourceInstance {
+ public:
+  // Calls open(), as SinkInstance does.
+  SourceInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
+                 std::string_view config_json);
+  ~SourceInstance();  // calls close()
+  SourceInstance(const SourceInstance &) = delete;
+  SourceInstance &operator=(const SourceInstance &) = delete;
+
+  // Calls poll(); each record emitted goes to append before poll returns.
+  // If append throws, the plugin's emit gets CN_ERROR and this call yields
+  // CN_ERROR with the appender's message.
+  CallResult poll(const RecordAppender &append, uint32_t timeout_ms);
+  CallResult ack(int64_t offset);
+
+  const Plugin &plugin() const noexcept { return *plugin_; }
+
+ private:
+  std::shared_ptr<const Plugin> plugin_;
+  std::unique_ptr<detail::InstanceContext> ctx_;
+  void *state_ = nullptr;
+};
+
+}  // namespace cn
+
+#endif  // CN_LOADER_HPP

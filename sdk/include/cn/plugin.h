@@ -1,0 +1,276 @@
+/*
+ * cn/plugin.h - the whole plugin ABI of connector-host, in C99.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * CN_ENTRY_SYMBOL ("cn_plugin_entry_v1"), of type cn_plugin_entry_fn. The
+ * host calls it once after loading; it returns a descriptor (cn_plugin) that
+ * points at a table of callbacks, either a sink (topic -> somewhere) or a
+ * source (somewhere -> topic).
+ *
+ * Compatibility rules
+ *   - Every struct that crosses the boundary starts with struct_size and
+ *     abi_version. Structs grow only at the end; a reader uses the fields
+ *     that both sides know (struct_size tells which) and treats the rest as
+ *     absent. So an old host loads a new plugin and a new host an old one.
+ *   - abi_version is the major version. A change that is not "append a
+ *     field" gets a new major version and a new entry symbol
+ *     (cn_plugin_entry_v2), so a host never misreads a plugin of another era.
+ *
+ * Ownership rules
+ *   - Every pointer passed across (strings, records, tables) is borrowed for
+ *     the duration of the call only, unless a comment says otherwise. Copy
+ *     what you keep.
+ *   - Memory is freed on the side that allocated it. Plugin state is opaque
+ *     to the host and released only by the plugin's close().
+ *
+ * Threading rules
+ *   - The host never calls one plugin instance from two threads at once. Calls
+ *     to one instance may come from different threads over its life.
+ *   - Distinct instances of the same plugin may run concurrently; keep no
+ *     mutable global state.
+ *   - cn_host.log may be called from any thread of the plugin at any time
+ *     while the instance is open; cn_host.set_error only from inside a
+ *     callback, on the thread that called it.
+ *
+ * Errors
+ *   - Callbacks return cn_status. CN_OK is 0 (so "if (status)" means trouble).
+ *   - Before returning CN_RETRY or CN_ERROR, a plugin should describe the
+ *     problem with cn_host.set_error; the host copies the text and adds the
+ *     plugin name, the callback and the offset when it reports it.
+ *   - No C++ exception may leave a callback. (The host catches any that do
+ *     and treats them as CN_ERROR, but that relies on unwinding through C
+ *     frames, which the C++ standard does not promise.)
+ */
+#ifndef CN_PLUGIN_H
+#define CN_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI major version this header describes. */
+#define CN_ABI_VERSION 1u
+
+/* The name of the one symbol a plugin exports. */
+#define CN_ENTRY_SYMBOL "cn_plugin_entry_v1"
+
+/* Marks the entry symbol as exported when the plugin is built with
+ * -fvisibility=hidden (recommended: then nothing else leaks). */
+#if defined(__GNUC__)
+#define CN_EXPORT __attribute__((visibility("default")))
+#else
+#define CN_EXPORT
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Basic types                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef enum cn_status {
+  CN_OK = 0,
+  /* A transient failure (a lost connection, a full disk): the host backs off
+   * and recovers as described at each callback. */
+  CN_RETRY = 1,
+  /* A permanent failure: the host stops the connector and exits non-zero. */
+  CN_ERROR = 2
+} cn_status;
+
+typedef enum cn_log_level {
+  CN_LOG_TRACE = 0,
+  CN_LOG_DEBUG = 1,
+  CN_LOG_INFO = 2,
+  CN_LOG_WARN = 3,
+  CN_LOG_ERROR = 4
+} cn_log_level;
+
+/* A byte string that is not NUL-terminated. Borrowed: valid only for the
+ * call it is passed to. ptr may be NULL when len is 0. */
+typedef struct cn_str {
+  const char *ptr;
+  size_t len;
+} cn_str;
+
+/* One record of a topic. A borrowed view: its bytes belong to the host (for
+ * a sink) or to the plugin (for a source) and are valid only during the call
+ * that passes it. Grows only at the end: a reader finds the size that the
+ * writer used in cn_record_batch.record_size. */
+typedef struct cn_record {
+  /* Position in the topic, 0-based, strictly increasing within a topic (but
+   * not necessarily dense: a topic may skip offsets). In a record a source
+   * emits, the host ignores it and assigns the offset itself. */
+  int64_t offset;
+  /* Microseconds since 1970-01-01 UTC when the record entered the topic; 0
+   * when the topic does not keep it. */
+  int64_t timestamp_us;
+  /* Partitioning key; empty when the topic has none. */
+  cn_str key;
+  /* The payload (for the Postgres connectors: one JSON change event). */
+  cn_str value;
+} cn_record;
+
+/* A run of consecutive records handed to a sink. Records are in offset
+ * order. Index them with CN_BATCH_RECORD, never with records[i], so that a
+ * plugin keeps working when cn_record grows. */
+typedef struct cn_record_batch {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  size_t record_size; /* stride between records, >= the size this header knows */
+  size_t count;
+  const cn_record *records;
+} cn_record_batch;
+
+#define CN_BATCH_RECORD(batch, i)                                              \
+  ((const cn_record *)(const void *)((const char *)(batch)->records +          \
+                                     (size_t)(i) * (batch)->record_size))
+
+/* ------------------------------------------------------------------------ */
+/* Services the host offers a plugin                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Owned by the host; valid from open() until close() returns. host_ctx is
+ * the opaque pointer passed to open() beside it and must be passed back. */
+typedef struct cn_host {
+  uint32_t struct_size;
+  uint32_t abi_version;
+
+  /* Writes one line to the host's log, if level passes the host's filter.
+   * The host removes secret values from the text. Thread-safe. */
+  void (*log)(void *host_ctx, cn_log_level level, cn_str message);
+
+  /* Describes the failure that the current callback is about to report with
+   * CN_RETRY or CN_ERROR. The host copies the text (a later call replaces
+   * it) and removes secret values from it. Call only inside a callback. */
+  void (*set_error)(void *host_ctx, cn_str message);
+} cn_host;
+
+/* ------------------------------------------------------------------------ */
+/* Sink: the host reads a topic and hands its records to the plugin          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Life of a sink instance, as the host drives it:
+ *
+ *   open -> resume_offset -> (consume* commit)* -> close
+ *
+ * On CN_RETRY from resume_offset, consume or commit the host backs off, then
+ * calls resume_offset again and hands over the records that follow the
+ * offset it returns. So a plugin that returns CN_RETRY must first drop every
+ * record it has not made durable; it will see them again.
+ */
+typedef struct cn_sink_plugin {
+  uint32_t struct_size;
+  uint32_t abi_version;
+
+  /* Creates an instance. config_json is the connector configuration as one
+   * JSON object: {"name", "type", "version", "topic", "parameters": {...},
+   * "secrets": {...}}, with ${{ secrets.NAME }} references in parameters
+   * already replaced. host and host_ctx stay valid until close() returns.
+   * On CN_OK, *state is the instance (may be NULL if the plugin needs none)
+   * and the host will call close() exactly once. On any other status the
+   * plugin has released everything it took, *state is ignored and close()
+   * is not called. Required. */
+  cn_status (*open)(const cn_host *host, void *host_ctx, cn_str config_json,
+                    void **state);
+
+  /* Tells where to resume: *last_applied is the offset of the last record
+   * that the plugin has durably applied, or -1 if none. The host then hands
+   * over records from *last_applied + 1. A sink that keeps its position in
+   * its target (in the same transaction as the data) is exactly-once.
+   * Required. */
+  cn_status (*resume_offset)(void *state, int64_t *last_applied);
+
+  /* Hands over the next records of the topic, in order, without gaps other
+   * than the topic's own. The plugin may apply them at once or buffer them
+   * until commit(). The batch and the bytes it points at are borrowed for
+   * this call. Required. */
+  cn_status (*consume)(void *state, const cn_record_batch *batch);
+
+  /* Asks the plugin to make durable what it has consumed, up to and
+   * including offset (the last record handed over). A plugin whose unit of
+   * work spans records (a source transaction) may hold back an incomplete
+   * unit; resume_offset() reports the truth after a restart. Called at batch
+   * boundaries, on a timer, and before close() on a clean shutdown.
+   * Required. */
+  cn_status (*commit)(void *state, int64_t offset);
+
+  /* Releases the instance. Anything consumed but not committed is dropped
+   * (the host re-delivers it after a restart). Called exactly once after a
+   * successful open(), also after an error. Required. */
+  void (*close)(void *state);
+} cn_sink_plugin;
+
+/* ------------------------------------------------------------------------ */
+/* Source: the plugin produces records that the host appends to a topic     */
+/* ------------------------------------------------------------------------ */
+
+/* Given to poll(): appends one record to the topic. The host copies the
+ * record (its offset field is ignored) and stores the offset it assigned in
+ * *assigned_offset, if that is not NULL. The record is not durable yet: the
+ * host says so later through ack(). Returns CN_OK, or CN_ERROR if the topic
+ * cannot take it (the plugin should then return CN_ERROR from poll()). Call
+ * only inside poll(), on the thread that called it. */
+typedef cn_status (*cn_emit_fn)(void *emit_ctx, const cn_record *record,
+                                int64_t *assigned_offset);
+
+/*
+ * Life of a source instance, as the host drives it:
+ *
+ *   open -> (poll* ack)* -> close
+ */
+typedef struct cn_source_plugin {
+  uint32_t struct_size;
+  uint32_t abi_version;
+
+  /* As cn_sink_plugin.open. Required. */
+  cn_status (*open)(const cn_host *host, void *host_ctx, cn_str config_json,
+                    void **state);
+
+  /* Produces the records that are ready, through emit(emit_ctx, ...), and
+   * returns. Waits at most timeout_ms for the first one; returning CN_OK
+   * having emitted nothing means "nothing new yet". On CN_RETRY the host
+   * backs off and polls again: the records emitted by this call stay on the
+   * topic, so emit only what is ready to be kept. Required. */
+  cn_status (*poll)(void *state, cn_emit_fn emit, void *emit_ctx,
+                    uint32_t timeout_ms);
+
+  /* Tells the plugin that every record with an offset <= offset is durably
+   * stored in the topic, so it may confirm that position upstream (for
+   * PostgreSQL: the slot's flushed LSN). Offsets only grow. Required. */
+  cn_status (*ack)(void *state, int64_t offset);
+
+  /* As cn_sink_plugin.close. Records emitted but not acked may be emitted
+   * again by the next instance, so the source sees them at most once more.
+   * Required. */
+  void (*close)(void *state);
+} cn_source_plugin;
+
+/* ------------------------------------------------------------------------ */
+/* The descriptor and the entry symbol                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Returned by the entry symbol. Owned by the plugin, in static storage, valid
+ * until the shared object is unloaded. Exactly one of sink and source is
+ * non-NULL. */
+typedef struct cn_plugin {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  const char *name;        /* what --plugin NAME and `type:` match; required */
+  const char *version;     /* the plugin's own version; required */
+  const char *description; /* one line; may be NULL */
+  const cn_sink_plugin *sink;
+  const cn_source_plugin *source;
+} cn_plugin;
+
+/* The exported entry. host_abi_version is CN_ABI_VERSION of the host. A
+ * plugin that cannot work with that host returns NULL, and the host refuses
+ * it. Called once per load, before any other call; must not fail otherwise. */
+typedef const cn_plugin *(*cn_plugin_entry_fn)(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CN_PLUGIN_H */

@@ -1,0 +1,225 @@
+// cn/plugin.hpp - write a connector-host plugin as a C++ class.
+//
+// Header-only, on top of cn/plugin.h. The class never sees the C ABI:
+// its constructor is open(), its destructor is close(), and its member
+// functions are the other callbacks. Exceptions never cross the boundary:
+//   cn::retry_error (or a subclass)  -> CN_RETRY, with what() as the error
+//   any other exception              -> CN_ERROR, with what() as the error
+//
+// A sink class:
+//   struct MySink {
+//     MySink(const cn::Host &host, std::string_view config_json);
+//     int64_t resume_offset();                  // -1: nothing applied yet
+//     void consume(const cn::RecordBatch &batch);
+//     void commit(int64_t offset);
+//   };
+//   CN_DEFINE_SINK_PLUGIN(MySink, "my-sink", "1.0.0", "what it does")
+//
+// A source class:
+//   struct MySource {
+//     MySource(const cn::Host &host, std::string_view config_json);
+//     void poll(cn::Emitter &emit, uint32_t timeout_ms);
+//     void ack(int64_t offset);
+//   };
+//   CN_DEFINE_SOURCE_PLUGIN(MySource, "my-source", "1.0.0", "what it does")
+//
+// The contracts of each call are those of the matching callback in
+// cn/plugin.h. Use exactly one CN_DEFINE_*_PLUGIN per shared object.
+#ifndef CN_PLUGIN_HPP
+#define CN_PLUGIN_HPP
+
+#include <cn/plugin.h>
+
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace cn {
+
+// Thrown by plugin code for a transient failure: the host backs off and
+// recovers (see cn/plugin.h), instead of stopping the connector.
+class retry_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline std::string_view view(cn_str s) noexcept {
+  return s.len == 0 ? std::string_view() : std::string_view(s.ptr, s.len);
+}
+
+inline cn_str borrow(std::string_view s) noexcept { return cn_str{s.data(), s.size()}; }
+
+// The host's services for one instance. Valid for the life of the instance.
+class Host {
+ public:
+  Host(const cn_host *host, void *host_ctx) noexcept : host_(host), ctx_(host_ctx) {}
+
+  void log(cn_log_level level, std::string_view message) const noexcept {
+    host_->log(ctx_, level, borrow(message));
+  }
+  void debug(std::string_view m) const noexcept { log(CN_LOG_DEBUG, m); }
+  void info(std::string_view m) const noexcept { log(CN_LOG_INFO, m); }
+  void warn(std::string_view m) const noexcept { log(CN_LOG_WARN, m); }
+  void error(std::string_view m) const noexcept { log(CN_LOG_ERROR, m); }
+
+  void set_error(std::string_view message) const noexcept {
+    host_->set_error(ctx_, borrow(message));
+  }
+
+ private:
+  const cn_host *host_;
+  void *ctx_;
+};
+
+// Read-only view of a cn_record_batch that honours its record stride.
+class RecordBatch {
+ public:
+  explicit RecordBatch(const cn_record_batch &batch) noexcept : batch_(batch) {}
+
+  std::size_t size() const noexcept { return batch_.count; }
+  bool empty() const noexcept { return batch_.count == 0; }
+  const cn_record &operator[](std::size_t i) const noexcept {
+    return *CN_BATCH_RECORD(&batch_, i);
+  }
+
+  class iterator {
+   public:
+    iterator(const cn_record_batch &b, std::size_t i) noexcept : b_(&b), i_(i) {}
+    const cn_record &operator*() const noexcept { return *CN_BATCH_RECORD(b_, i_); }
+    iterator &operator++() noexcept { ++i_; return *this; }
+    bool operator!=(const iterator &o) const noexcept { return i_ != o.i_; }
+
+   private:
+    const cn_record_batch *b_;
+    std::size_t i_;
+  };
+  iterator begin() const noexcept { return iterator(batch_, 0); }
+  iterator end() const noexcept { return iterator(batch_, batch_.count); }
+
+ private:
+  const cn_record_batch &batch_;
+};
+
+// Given to a source's poll(): appends records to the topic.
+class Emitter {
+ public:
+  Emitter(cn_emit_fn emit, void *ctx) noexcept : emit_(emit), ctx_(ctx) {}
+
+  // Appends one record and returns the offset the host assigned to it.
+  // Throws std::runtime_error if the topic refused it.
+  int64_t emit(std::string_view value, std::string_view key = {},
+               int64_t timestamp_us = 0) {
+    cn_record record{0, timestamp_us, borrow(key), borrow(value)};
+    int64_t offset = -1;
+    if (emit_(ctx_, &record, &offset) != CN_OK)
+      throw std::runtime_error("the host refused a record (topic write failed)");
+    return offset;
+  }
+
+ private:
+  cn_emit_fn emit_;
+  void *ctx_;
+};
+
+namespace detail {
+
+template <class T>
+struct Instance {
+  Instance(const cn_host *h, void *ctx, std::string_view config)
+      : host(h, ctx), impl(host, config) {}
+  Host host;
+  T impl;
+};
+
+// Runs f; turns any exception into a status and an error text.
+template <class F>
+cn_status guard(const Host &host, F &&f) noexcept {
+  try {
+    f();
+    return CN_OK;
+  } catch (const retry_error &e) {
+    host.set_error(e.what());
+    return CN_RETRY;
+  } catch (const std::exception &e) {
+    host.set_error(e.what());
+    return CN_ERROR;
+  } catch (...) {
+    host.set_error("unknown exception");
+    return CN_ERROR;
+  }
+}
+
+template <class T>
+cn_status open(const cn_host *h, void *ctx, cn_str config, void **state) noexcept {
+  return guard(Host(h, ctx), [&] { *state = new Instance<T>(h, ctx, view(config)); });
+}
+
+template <class T>
+void close(void *state) noexcept {
+  // A destructor that throws would terminate; destructors are noexcept.
+  delete static_cast<Instance<T> *>(state);
+}
+
+template <class T>
+Instance<T> &self(void *state) noexcept { return *static_cast<Instance<T> *>(state); }
+
+template <class T>
+const cn_sink_plugin *sink_table() noexcept {
+  static const cn_sink_plugin table = {
+      sizeof(cn_sink_plugin),
+      CN_ABI_VERSION,
+      &open<T>,
+      [](void *s, int64_t *last) noexcept {
+        return guard(self<T>(s).host, [&] { *last = self<T>(s).impl.resume_offset(); });
+      },
+      [](void *s, const cn_record_batch *b) noexcept {
+        return guard(self<T>(s).host, [&] { self<T>(s).impl.consume(RecordBatch(*b)); });
+      },
+      [](void *s, int64_t offset) noexcept {
+        return guard(self<T>(s).host, [&] { self<T>(s).impl.commit(offset); });
+      },
+      &close<T>,
+  };
+  return &table;
+}
+
+template <class T>
+const cn_source_plugin *source_table() noexcept {
+  static const cn_source_plugin table = {
+      sizeof(cn_source_plugin),
+      CN_ABI_VERSION,
+      &open<T>,
+      [](void *s, cn_emit_fn emit, void *emit_ctx, uint32_t timeout_ms) noexcept {
+        return guard(self<T>(s).host, [&] {
+          Emitter emitter(emit, emit_ctx);
+          self<T>(s).impl.poll(emitter, timeout_ms);
+        });
+      },
+      [](void *s, int64_t offset) noexcept {
+        return guard(self<T>(s).host, [&] { self<T>(s).impl.ack(offset); });
+      },
+      &close<T>,
+  };
+  return &table;
+}
+
+}  // namespace detail
+}  // namespace cn
+
+#define CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, SINK, SOURCE)        \
+  extern "C" CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi) { \
+    static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, NAME,     \
+                                     VERSION, DESCRIPTION, SINK, SOURCE};        \
+    return host_abi == CN_ABI_VERSION ? &plugin : nullptr;                       \
+  }
+
+#define CN_DEFINE_SINK_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
+  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, ::cn::detail::sink_table<CLASS>(), nullptr)
+
+#define CN_DEFINE_SOURCE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
+  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, nullptr, ::cn::detail::source_table<CLASS>())
+
+#endif  // CN_PLUGIN_HPP

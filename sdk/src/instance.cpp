@@ -1,0 +1,178 @@
+// Driving plugin instances: every call goes through call_plugin(), which
+// turns whatever the plugin does into a CallResult.
+#include <cn/loader.hpp>
+
+#include <exception>
+#include <utility>
+
+namespace cn {
+namespace detail {
+
+// host_ctx of one instance: what the cn_host callbacks need.
+struct InstanceContext {
+  LogSink *log = nullptr;
+  std::string plugin_name;
+  std::string error;  // last set_error text, reset before each call
+  cn_host host{};
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::InstanceContext;
+
+void host_log(void *ctx, cn_log_level level, cn_str message) {
+  auto *c = static_cast<InstanceContext *>(ctx);
+  c->log->write(level, c->plugin_name, std::string_view(message.ptr, message.ptr ? message.len : 0));
+}
+
+void host_set_error(void *ctx, cn_str message) {
+  auto *c = static_cast<InstanceContext *>(ctx);
+  c->error.assign(message.ptr ? message.ptr : "", message.ptr ? message.len : 0);
+}
+
+std::unique_ptr<InstanceContext> make_context(const Plugin &plugin, LogSink &log) {
+  auto ctx = std::make_unique<InstanceContext>();
+  ctx->log = &log;
+  ctx->plugin_name = plugin.name();
+  ctx->host = cn_host{sizeof(cn_host), CN_ABI_VERSION, &host_log, &host_set_error};
+  return ctx;
+}
+
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception &e) {
+    return std::string("an exception escaped the plugin: ") + e.what();
+  } catch (...) {
+    return "an exception of unknown type escaped the plugin";
+  }
+}
+
+// Calls into the plugin. call returns the plugin's cn_status.
+template <class Call>
+CallResult call_plugin(InstanceContext &ctx, Call &&call) {
+  ctx.error.clear();
+  CallResult result;
+  int status;
+  try {
+    status = static_cast<int>(call());
+  } catch (...) {
+    return CallResult{CN_ERROR, describe_current_exception()};
+  }
+  switch (status) {
+    case CN_OK:
+      return result;
+    case CN_RETRY:
+    case CN_ERROR:
+      result.status = static_cast<cn_status>(status);
+      result.error = ctx.error.empty() ? "(the plugin gave no reason)" : ctx.error;
+      return result;
+    default:
+      return CallResult{CN_ERROR, "the plugin returned " + std::to_string(status) +
+                                      ", which is not a cn_status"};
+  }
+}
+
+template <class Table>
+void *open_instance(const Plugin &plugin, const Table &table, InstanceContext &ctx,
+                    std::string_view config_json) {
+  void *state = nullptr;
+  CallResult r = call_plugin(ctx, [&] {
+    return table.open(&ctx.host, &ctx, cn_str{config_json.data(), config_json.size()}, &state);
+  });
+  if (!r.ok())
+    throw std::runtime_error(plugin.name() + ": open failed" +
+                             (r.status == CN_RETRY ? " (retryable)" : "") + ": " + r.error);
+  return state;
+}
+
+template <class Table>
+void close_instance(const Table &table, void *state) noexcept {
+  try {
+    table.close(state);
+  } catch (...) {
+    // close() has no way to report; an escaping exception must not
+    // terminate the host while it is shutting down.
+  }
+}
+
+// emit_ctx of a poll() call.
+struct EmitContext {
+  const RecordAppender *append;
+  std::string error;
+};
+
+cn_status host_emit(void *emit_ctx, const cn_record *record, int64_t *assigned_offset) {
+  auto *e = static_cast<EmitContext *>(emit_ctx);
+  if (!record) {
+    e->error = "the plugin emitted a NULL record";
+    return CN_ERROR;
+  }
+  try {
+    int64_t offset = (*e->append)(*record);
+    if (assigned_offset) *assigned_offset = offset;
+    return CN_OK;
+  } catch (const std::exception &ex) {
+    e->error = ex.what();
+  } catch (...) {
+    e->error = "the topic refused the record";
+  }
+  return CN_ERROR;
+}
+
+}  // namespace
+
+SinkInstance::SinkInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
+                           std::string_view config_json)
+    : plugin_(std::move(plugin)), ctx_(make_context(*plugin_, log)) {
+  state_ = open_instance(*plugin_, plugin_->sink_table(), *ctx_, config_json);
+}
+
+SinkInstance::~SinkInstance() { close_instance(plugin_->sink_table(), state_); }
+
+CallResult SinkInstance::resume_offset(int64_t &last_applied) {
+  int64_t value = -1;
+  CallResult r = call_plugin(*ctx_, [&] { return plugin_->sink_table().resume_offset(state_, &value); });
+  if (r.ok() && value < -1)
+    return CallResult{CN_ERROR, "resume_offset gave " + std::to_string(value) +
+                                    "; an offset is -1 (nothing applied) or more"};
+  if (r.ok()) last_applied = value;
+  return r;
+}
+
+CallResult SinkInstance::consume(const cn_record *records, std::size_t count) {
+  const cn_record_batch batch{sizeof(cn_record_batch), CN_ABI_VERSION, sizeof(cn_record), count,
+                              records};
+  return call_plugin(*ctx_, [&] { return plugin_->sink_table().consume(state_, &batch); });
+}
+
+CallResult SinkInstance::commit(int64_t offset) {
+  return call_plugin(*ctx_, [&] { return plugin_->sink_table().commit(state_, offset); });
+}
+
+SourceInstance::SourceInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
+                               std::string_view config_json)
+    : plugin_(std::move(plugin)), ctx_(make_context(*plugin_, log)) {
+  state_ = open_instance(*plugin_, plugin_->source_table(), *ctx_, config_json);
+}
+
+SourceInstance::~SourceInstance() { close_instance(plugin_->source_table(), state_); }
+
+CallResult SourceInstance::poll(const RecordAppender &append, uint32_t timeout_ms) {
+  EmitContext emit{&append, {}};
+  CallResult r = call_plugin(*ctx_, [&] {
+    return plugin_->source_table().poll(state_, &host_emit, &emit, timeout_ms);
+  });
+  // A record the topic refused is lost unless the connector stops, whatever
+  // the plugin made of it.
+  if (!emit.error.empty()) return CallResult{CN_ERROR, "writing to the topic failed: " + emit.error};
+  return r;
+}
+
+CallResult SourceInstance::ack(int64_t offset) {
+  return call_plugin(*ctx_, [&] { return plugin_->source_table().ack(state_, offset); });
+}
+
+}  // namespace cn

@@ -1,0 +1,237 @@
+// connector-host as a user runs it: the real binary, the real example
+// plugins, topic files on disk.
+#include "paths.hpp"
+#include "process.hpp"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+using namespace cn_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kDogs = sample_topics_dir() / "dogs.jsonl";
+
+std::vector<std::string> host(std::vector<std::string> args) {
+  args.insert(args.begin(), kHostBinary);
+  return args;
+}
+
+std::vector<std::string> lines_of(const std::string &text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string read_file(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path &path, const std::string &text, std::ios::openmode mode = std::ios::trunc) {
+  std::ofstream(path, std::ios::binary | std::ios::out | mode) << text;
+}
+
+// print-sink prints "<offset>\t<value>"; checks that it printed every line
+// of the topic file exactly once, in order, with its offset.
+void check_printed_exactly(const std::string &out, const std::vector<std::string> &topic_lines) {
+  std::vector<std::string> printed = lines_of(out);
+  REQUIRE(printed.size() == topic_lines.size());
+  for (std::size_t i = 0; i < printed.size(); ++i)
+    CHECK(printed[i] == std::to_string(i) + "\t" + topic_lines[i]);
+}
+
+}  // namespace
+
+TEST_CASE("--list-plugins shows each plugin's name, version, kind and path") {
+  ProcessResult r = run_process(host({"--list-plugins", "--plugin-dir", kPluginDir}));
+  CHECK(r.exited_with(0));
+  CHECK(r.out.find("print-sink  1.0.0  sink  " + kPluginDir + "/print-sink.so") != std::string::npos);
+  CHECK(r.out.find("sequence-source  1.0.0  source  " + kPluginDir + "/sequence-source.so") != std::string::npos);
+}
+
+TEST_CASE("the C example sink prints the 37 records of dogs.jsonl and exits 0") {
+  ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                      kDogs.parent_path().string(), "--topic", "dogs", "--once"}));
+  CHECK(r.exited_with(0));
+  check_printed_exactly(r.out, lines_of(read_file(kDogs)));
+}
+
+TEST_CASE("a connect.yml picks the plugin by its type and the topic by its name") {
+  TempDir dir;
+  write_file(dir / "connect.yml", "version: 0.1.0\nname: printer\ntype: print-sink\ntopic: dogs\n");
+  ProcessResult r = run_process(host({"--config", dir / "connect.yml", "--topics", kDogs.parent_path().string(),
+                                      "--once", "--plugin-dir", kPluginDir}));
+  CHECK(r.exited_with(0));
+  CHECK(lines_of(r.out).size() == 37);
+  CHECK(r.err.find("as connector 'printer' on topic 'dogs'") != std::string::npos);
+}
+
+TEST_CASE("commits come at batch boundaries and at the end") {
+  ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                      kDogs.parent_path().string(), "--topic", "dogs", "--once",
+                                      "--batch-records", "10", "--log-level", "debug"}));
+  CHECK(r.exited_with(0));
+  for (const char *offset : {"9", "19", "29", "36"})
+    CHECK(r.err.find(std::string("print-sink: committed through offset ") + offset + "\n") != std::string::npos);
+}
+
+TEST_CASE("a plugin dropped into a directory is found by the name it calls itself") {
+  TempDir drop_in;
+  fs::copy_file(fs::path(kPluginDir) / "print-sink.so", drop_in.path() / "renamed-printer.so");
+  std::vector<std::string> args = {"--plugin", "print-sink", "--topics", kDogs.parent_path().string(),
+                                   "--topic", "dogs", "--once"};
+
+  SUBCASE("with --plugin-dir") {
+    args.insert(args.end(), {"--plugin-dir", drop_in.path().string()});
+    ProcessResult r = run_process(host(args));
+    CHECK(r.exited_with(0));
+    CHECK(r.err.find("(sink, " + (drop_in / "renamed-printer.so") + ")") != std::string::npos);
+  }
+  SUBCASE("with CONNECTOR_PLUGIN_PATH") {
+    ProcessResult r = run_process(host(args), "", {{"CONNECTOR_PLUGIN_PATH", "/nonexistent:" + drop_in.path().string()}});
+    CHECK(r.exited_with(0));
+    CHECK(r.err.find("(sink, " + (drop_in / "renamed-printer.so") + ")") != std::string::npos);
+  }
+}
+
+TEST_CASE("topic '-' reads standard input") {
+  std::string input = read_file(kDogs);
+  ProcessResult r = run_process(host({"--plugin", "print-sink", "--topic", "-", "--plugin-dir", kPluginDir}), input);
+  CHECK(r.exited_with(0));
+  check_printed_exactly(r.out, lines_of(input));
+}
+
+TEST_CASE("without --once the host follows the topic, and SIGTERM stops it cleanly after a final commit") {
+  TempDir dir;
+  fs::copy_file(kDogs, dir.path() / "dogs.jsonl");
+  Child child(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics", dir.path().string(),
+                    "--topic", "dogs", "--log-level", "debug"}));
+  auto printed = [](std::size_t n) {
+    return [n](const std::string &out, const std::string &) { return count_lines(out) >= n; };
+  };
+  REQUIRE(child.wait_for(printed(37)));
+
+  write_file(dir / "dogs.jsonl", "{\"appended\":1}\n{\"appended\":2}\n", std::ios::app);
+  REQUIRE(child.wait_for(printed(39)));
+
+  child.send_signal(SIGTERM);
+  ProcessResult r = child.wait();
+  CHECK(r.exited_with(0));
+  CHECK(r.err.find("stop requested") != std::string::npos);
+  CHECK(r.err.find("committed through offset 38") != std::string::npos);
+  check_printed_exactly(r.out, lines_of(read_file(dir.path() / "dogs.jsonl")));
+}
+
+TEST_CASE("a source appends to the topic and is acknowledged; a sink reads the records back") {
+  TempDir dir;
+  write_file(dir / "source.yml",
+             "name: numbers\ntype: sequence-source\ntopic: numbers\nparameters:\n  count: 250\n  per_poll: 40\n");
+  auto source = host({"--config", dir / "source.yml", "--topics", dir.path().string(), "--once", "--plugin-dir",
+                      kPluginDir, "--log-level", "debug"});
+  ProcessResult first = run_process(source);
+  CHECK(first.exited_with(0));
+  CHECK(first.err.find("sequence-source: acknowledged through offset 249") != std::string::npos);
+
+  ProcessResult second = run_process(source);  // a toy source: it starts again from 0
+  CHECK(second.exited_with(0));
+  CHECK(second.err.find("sequence-source: acknowledged through offset 499") != std::string::npos);
+
+  std::vector<std::string> topic = lines_of(read_file(dir.path() / "numbers.jsonl"));
+  REQUIRE(topic.size() == 500);
+  CHECK(topic[0] == "{\"seq\":0}");
+  CHECK(topic[249] == "{\"seq\":249}");
+  CHECK(topic[250] == "{\"seq\":0}");
+
+  ProcessResult sink = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                         dir.path().string(), "--topic", "numbers", "--once"}));
+  CHECK(sink.exited_with(0));
+  check_printed_exactly(sink.out, topic);
+}
+
+TEST_CASE("secret values never appear in the log or in error messages") {
+  TempDir dir;
+  const std::string file_secret = "postgres://app:TopSecret-1@db:5432/x";
+  const std::string env_secret = "env-Secret-42";
+  write_file(dir / "connect.yml", "name: leaky\ntopic: dogs\nparameters:\n  url: ${{ secrets.DB_URL }}\n"
+                                  "  token: \"Bearer ${{ secrets.API_TOKEN }}\"\nsecrets:\n  DB_URL: " +
+                                      file_secret + "\n  API_TOKEN:\n");
+  ProcessResult r = run_process(host({"--config", dir / "connect.yml", "--plugin", CN_TEST_LEAKY_PLUGIN, "--topics",
+                                      kDogs.parent_path().string(), "--once"}),
+                                "", {{"API_TOKEN", env_secret}, {"FLUVIO_PG_DATABASE_URL", "postgres://u:PgPass9@h/d"}});
+  CHECK(r.exited_with(1));
+  CHECK(r.err.find("leaky-sink: open failed") != std::string::npos);
+  CHECK(r.err.find("\"url\":\"***\"") != std::string::npos);
+  for (const std::string &secret : {file_secret, env_secret, std::string("TopSecret-1"), std::string("PgPass9")})
+    CHECK_MESSAGE(r.err.find(secret) == std::string::npos, "leaked: " << secret);
+}
+
+TEST_CASE("bad command lines and configs exit 2 with a message saying what and where") {
+  TempDir dir;
+  SUBCASE("nothing to run") {
+    ProcessResult r = run_process(host({}));
+    CHECK(r.exited_with(2));
+    CHECK(r.err.find("--config") != std::string::npos);
+  }
+  SUBCASE("an unknown option") {
+    ProcessResult r = run_process(host({"--colour"}));
+    CHECK(r.exited_with(2));
+    CHECK(r.err.find("colour") != std::string::npos);
+  }
+  SUBCASE("a bad log level") {
+    CHECK(run_process(host({"--plugin", "print-sink", "--log-level", "loud"})).exited_with(2));
+  }
+  SUBCASE("a secret that is nowhere") {
+    write_file(dir / "c.yml", "type: print-sink\ntopic: dogs\nparameters:\n  url: ${{ secrets.NOWHERE }}\n");
+    ProcessResult r = run_process(host({"--config", dir / "c.yml"}));
+    CHECK(r.exited_with(2));
+    CHECK(r.err.find(dir / "c.yml" + ":4:") != std::string::npos);
+    CHECK(r.err.find("NOWHERE") != std::string::npos);
+  }
+  SUBCASE("no topic") {
+    write_file(dir / "c.yml", "type: print-sink\n");
+    ProcessResult r = run_process(host({"--config", dir / "c.yml"}));
+    CHECK(r.exited_with(2));
+    CHECK(r.err.find("no topic") != std::string::npos);
+  }
+}
+
+TEST_CASE("an unknown plugin exits 3 naming the directories searched") {
+  ProcessResult r = run_process(host({"--plugin", "no-such-plugin", "--topic", "x", "--plugin-dir", kPluginDir}));
+  CHECK(r.exited_with(3));
+  CHECK(r.err.find("no plugin named 'no-such-plugin'") != std::string::npos);
+  CHECK(r.err.find(kPluginDir) != std::string::npos);
+}
+
+TEST_CASE("a missing topic file with --once exits 1 naming the file") {
+  TempDir dir;
+  ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                      dir.path().string(), "--topic", "absent", "--once"}));
+  CHECK(r.exited_with(1));
+  CHECK(r.err.find(dir / "absent.jsonl") != std::string::npos);
+}
+
+TEST_CASE("--help and --version") {
+  ProcessResult help = run_process(host({"--help"}));
+  CHECK(help.exited_with(0));
+  for (const char *option : {"--config", "--plugin", "--plugin-dir", "--list-plugins", "--topics", "--once", "--log-level"})
+    CHECK_MESSAGE(help.out.find(option) != std::string::npos, option);
+  ProcessResult version = run_process(host({"--version"}));
+  CHECK(version.exited_with(0));
+  CHECK(version.out.find("plugin ABI 1") != std::string::npos);
+}
+
+TEST_CASE("another program embeds plugin loading with the sdk's loader") {
+  ProcessResult r = run_process({kEmbedBinary, kPluginDir + "/print-sink.so", kDogs.string()});
+  CHECK(r.exited_with(0));
+  check_printed_exactly(r.out, lines_of(read_file(kDogs)));
+  CHECK(r.err.find("37 records handed to print-sink") != std::string::npos);
+}

@@ -1,0 +1,161 @@
+// connect.yml: the Fluvio layout, secrets from the file and the
+// environment, and errors that name the file, the line and the key.
+#include "config.hpp"
+
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+using namespace cn::host;
+
+namespace {
+
+Environment env_with(std::map<std::string, std::string> vars) {
+  return [vars](const std::string &name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+rapidjson::Document json(const std::string &text) {
+  rapidjson::Document d;
+  d.Parse(text.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  return d;
+}
+
+std::string error_of(const std::string &yaml, const Environment &env = env_with({})) {
+  try {
+    parse_config(yaml, "connect.yml", env);
+  } catch (const ConfigError &e) {
+    return e.what();
+  }
+  FAIL("no ConfigError for:\n" << yaml);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("the seed's connect.yml: top-level keys and a secret given in the file") {
+  ConnectorConfig c = parse_config(R"(
+version: 0.1.0
+name: my-sink
+type: postgres-sink
+topic: postgres-topic
+create_topic: true
+parameters:
+  url: ${{ secrets.FLUVIO_PG_DATABASE_URL }}
+secrets:
+  FLUVIO_PG_DATABASE_URL: postgres://fluvio:pw123@db:5432
+)", "connect.yml", env_with({}));
+  CHECK(c.version == "0.1.0");
+  CHECK(c.name == "my-sink");
+  CHECK(c.type == "postgres-sink");
+  CHECK(c.topic == "postgres-topic");
+  CHECK(c.warnings.empty());
+
+  auto plugin = json(c.plugin_json());
+  CHECK(std::string(plugin["parameters"]["url"].GetString()) == "postgres://fluvio:pw123@db:5432");
+  CHECK(std::string(plugin["secrets"]["FLUVIO_PG_DATABASE_URL"].GetString()) == "postgres://fluvio:pw123@db:5432");
+  CHECK(std::string(plugin["name"].GetString()) == "my-sink");
+  CHECK(std::string(plugin["topic"].GetString()) == "postgres-topic");
+}
+
+TEST_CASE("a secret without a value, and the well-known one, come from the environment") {
+  auto env = env_with({{"DB_PASSWORD", "s3cret"}, {"FLUVIO_PG_DATABASE_URL", "postgres://u@h/db"}});
+  ConnectorConfig c = parse_config(R"(
+name: x
+type: postgres-sink
+topic: t
+parameters:
+  password: "${{ secrets.DB_PASSWORD }}"
+  dsn: host=h password=${{secrets.DB_PASSWORD}} user=${{ secrets.DB_PASSWORD }}x
+secrets:
+  DB_PASSWORD:
+)", "connect.yml", env);
+  auto plugin = json(c.plugin_json());
+  CHECK(std::string(plugin["parameters"]["password"].GetString()) == "s3cret");
+  CHECK(std::string(plugin["parameters"]["dsn"].GetString()) == "host=h password=s3cret user=s3cretx");
+  CHECK(c.secrets.at("DB_PASSWORD") == "s3cret");
+  CHECK(c.secrets.at("FLUVIO_PG_DATABASE_URL") == "postgres://u@h/db");
+}
+
+TEST_CASE("a value in the file wins over the environment") {
+  ConnectorConfig c = parse_config("topic: t\nsecrets:\n  URL: from-file\nparameters:\n  url: ${{ secrets.URL }}\n",
+                                   "connect.yml", env_with({{"URL", "from-env"}}));
+  CHECK(std::string(json(c.plugin_json())["parameters"]["url"].GetString()) == "from-file");
+}
+
+TEST_CASE("Fluvio's newer layout with meta: and a list of secret names") {
+  ConnectorConfig c = parse_config(R"(
+apiVersion: 0.1.0
+meta:
+  version: 0.2.0
+  name: pg
+  type: postgres-sink
+  topic: events
+  secrets:
+    - name: PGURL
+parameters:
+  url: ${{ secrets.PGURL }}
+)", "connect.yml", env_with({{"PGURL", "postgres://a@b/c"}}));
+  CHECK(c.name == "pg");
+  CHECK(c.type == "postgres-sink");
+  CHECK(c.topic == "events");
+  CHECK(std::string(json(c.plugin_json())["parameters"]["url"].GetString()) == "postgres://a@b/c");
+}
+
+TEST_CASE("parameters keep their YAML types; quoted scalars stay strings") {
+  ConnectorConfig c = parse_config(R"(
+topic: t
+parameters:
+  create_tables: true
+  batch: 500
+  ratio: 0.5
+  quoted_number: "500"
+  nothing: ~
+  on_error: skip
+  tables: [public.a, "public.b"]
+  nested: {a: 1, b: [x, false]}
+)", "connect.yml", env_with({}));
+  auto p = json(c.plugin_json());
+  const auto &params = p["parameters"];
+  CHECK(params["create_tables"].IsBool());
+  CHECK(params["create_tables"].GetBool());
+  CHECK(params["batch"].GetInt64() == 500);
+  CHECK(params["ratio"].GetDouble() == doctest::Approx(0.5));
+  CHECK(std::string(params["quoted_number"].GetString()) == "500");
+  CHECK(params["nothing"].IsNull());
+  CHECK(std::string(params["on_error"].GetString()) == "skip");
+  REQUIRE(params["tables"].IsArray());
+  CHECK(std::string(params["tables"][1].GetString()) == "public.b");
+  CHECK(params["nested"]["b"][1].IsFalse());
+}
+
+TEST_CASE("an undefined secret is an error naming the file, the line, the key and the secret") {
+  std::string e = error_of("topic: t\nparameters:\n  url: ${{ secrets.MISSING_URL }}\n");
+  CHECK(e.find("connect.yml:3:") == 0);
+  CHECK(e.find("parameters.url") != std::string::npos);
+  CHECK(e.find("MISSING_URL") != std::string::npos);
+}
+
+TEST_CASE("malformed files are errors that say where") {
+  CHECK(error_of("topic: [unclosed\n").find("connect.yml:") == 0);
+  CHECK(error_of("topic: [unclosed\n").find("not valid YAML") != std::string::npos);
+  CHECK(error_of("").find("is empty") != std::string::npos);
+  CHECK(error_of("- a\n- b\n").find("must be a map") != std::string::npos);
+  CHECK(error_of("topic:\n  nested: map\n").find("topic: must be a single value") != std::string::npos);
+  CHECK(error_of("topic: t\nparameters: [1, 2]\n").find("parameters: must be a map") != std::string::npos);
+}
+
+TEST_CASE("unknown keys are reported as warnings, not silently dropped") {
+  ConnectorConfig c = parse_config("topic: t\ntopc: typo\n", "connect.yml", env_with({}));
+  REQUIRE(c.warnings.size() == 1);
+  CHECK(c.warnings[0].find("connect.yml:2") == 0);
+  CHECK(c.warnings[0].find("'topc'") != std::string::npos);
+}
+
+TEST_CASE("load_config names a file it cannot read") {
+  CHECK_THROWS_WITH_AS(load_config("/nonexistent/connect.yml", env_with({})),
+                       "/nonexistent/connect.yml: cannot be read", ConfigError);
+}
