@@ -4,9 +4,11 @@
 #include <rapidjson/writer.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
+#include <cctype>
+#include <charconv>
 #include <set>
 #include <sstream>
 
@@ -25,6 +27,35 @@ Environment process_environment() {
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+std::string trimmed(const std::string &s) {
+  std::size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+bool is_identifier(const std::string &s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// The whole text as a decimal 64-bit integer (an optional sign, digits).
+std::optional<int64_t> as_integer(const std::string &text) {
+  const char *begin = text.data() + (text.size() > 1 && text[0] == '+');
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(begin, text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The whole text as a YAML 1.2 float with a '.' or an exponent (not inf/nan).
+std::optional<double> as_float(const std::string &text) {
+  if (text.find_first_of(".eE") == std::string::npos) return std::nullopt;
+  if (text.find_first_not_of("0123456789+-.eE") != std::string::npos) return std::nullopt;
+  char *end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || text == ".") return std::nullopt;
+  return value;
+}
 
 class Parser {
  public:
@@ -88,15 +119,21 @@ std::string Parser::secret(const std::string &name, const YAML::Mark &mark, cons
        "secret '" + name + "' is not defined: add it under secrets: or set the environment variable " + name);
 }
 
+// Replaces each ${{ secrets.NAME }} (spaces inside the braces optional).
 std::string Parser::substitute(const std::string &text, const YAML::Mark &mark, const std::string &key) {
-  static const std::regex reference(R"(\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\})");
+  static constexpr std::string_view kOpen = "${{", kClose = "}}", kPrefix = "secrets.";
   std::string out;
-  auto begin = std::sregex_iterator(text.begin(), text.end(), reference);
   std::size_t copied = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    out.append(text, copied, static_cast<std::size_t>(it->position()) - copied);
-    out += secret((*it)[1].str(), mark, key);
-    copied = static_cast<std::size_t>(it->position() + it->length());
+  for (std::size_t open = text.find(kOpen); open != std::string::npos; open = text.find(kOpen, open + 1)) {
+    std::size_t close = text.find(kClose, open + kOpen.size());
+    if (close == std::string::npos) break;
+    std::string inner = trimmed(text.substr(open + kOpen.size(), close - open - kOpen.size()));
+    if (inner.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+    std::string name = inner.substr(kPrefix.size());
+    if (!is_identifier(name)) fail(mark, key, "'" + inner + "' is not a valid secret reference");
+    out.append(text, copied, open - copied);
+    out += secret(name, mark, key);
+    copied = close + kClose.size();
   }
   out.append(text, copied, std::string::npos);
   return out;
@@ -106,8 +143,6 @@ std::string Parser::substitute(const std::string &text, const YAML::Mark &mark, 
 // bool, null, integer or float becomes that JSON type, anything quoted stays
 // a string.
 void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::string &key) {
-  static const std::regex integer(R"([-+]?[0-9]+)");
-  static const std::regex floating(R"([-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+)");
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -137,14 +172,8 @@ void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::stri
     if (text == "true" || text == "True" || text == "TRUE") return void(out.Bool(true));
     if (text == "false" || text == "False" || text == "FALSE") return void(out.Bool(false));
     if (text == "null" || text == "Null" || text == "NULL" || text == "~") return void(out.Null());
-    if (std::regex_match(text, integer)) {
-      try {
-        return void(out.Int64(std::stoll(text)));
-      } catch (const std::out_of_range &) {
-        // Too large for a 64-bit integer: keep the digits as a string.
-      }
-    }
-    if (std::regex_match(text, floating)) return void(out.Double(std::stod(text)));
+    if (auto number = as_integer(text)) return void(out.Int64(*number));
+    if (auto number = as_float(text)) return void(out.Double(*number));
   }
   std::string value = substitute(text, node.Mark(), key);
   out.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));

@@ -64,8 +64,6 @@ class FileReader : public TopicReader {
 
   const std::vector<cn_record> &read(std::size_t max_records, std::size_t max_bytes, int wait_ms) override {
     records_.clear();
-    buffer_.erase(0, consumed_);
-    consumed_ = 0;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     for (;;) {
       take_lines(max_records, max_bytes);
@@ -74,6 +72,10 @@ class FileReader : public TopicReader {
         take_tail();
         return records_;
       }
+      // No record points into the buffer now: drop what was consumed (or
+      // skipped after a seek) so the buffer holds one chunk, not the file.
+      buffer_.erase(0, consumed_);
+      consumed_ = 0;
       if (fill(deadline)) continue;
       if (eof_) continue;
       return records_;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 namespace cn::host {
 
@@ -30,6 +31,9 @@ struct RunOptions {
   std::chrono::milliseconds retry_initial{100};     // first backoff after CN_RETRY
   std::chrono::milliseconds retry_max{30000};       // longest backoff
 };
+
+// How messages name a plugin: "NAME (PATH)".
+inline std::string who(const Plugin &plugin) { return plugin.name() + " (" + plugin.path().string() + ")"; }
 
 // Sink: resume_offset, then consume batches read from the topic, commit at
 // batch boundaries, when caught up, on the timer and before stopping. On

@@ -95,7 +95,7 @@ class SinkRunner {
 
   Outcome check(const CallResult &r, const char *callback, const std::string &where) {
     if (r.ok()) return Outcome::go_on;
-    std::string what = sink_.plugin().name() + ": " + callback + " " +
+    std::string what = who(sink_.plugin()) + ": " + callback + " " +
                        (r.status == CN_RETRY ? "asked to retry" : "failed") +
                        (where.empty() ? "" : " at " + where) + " of " + topic_.describe() + ": " + r.error;
     if (r.status != CN_RETRY) {

@@ -5,7 +5,7 @@ namespace cn::host {
 
 int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log) {
   Backoff backoff(options.retry_initial, options.retry_max);
-  const std::string &name = source.plugin().name();
+  const std::string name = who(source.plugin());
   int64_t acked = -1;
   for (;;) {
     if (stop_requested()) {

@@ -83,7 +83,7 @@ void *open_instance(const Plugin &plugin, const Table &table, InstanceContext &c
     return table.open(&ctx.host, &ctx, cn_str{config_json.data(), config_json.size()}, &state);
   });
   if (!r.ok())
-    throw std::runtime_error(plugin.name() + ": open failed" +
+    throw std::runtime_error(plugin.name() + " (" + plugin.path().string() + "): open failed" +
                              (r.status == CN_RETRY ? " (retryable)" : "") + ": " + r.error);
   return state;
 }

@@ -102,9 +102,11 @@ std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path &path) {
   plugin->library_->dll.load(path.string(), ec,
                              boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   if (ec) {
-    const char *why = dlerror();
-    throw PluginLoadError(path, std::string("cannot be loaded as a shared object: ") +
-                                    (why ? why : ec.message()));
+    const char *dl_message = dlerror();
+    std::string why = dl_message ? dl_message : ec.message();
+    // dlerror() starts with the path, which PluginLoadError already gives.
+    if (why.rfind(path.string() + ": ", 0) == 0) why.erase(0, path.string().size() + 2);
+    throw PluginLoadError(path, "cannot be loaded as a shared object: " + why);
   }
 
   boost::dll::shared_library &dll = plugin->library_->dll;

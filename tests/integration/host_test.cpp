@@ -168,7 +168,7 @@ TEST_CASE("secret values never appear in the log or in error messages") {
                                       kDogs.parent_path().string(), "--once"}),
                                 "", {{"API_TOKEN", env_secret}, {"FLUVIO_PG_DATABASE_URL", "postgres://u:PgPass9@h/d"}});
   CHECK(r.exited_with(1));
-  CHECK(r.err.find("leaky-sink: open failed") != std::string::npos);
+  CHECK(r.err.find("leaky-sink (" + std::string(CN_TEST_LEAKY_PLUGIN) + "): open failed") != std::string::npos);
   CHECK(r.err.find("\"url\":\"***\"") != std::string::npos);
   for (const std::string &secret : {file_secret, env_secret, std::string("TopSecret-1"), std::string("PgPass9")})
     CHECK_MESSAGE(r.err.find(secret) == std::string::npos, "leaked: " << secret);

@@ -113,6 +113,8 @@ parameters:
   batch: 500
   ratio: 0.5
   quoted_number: "500"
+  too_big: 99999999999999999999
+  version_like: 1.2.3
   nothing: ~
   on_error: skip
   tables: [public.a, "public.b"]
@@ -125,6 +127,8 @@ parameters:
   CHECK(params["batch"].GetInt64() == 500);
   CHECK(params["ratio"].GetDouble() == doctest::Approx(0.5));
   CHECK(std::string(params["quoted_number"].GetString()) == "500");
+  CHECK(std::string(params["too_big"].GetString()) == "99999999999999999999");
+  CHECK(std::string(params["version_like"].GetString()) == "1.2.3");
   CHECK(params["nothing"].IsNull());
   CHECK(std::string(params["on_error"].GetString()) == "skip");
   REQUIRE(params["tables"].IsArray());
@@ -137,6 +141,11 @@ TEST_CASE("an undefined secret is an error naming the file, the line, the key an
   CHECK(e.find("connect.yml:3:") == 0);
   CHECK(e.find("parameters.url") != std::string::npos);
   CHECK(e.find("MISSING_URL") != std::string::npos);
+}
+
+TEST_CASE("a malformed secret reference is an error") {
+  CHECK(error_of("topic: t\nparameters:\n  url: ${{ secrets.bad-name }}\n").find("not a valid secret reference") !=
+        std::string::npos);
 }
 
 TEST_CASE("malformed files are errors that say where") {

@@ -1,0 +1,428 @@
+// Broken plugins never crash the host. Each plugin in tests/abi/plugins breaks
+// one thing on purpose; the real connector-host must refuse it (exit 3) or
+// stop it (exit 1) with a message that names the file or plugin and the
+// reason, and never die of a signal. The loader library is checked directly
+// too, since other programs embed it.
+#include "paths.hpp"
+#include "process.hpp"
+
+#include <cn/loader.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstddef>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using cn_test::ProcessResult;
+
+namespace {
+
+std::string plugin_path(const std::string &file) {
+  return (fs::path(cn_test::kAbiPluginDir) / (file + ".so")).string();
+}
+
+std::string topics_dir() { return cn_test::sample_topics_dir().string(); }
+std::string dogs_topic() { return (cn_test::sample_topics_dir() / "dogs.jsonl").string(); }
+constexpr int kDogsRecords = 37;
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The lines of text that contain part.
+std::vector<std::string> lines_with(const std::string &text, const std::string &part) {
+  std::vector<std::string> found;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (contains(line, part)) found.push_back(line);
+  return found;
+}
+
+// The one line the host logged at level ERROR ("" if not exactly one).
+std::string error_line(const ProcessResult &r) {
+  std::vector<std::string> errors = lines_with(r.err, " ERROR ");
+  return errors.size() == 1 ? errors.front() : std::string();
+}
+
+ProcessResult run_host(std::vector<std::string> args) {
+  args.insert(args.begin(), cn_test::kHostBinary);
+  ProcessResult r = cn_test::run_process(args);
+  // Under CN_SANITIZE a report also exits 1, like a plugin failure: look for one.
+  CHECK_MESSAGE(!(contains(r.err, "Sanitizer") || contains(r.err, "runtime error:")), r.err);
+  return r;
+}
+
+// connector-host --plugin PATH --topic dogs --topics SAMPLES --once [extra...]
+ProcessResult run_plugin(const std::string &path, const std::vector<std::string> &extra = {}) {
+  std::vector<std::string> args = {"--plugin", path,         "--topic", "dogs",
+                                   "--topics", topics_dir(), "--once"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_host(args);
+}
+
+// A file the loader must refuse, and the reason it must give (what follows
+// "PATH: "). A reason ending in "..." need only start with the rest; then
+// detail is also in it (dlerror()'s words, which are the C library's).
+struct Refusal {
+  std::string file;
+  std::string reason;
+  std::string detail;
+};
+
+bool reason_matches(const std::string &actual, const Refusal &expected) {
+  const std::string &r = expected.reason;
+  if (r.size() > 3 && r.compare(r.size() - 3, 3, "...") == 0)
+    return actual.compare(0, r.size() - 3, r, 0, r.size() - 3) == 0 && contains(actual, expected.detail);
+  return actual == r;
+}
+
+// The part of a line after "PATH: " (everything if PATH is not in it).
+std::string after_path(const std::string &line, const std::string &path) {
+  std::size_t at = line.find(path + ": ");
+  return at == std::string::npos ? std::string() : line.substr(at + path.size() + 2);
+}
+
+const std::vector<Refusal> &refusals() {
+  static const std::vector<Refusal> all = {
+      {"not_a_shared_object", "cannot be loaded as a shared object: ...", "invalid ELF header"},
+      {"empty_file", "cannot be loaded as a shared object: ...", "file too short"},
+      {"no_entry_symbol", "exports no cn_plugin_entry_v1: not a connector-host plugin", ""},
+      {"newer_major_entry",
+       "exports no cn_plugin_entry_v1 (it was built for ABI version 2; this host speaks version 1)"
+       ": not a connector-host plugin",
+       ""},
+      {"wrong_abi_version",
+       "the plugin descriptor was built for ABI version 99; this host speaks version 1", ""},
+      {"short_struct",
+       "the plugin descriptor is " + std::to_string(offsetof(cn_plugin, description)) +
+           " bytes, shorter than the " + std::to_string(sizeof(cn_plugin)) +
+           " bytes ABI version 1 requires (a truncated or corrupt table)",
+       ""},
+      {"short_sink_table",
+       "the sink table is " + std::to_string(offsetof(cn_sink_plugin, commit)) +
+           " bytes, shorter than the " + std::to_string(sizeof(cn_sink_plugin)) +
+           " bytes ABI version 1 requires (a truncated or corrupt table)",
+       ""},
+      {"null_required_callback", "the sink table has no required callback: consume", ""},
+      {"null_source_callbacks", "the source table has no required callback: poll, ack", ""},
+      {"entry_returns_null",
+       "the plugin declined to load with host ABI version 1 (its entry returned NULL)", ""},
+      {"no_name", "the plugin has no name", ""},
+      {"no_version", "the plugin has no version", ""},
+      {"both_sink_and_source", "the plugin is both a sink and a source", ""},
+      {"neither_sink_nor_source",
+       "the plugin is neither a sink nor a source (both tables are NULL)", ""},
+      {"entry_throws", "cn_plugin_entry_v1 threw: boom from the entry", ""},
+  };
+  return all;
+}
+
+// The plugins that load, and the names they call themselves.
+const std::map<std::string, std::string> &loadable() {
+  static const std::map<std::string, std::string> all = {
+      {"throwing_callback", "throwing-callback"}, {"error_status", "error-status"},
+      {"bad_status_value", "bad-status-value"},   {"open_fails", "open-fails"},
+      {"retry_then_ok", "retry-then-ok"},
+  };
+  return all;
+}
+
+// Checks a run that a plugin failed: exit 1, no signal, one ERROR line with
+// expected in it, and the file named in the log.
+void check_failed_run(const ProcessResult &r, const std::string &path, const std::string &expected) {
+  INFO("stderr:\n" << r.err);
+  CHECK(r.signal == 0);
+  CHECK(r.exited_with(1));
+  CHECK(contains(error_line(r), expected));
+  CHECK(contains(r.err, "(sink, " + path + ")"));
+}
+
+// The offsets a sink printed, one per line, and how often each.
+std::map<long, int> printed_offsets(const std::string &out) {
+  std::map<long, int> seen;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) ++seen[std::stol(line)];
+  return seen;
+}
+
+void check_each_once(const std::map<long, int> &seen, long first, long last) {
+  CHECK(seen.size() == static_cast<std::size_t>(last - first + 1));
+  for (long offset = first; offset <= last; ++offset) {
+    CAPTURE(offset);
+    auto it = seen.find(offset);
+    CHECK((it != seen.end() && it->second == 1));
+  }
+}
+
+std::string write_retry_config(const cn_test::TempDir &dir, const std::string &parameters) {
+  std::string path = dir / "connect.yml";
+  std::ofstream(path) << "version: 0.1.0\nname: flaky\ntype: retry-then-ok\ntopic: dogs\n"
+                         "parameters:\n  state_file: "
+                      << (dir / "committed") << "\n" << parameters;
+  return path;
+}
+
+const std::vector<std::string> kFastRetry = {"--retry-initial-ms", "1", "--retry-max-ms", "5"};
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string> &b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// A LogSink that keeps what it is given.
+struct CollectingLog : cn::LogSink {
+  std::vector<std::string> lines;
+  void write(cn_log_level, std::string_view plugin, std::string_view message) override {
+    lines.push_back(std::string(plugin) + ": " + std::string(message));
+  }
+};
+
+// Records 0..count-1 with a small JSON value each.
+struct Records {
+  explicit Records(int count) {
+    for (int i = 0; i < count; ++i)
+      records.push_back(cn_record{i, 0, cn_str{nullptr, 0}, cn_str{kValue, sizeof kValue - 1}});
+  }
+  static constexpr char kValue[] = "{\"n\":1}";
+  std::vector<cn_record> records;
+};
+
+}  // namespace
+
+TEST_CASE("the host refuses each broken plugin file with exit 3, naming the file and the reason") {
+  for (const Refusal &refusal : refusals()) {
+    const std::string path = plugin_path(refusal.file);
+    CAPTURE(path);
+    ProcessResult r = run_plugin(path);
+    INFO("stderr:\n" << r.err);
+    CHECK(r.signal == 0);
+    CHECK(r.exited_with(3));
+    std::string line = error_line(r);
+    CHECK(contains(line, " ERROR host: " + path + ": "));
+    CHECK(reason_matches(after_path(line, path), refusal));
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("the host refuses a plugin file that does not exist, with exit 3") {
+  const std::string path = plugin_path("does_not_exist");
+  ProcessResult r = run_plugin(path);
+  INFO("stderr:\n" << r.err);
+  CHECK(r.signal == 0);
+  CHECK(r.exited_with(3));
+  CHECK(reason_matches(after_path(error_line(r), path),
+                       {"", "cannot be loaded as a shared object: ...", "No such file or directory"}));
+}
+
+TEST_CASE("a plugin whose callback throws stops the host with exit 1 naming plugin, callback and offsets") {
+  const std::string path = plugin_path("throwing_callback");
+  check_failed_run(run_plugin(path), path,
+                   "ERROR host: throwing-callback (" + path + "): consume failed at offsets 0-" +
+                       std::to_string(kDogsRecords - 1) + " of " + dogs_topic() +
+                       ": an exception escaped the plugin: boom from consume");
+}
+
+TEST_CASE("a plugin that returns CN_ERROR stops the host with exit 1 and the plugin's own text") {
+  const std::string path = plugin_path("error_status");
+  const std::string reason = ": record at offset 4 rejected: the warehouse said no";
+  SUBCASE("in one batch of the whole topic") {
+    check_failed_run(run_plugin(path), path,
+                     "ERROR host: error-status (" + path + "): consume failed at offsets 0-" +
+                         std::to_string(kDogsRecords - 1) + " of " + dogs_topic() + reason);
+  }
+  SUBCASE("one record per batch: the message names the record") {
+    check_failed_run(run_plugin(path, {"--batch-records", "1"}), path,
+                     "ERROR host: error-status (" + path + "): consume failed at offset 4 of " + dogs_topic() + reason);
+  }
+}
+
+TEST_CASE("a plugin that returns a value outside cn_status stops the host with exit 1") {
+  const std::string path = plugin_path("bad_status_value");
+  check_failed_run(run_plugin(path), path,
+                   "ERROR host: bad-status-value (" + path + "): consume failed at offsets 0-" +
+                       std::to_string(kDogsRecords - 1) + " of " + dogs_topic() +
+                       ": the plugin returned 7, which is not a cn_status");
+}
+
+TEST_CASE("a plugin whose open() fails stops the host with exit 1 and the plugin's reason") {
+  const std::string path = plugin_path("open_fails");
+  check_failed_run(run_plugin(path), path,
+                   "ERROR host: open-fails (" + path + "): open failed: cannot reach the warehouse: connection refused");
+}
+
+TEST_CASE("a plugin that asks to retry is recovered: every record is applied exactly once") {
+  const std::string path = plugin_path("retry_then_ok");
+  const long last = kDogsRecords - 1;
+  cn_test::TempDir dir;
+
+  SUBCASE("its first two consume calls fail; a restart resumes after the committed offset") {
+    std::string config = write_retry_config(dir, "");
+    ProcessResult r = run_host(concat({"--config", config, "--plugin", path, "--topics", topics_dir(), "--once"},
+                                      kFastRetry));
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(0));
+    check_each_once(printed_offsets(r.out), 0, last);
+    std::vector<std::string> retries = lines_with(r.err, "retry-then-ok (" + path + "): consume asked to retry at offsets 0-" +
+                                                             std::to_string(last) + " of " + dogs_topic());
+    REQUIRE(retries.size() == 2);
+    CHECK(contains(retries[0], ": transient failure on consume call 1; resuming"));
+    CHECK(contains(retries[1], ": transient failure on consume call 2; resuming"));
+    CHECK(lines_with(r.err, " ERROR ").empty());
+
+    ProcessResult again = run_host(
+        concat({"--config", config, "--plugin", path, "--topics", topics_dir(), "--once"}, kFastRetry));
+    INFO("second run stderr:\n" << again.err);
+    CHECK(again.exited_with(0));
+    CHECK(again.out.empty());
+    CHECK(contains(again.err, "after offset " + std::to_string(last)));
+  }
+
+  SUBCASE("it fails mid-topic with records consumed but not committed") {
+    // One record per consume, a commit every 5: calls 1-5 apply 0-4; calls 6
+    // and 7 hand over 5 and 6, uncommitted; call 8 (offset 7) and call 9 (5
+    // again, after resuming) ask to retry. 5 and 6 must be applied once.
+    std::string config = write_retry_config(dir, "  first_failing_call: 8\n");
+    ProcessResult r = run_host(concat({"--config", config, "--plugin", path, "--topics", topics_dir(), "--once",
+                                       "--batch-records", "5", "--batch-bytes", "1"},
+                                      kFastRetry));
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(0));
+    check_each_once(printed_offsets(r.out), 0, last);
+    CHECK(lines_with(r.err, "consume asked to retry at offset 7 of").size() == 1);
+    CHECK(lines_with(r.err, "consume asked to retry at offset 5 of").size() == 1);
+  }
+
+  SUBCASE("a restart with offset 20 committed applies only 21 onwards") {
+    std::string config = write_retry_config(dir, "");
+    std::ofstream(dir / "committed") << "20\n";
+    ProcessResult r = run_host(concat({"--config", config, "--plugin", path, "--topics", topics_dir(), "--once"},
+                                      kFastRetry));
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(0));
+    check_each_once(printed_offsets(r.out), 21, last);
+  }
+}
+
+TEST_CASE("--plugin NAME finds a plugin among broken ones, and explains a refused NAME.so") {
+  SUBCASE("a working plugin by name, in a directory full of broken files") {
+    ProcessResult r = run_host({"--plugin", "throwing-callback", "--plugin-dir", cn_test::kAbiPluginDir,
+                                "--topic", "dogs", "--topics", topics_dir(), "--once"});
+    check_failed_run(r, plugin_path("throwing_callback"), "an exception escaped the plugin: boom from consume");
+  }
+  SUBCASE("a refused NAME.so") {
+    ProcessResult r = run_host({"--plugin", "no_name", "--plugin-dir", cn_test::kAbiPluginDir, "--topic", "dogs",
+                                "--topics", topics_dir(), "--once"});
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(3));
+    CHECK(contains(error_line(r), plugin_path("no_name") + ": the plugin has no name"));
+  }
+}
+
+TEST_CASE("--list-plugins lists every refused file with its reason, and the plugins that load") {
+  ProcessResult r = run_host({"--list-plugins", "--plugin-dir", cn_test::kAbiPluginDir});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.exited_with(0));
+  CHECK(contains(r.out, cn_test::kAbiPluginDir + ":\n"));
+
+  for (const Refusal &refusal : refusals()) {
+    const std::string path = plugin_path(refusal.file);
+    CAPTURE(path);
+    std::vector<std::string> lines = lines_with(r.out, "  refused  " + path + ": ");
+    REQUIRE(lines.size() == 1);
+    CHECK(reason_matches(after_path(lines[0], path), refusal));
+  }
+  for (const auto &[file, name] : loadable()) {
+    CAPTURE(file);
+    CHECK(lines_with(r.out, "  " + name + "  1.0.0  sink  " + plugin_path(file)).size() == 1);
+  }
+  // Nothing in the directory is left out.
+  std::size_t files = 0;
+  for (const auto &entry : fs::directory_iterator(cn_test::kAbiPluginDir))
+    if (entry.path().extension() == ".so") {
+      ++files;
+      CHECK(contains(r.out, entry.path().string()));
+    }
+  CHECK(files == refusals().size() + loadable().size());
+}
+
+TEST_CASE("cn::Plugin::load throws PluginLoadError with the path and the reason") {
+  for (const Refusal &refusal : refusals()) {
+    const std::string path = plugin_path(refusal.file);
+    CAPTURE(path);
+    bool threw = false;
+    try {
+      cn::Plugin::load(path);
+    } catch (const cn::PluginLoadError &e) {
+      threw = true;
+      CHECK(e.path() == fs::path(path));
+      CHECK(reason_matches(e.reason(), refusal));
+      CHECK(std::string(e.what()) == path + ": " + e.reason());
+    }
+    CHECK(threw);
+  }
+}
+
+TEST_CASE("cn::scan_plugin_dir reports every file of the directory, loaded or refused") {
+  std::map<std::string, cn::PluginScanEntry> by_file;
+  for (cn::PluginScanEntry &e : cn::scan_plugin_dir(cn_test::kAbiPluginDir))
+    by_file[e.path.stem().string()] = std::move(e);
+  CHECK(by_file.size() == refusals().size() + loadable().size());
+  for (const Refusal &refusal : refusals()) {
+    CAPTURE(refusal.file);
+    REQUIRE(by_file.count(refusal.file) == 1);
+    CHECK(by_file[refusal.file].plugin == nullptr);
+    CHECK(reason_matches(by_file[refusal.file].refusal, refusal));
+  }
+  for (const auto &[file, name] : loadable()) {
+    CAPTURE(file);
+    REQUIRE(by_file.count(file) == 1);
+    REQUIRE(by_file[file].plugin != nullptr);
+    CHECK(by_file[file].plugin->name() == name);
+    CHECK(by_file[file].plugin->kind() == cn::PluginKind::sink);
+    CHECK(by_file[file].refusal.empty());
+  }
+}
+
+TEST_CASE("cn::SinkInstance turns a misbehaving callback into a CallResult") {
+  CollectingLog log;
+  Records five(5);
+  const std::string config = R"({"parameters":{}})";
+
+  SUBCASE("an escaping exception") {
+    cn::SinkInstance sink(cn::Plugin::load(plugin_path("throwing_callback")), log, config);
+    cn::CallResult r = sink.consume(five.records.data(), five.records.size());
+    CHECK(r.status == CN_ERROR);
+    CHECK(r.error == "an exception escaped the plugin: boom from consume");
+  }
+  SUBCASE("CN_ERROR with set_error") {
+    cn::SinkInstance sink(cn::Plugin::load(plugin_path("error_status")), log, config);
+    CHECK(sink.consume(five.records.data(), 4).ok());  // offsets 0-3
+    cn::CallResult r = sink.consume(five.records.data() + 4, 1);
+    CHECK(r.status == CN_ERROR);
+    CHECK(r.error == "record at offset 4 rejected: the warehouse said no");
+  }
+  SUBCASE("a status outside cn_status") {
+    cn::SinkInstance sink(cn::Plugin::load(plugin_path("bad_status_value")), log, config);
+    cn::CallResult r = sink.consume(five.records.data(), five.records.size());
+    CHECK(r.status == CN_ERROR);
+    CHECK(r.error == "the plugin returned 7, which is not a cn_status");
+  }
+  SUBCASE("cn::retry_error through the C++ helper") {
+    cn::SinkInstance sink(cn::Plugin::load(plugin_path("retry_then_ok")), log, config);
+    cn::CallResult r = sink.consume(five.records.data(), five.records.size());
+    CHECK(r.status == CN_RETRY);
+    CHECK(r.error == "transient failure on consume call 1");
+  }
+  SUBCASE("a failing open()") {
+    auto plugin = cn::Plugin::load(plugin_path("open_fails"));
+    CHECK_THROWS_WITH_AS(cn::SinkInstance(plugin, log, config),
+                         ("open-fails (" + plugin_path("open_fails") +
+                          "): open failed: cannot reach the warehouse: connection refused").c_str(),
+                         std::runtime_error);
+  }
+}

@@ -1,0 +1,76 @@
+// Flaky on purpose (written with cn/plugin.hpp): consume throws cn::retry_error on two calls
+// (its first two by default, or from the call numbered by the parameter "first_failing_call"),
+// then works. Records are applied at commit(): each one is printed to stdout as "<offset>" and
+// the offset is stored in the file named by the parameter "state_file", if given, so that a
+// restarted host resumes after it.
+#include <cn/plugin.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// The value of "key": "..." or "key": N in the configuration (enough for this test plugin).
+std::string parameter(std::string_view json, const std::string &key) {
+  std::size_t at = json.find("\"" + key + "\":");
+  if (at == std::string_view::npos) return {};
+  at += key.size() + 3;
+  if (at < json.size() && json[at] == '"') {
+    std::size_t end = json.find('"', at + 1);
+    return std::string(json.substr(at + 1, end - at - 1));
+  }
+  std::size_t end = json.find_first_of(",}", at);
+  return std::string(json.substr(at, end - at));
+}
+
+class RetryThenOk {
+ public:
+  RetryThenOk(const cn::Host &host, std::string_view config)
+      : host_(host), state_file_(parameter(config, "state_file")) {
+    std::string first = parameter(config, "first_failing_call");
+    if (!first.empty()) first_failing_call_ = std::stoi(first);
+    if (!state_file_.empty()) {
+      std::ifstream in(state_file_);
+      if (in) in >> committed_;
+    }
+  }
+
+  int64_t resume_offset() {
+    pending_.clear();  // what was not committed is handed over again
+    return committed_;
+  }
+
+  void consume(const cn::RecordBatch &batch) {
+    ++calls_;
+    if (calls_ == first_failing_call_ || calls_ == first_failing_call_ + 1)
+      throw cn::retry_error("transient failure on consume call " + std::to_string(calls_));
+    for (const cn_record &record : batch) pending_.push_back(record.offset);
+  }
+
+  void commit(int64_t offset) {
+    for (int64_t applied : pending_)
+      if (applied <= offset) std::printf("%lld\n", static_cast<long long>(applied));
+    if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write to standard output");
+    if (!state_file_.empty()) {
+      std::ofstream out(state_file_, std::ios::trunc);
+      if (!(out << offset << "\n") || !out.flush()) throw std::runtime_error("cannot write " + state_file_);
+    }
+    committed_ = offset;
+    pending_.clear();
+    host_.debug("committed through offset " + std::to_string(offset));
+  }
+
+ private:
+  cn::Host host_;
+  std::string state_file_;
+  int first_failing_call_ = 1;
+  int calls_ = 0;
+  int64_t committed_ = -1;
+  std::vector<int64_t> pending_;
+};
+
+}  // namespace
+
+CN_DEFINE_SINK_PLUGIN(RetryThenOk, "retry-then-ok", "1.0.0", "consume asks to retry twice, then works")
