@@ -27,22 +27,31 @@ class PostgresServer {
   PostgresServer &operator=(const PostgresServer &) = delete;
 
   int port() const;
+  // The temporary directory holding everything (removed by the destructor)
+  // and the data directory inside it.
+  const std::string &directory() const;
+  const std::string &data_directory() const;
   // libpq keyword/value string: host=127.0.0.1 port=N user=postgres dbname=DB
   std::string conninfo(const std::string &dbname = "postgres") const;
   // postgresql://postgres@127.0.0.1:N/DB
   std::string url(const std::string &dbname = "postgres") const;
-  // The CA certificate that signed the server's (only with Options::tls).
+  // The CA certificate that signed the server's (only with Options::tls;
+  // throws std::logic_error without it).
   std::string ca_certificate() const;
 
   void create_database(const std::string &name);
-  // Runs SQL with psql; returns its unaligned, tuples-only output. Throws
+  // Runs SQL with psql; returns its unaligned, tuples-only output (newline-
+  // terminated rows, exactly as psql prints them). Throws
   // std::runtime_error with psql's message on failure.
   std::string psql(const std::string &sql, const std::string &dbname = "postgres") const;
 
   void stop();     // fast shutdown; keeps the data
   void start();    // on the same port and data
   void restart();  // stop() + start()
-  void kill9();    // SIGKILL the postmaster (crash); start() recovers
+  // SIGKILLs the postmaster and its backends (a crash) and waits until they
+  // are gone; start() recovers. With the default synchronous_commit=off the
+  // last commits may be lost: set it on where a test needs them.
+  void kill9();
 
  private:
   struct Impl;
