@@ -97,7 +97,7 @@ class SinkRunner {
     if (r.ok()) return Outcome::go_on;
     std::string what = who(sink_.plugin()) + ": " + callback + " " +
                        (r.status == CN_RETRY ? "asked to retry" : "failed") +
-                       (where.empty() ? "" : " at " + where) + " of " + topic_.describe() + ": " + r.error;
+                       (where.empty() ? " on " : " at " + where + " of ") + topic_.describe() + ": " + r.error;
     if (r.status != CN_RETRY) {
       log_.error(what);
       return Outcome::failed;

@@ -1,0 +1,447 @@
+// Parsing of the change events (../shared/events/FORMAT.md) with RapidJSON's
+// DOM, and the JSON form of a Relation.
+#include "event.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+namespace pgsink {
+namespace {
+
+using Json = rapidjson::Value;  // allocates from a MemoryPoolAllocator
+
+// The JSON path of a field, for error messages: a chain of stack objects,
+// made into text only when an error is thrown.
+class Path {
+ public:
+  explicit Path(const char *key) : key_(key) {}
+  Path(const Path &parent, const char *key) : parent_(&parent), key_(key) {}
+  Path(const Path &parent, std::size_t index) : parent_(&parent), index_(index) {}
+
+  const char *key() const { return key_; }
+
+  std::string str() const {
+    std::string s = parent_ ? parent_->str() : std::string();
+    if (key_) {
+      if (parent_) s += '.';
+      s += key_;
+    } else {
+      s += '[';
+      s += std::to_string(index_);
+      s += ']';
+    }
+    return s;
+  }
+
+ private:
+  const Path *parent_ = nullptr;
+  const char *key_ = nullptr;  // a member name, or null for an array element
+  std::size_t index_ = 0;
+};
+
+[[noreturn]] void fail(const Path &at, const std::string &what) { throw EventError(at.str() + ": " + what); }
+
+std::string_view view(const Json &string) { return {string.GetString(), string.GetStringLength()}; }
+
+// --- fields ---------------------------------------------------------------
+
+const Json *find(const Json &object, const Path &field) {
+  auto it = object.FindMember(field.key());
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+const Json &require(const Json &object, const Path &field) {
+  const Json *v = find(object, field);
+  if (!v) fail(field, "missing");
+  return *v;
+}
+
+uint64_t get_u64(const Json &object, const Path &field) {
+  const Json &v = require(object, field);
+  if (!v.IsUint64()) fail(field, "expected an unsigned 64-bit integer");
+  return v.GetUint64();
+}
+
+int64_t get_i64(const Json &object, const Path &field) {
+  const Json &v = require(object, field);
+  if (!v.IsInt64()) fail(field, "expected a signed 64-bit integer");
+  return v.GetInt64();
+}
+
+uint32_t u32_of(const Json &v, const Path &at) {
+  if (!v.IsUint()) fail(at, "expected an unsigned 32-bit integer");
+  return v.GetUint();
+}
+
+uint32_t get_u32(const Json &object, const Path &field) { return u32_of(require(object, field), field); }
+
+int32_t get_i32(const Json &object, const Path &field) {
+  const Json &v = require(object, field);
+  if (!v.IsInt()) fail(field, "expected a signed 32-bit integer");
+  return v.GetInt();
+}
+
+int8_t get_i8(const Json &object, const Path &field) {
+  const Json &v = require(object, field);
+  if (!v.IsInt() || v.GetInt() < INT8_MIN || v.GetInt() > INT8_MAX) fail(field, "expected a signed 8-bit integer");
+  return static_cast<int8_t>(v.GetInt());
+}
+
+std::string get_string(const Json &object, const Path &field) {
+  const Json &v = require(object, field);
+  if (!v.IsString()) fail(field, "expected a string");
+  return std::string(view(v));
+}
+
+const Json &get_array(const Json &object, const Path &field) {
+  const Json &v = require(object, field);
+  if (!v.IsArray()) fail(field, "expected an array");
+  return v;
+}
+
+// --- values ---------------------------------------------------------------
+
+template <typename T>
+void set_number(Value &out, T number) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, number);  // shortest round-trip form for floats
+  out.kind = Value::Kind::text;
+  out.text.assign(buf, r.ptr);
+}
+
+// The format writes a non-finite float as null, losing which one it was.
+// "NaN" is the choice that keeps a NOT NULL column valid (a SQL NULL would
+// not); float4in and float8in accept it.
+constexpr const char *kNonFinite = "NaN";
+
+// The JSON number (already rounded to the nearest double) rounded to float,
+// false when it is out of float's range, as float4in would say. Rounding the
+// text to double first can differ from strtof's rounding of the text only for
+// a text within half a double ulp of a midpoint between two floats: possible
+// in theory, not for the shortest text of a float that writers print.
+bool to_float(double d, float &f) {
+  constexpr double kTooBig = 0x1.ffffffp+127;  // FLT_MAX plus half an ulp: rounds to infinity
+  if (std::fabs(d) >= kTooBig) return false;
+  f = std::fabs(d) > FLT_MAX ? (d > 0 ? FLT_MAX : -FLT_MAX) : static_cast<float>(d);
+  return true;
+}
+
+// One value of a tuple, in PostgreSQL's text form.
+void read_value(const Json &v, const Path &at, Value &out) {
+  if (v.IsString()) {
+    std::string_view s = view(v);
+    if (s == "Null") {
+      out = Value::null();
+      return;
+    }
+    if (s == "UnchangedToast") {
+      out = Value::unchanged();
+      return;
+    }
+    fail(at, "unknown value kind '" + std::string(s) + "'");
+  }
+  if (!v.IsObject()) fail(at, "expected \"Null\", \"UnchangedToast\" or an object {\"Kind\": value}");
+  if (v.MemberCount() != 1)
+    fail(at, "a value object has exactly one member (its kind), this one has " + std::to_string(v.MemberCount()));
+
+  const auto &member = *v.MemberBegin();
+  const std::string_view kind = view(member.name);
+  const Json &x = member.value;
+  const Path in(at, member.name.GetString());
+
+  if (kind == "Int4") {
+    if (!x.IsInt()) fail(in, "expected a signed 32-bit integer");
+    set_number(out, x.GetInt());
+  } else if (kind == "String") {
+    if (!x.IsString()) fail(in, "expected a string");
+    out.kind = Value::Kind::text;
+    out.text.assign(x.GetString(), x.GetStringLength());
+  } else if (kind == "RawText") {
+    if (!x.IsArray()) fail(in, "expected an array of bytes");
+    out.kind = Value::Kind::text;
+    out.text.resize(x.Size());
+    for (rapidjson::SizeType i = 0; i < x.Size(); ++i) {
+      const Json &b = x[i];
+      if (!b.IsUint() || b.GetUint() > 255) fail(Path(in, i), "expected a byte, an integer 0..255");
+      out.text[i] = static_cast<char>(b.GetUint());
+    }
+  } else if (kind == "Int8") {
+    if (!x.IsInt64()) fail(in, "expected a signed 64-bit integer");
+    set_number(out, x.GetInt64());
+  } else if (kind == "Int2") {
+    if (!x.IsInt() || x.GetInt() < INT16_MIN || x.GetInt() > INT16_MAX)
+      fail(in, "expected a signed 16-bit integer");
+    set_number(out, x.GetInt());
+  } else if (kind == "Bool") {
+    if (!x.IsBool()) fail(in, "expected true or false");
+    out.kind = Value::Kind::text;
+    out.text.assign(x.GetBool() ? "t" : "f");
+  } else if (kind == "Float8") {
+    if (x.IsNull()) {
+      out = Value::of(kNonFinite);
+    } else {
+      if (!x.IsNumber()) fail(in, "expected a number or null");
+      set_number(out, x.GetDouble());
+    }
+  } else if (kind == "Float4") {
+    if (x.IsNull()) {
+      out = Value::of(kNonFinite);
+    } else {
+      float f = 0;
+      if (!x.IsNumber()) fail(in, "expected a number or null");
+      if (!to_float(x.GetDouble(), f)) fail(in, "out of range for a 4-byte float");
+      set_number(out, f);
+    }
+  } else if (kind == "Oid") {
+    if (!x.IsUint()) fail(in, "expected an unsigned 32-bit integer");
+    set_number(out, x.GetUint());
+  } else if (kind == "Char") {
+    // The byte of the internal "char" type, in the text form charin reads:
+    // nothing for 0, the character itself for 1..127, and for 128..255
+    // the escape \ooo (three octal digits) of PostgreSQL 15.
+    if (!x.IsInt() || x.GetInt() < INT8_MIN || x.GetInt() > INT8_MAX) fail(in, "expected a signed 8-bit integer");
+    const unsigned byte = static_cast<uint8_t>(static_cast<int8_t>(x.GetInt()));
+    out.kind = Value::Kind::text;
+    if (byte == 0) {
+      out.text.clear();
+    } else if (byte < 128) {
+      out.text.assign(1, static_cast<char>(byte));
+    } else {
+      const char escape[4] = {'\\', static_cast<char>('0' + (byte >> 6)), static_cast<char>('0' + ((byte >> 3) & 7)),
+                              static_cast<char>('0' + (byte & 7))};
+      out.text.assign(escape, 4);
+    }
+  } else {
+    fail(at, "unknown value kind '" + std::string(kind) + "'");
+  }
+}
+
+Tuple read_tuple(const Json &tuple, const Path &at) {
+  if (!tuple.IsArray()) fail(at, "expected an array of values");
+  Tuple values(tuple.Size());
+  for (rapidjson::SizeType i = 0; i < tuple.Size(); ++i) read_value(tuple[i], Path(at, i), values[i]);
+  return values;
+}
+
+Tuple get_tuple(const Json &object, const Path &field) { return read_tuple(require(object, field), field); }
+
+// A tuple that may be null or absent.
+std::optional<Tuple> get_optional_tuple(const Json &object, const Path &field) {
+  const Json *v = find(object, field);
+  if (!v || v->IsNull()) return std::nullopt;
+  return read_tuple(*v, field);
+}
+
+// --- messages -------------------------------------------------------------
+
+const Path kMessage("message");
+
+ReplicaIdentity read_identity(const Json &message) {
+  const Path field(kMessage, "replica_identity");
+  const Json &v = require(message, field);
+  if (v.IsString()) {
+    std::string_view s = view(v);
+    if (s == "Default") return ReplicaIdentity::default_;
+    if (s == "Full") return ReplicaIdentity::full;
+    if (s == "Index") return ReplicaIdentity::index;
+    if (s == "Nothing") return ReplicaIdentity::nothing;
+  }
+  fail(field, "expected one of \"Default\", \"Nothing\", \"Full\", \"Index\"");
+}
+
+Relation read_relation(const Json &m) {
+  Relation r;
+  r.rel_id = get_u32(m, Path(kMessage, "rel_id"));
+  r.namespace_ = get_string(m, Path(kMessage, "namespace"));
+  r.name = get_string(m, Path(kMessage, "name"));
+  r.replica_identity = read_identity(m);
+  const Path columns_at(kMessage, "columns");
+  const Json &columns = get_array(m, columns_at);
+  r.columns.resize(columns.Size());
+  for (rapidjson::SizeType i = 0; i < columns.Size(); ++i) {
+    const Path at(columns_at, i);
+    const Json &c = columns[i];
+    if (!c.IsObject()) fail(at, "expected an object");
+    Column &column = r.columns[i];
+    column.is_key = (get_i8(c, Path(at, "flags")) & 1) != 0;
+    column.name = get_string(c, Path(at, "name"));
+    // A type OID; a writer may give one above 2^31 as a negative i32.
+    const Path type_at(at, "type_id");
+    const Json &type_id = require(c, type_at);
+    if (type_id.IsUint()) column.type_id = type_id.GetUint();
+    else if (type_id.IsInt()) column.type_id = static_cast<uint32_t>(type_id.GetInt());
+    else fail(type_at, "expected a 32-bit type OID");
+    column.type_modifier = get_i32(c, Path(at, "type_modifier"));
+  }
+  return r;
+}
+
+Message read_message(const Json &m) {
+  const Path type_at(kMessage, "type");
+  const Json &type = require(m, type_at);
+  if (!type.IsString()) fail(type_at, "expected a string");
+  const std::string_view t = view(type);
+
+  if (t == "insert") {
+    Insert e;
+    e.rel_id = get_u32(m, Path(kMessage, "rel_id"));
+    e.tuple = get_tuple(m, Path(kMessage, "tuple"));
+    return e;
+  }
+  if (t == "update") {
+    Update e;
+    e.rel_id = get_u32(m, Path(kMessage, "rel_id"));
+    e.old_tuple = get_optional_tuple(m, Path(kMessage, "old_tuple"));
+    e.key_tuple = get_optional_tuple(m, Path(kMessage, "key_tuple"));
+    e.new_tuple = get_tuple(m, Path(kMessage, "new_tuple"));
+    return e;
+  }
+  if (t == "begin") {
+    Begin e;
+    e.final_lsn = get_u64(m, Path(kMessage, "final_lsn"));
+    e.timestamp = get_i64(m, Path(kMessage, "timestamp"));
+    e.xid = get_u32(m, Path(kMessage, "xid"));
+    return e;
+  }
+  if (t == "commit") {  // "flags" (always 0) is not kept
+    Commit e;
+    e.commit_lsn = get_u64(m, Path(kMessage, "commit_lsn"));
+    e.end_lsn = get_u64(m, Path(kMessage, "end_lsn"));
+    e.timestamp = get_i64(m, Path(kMessage, "timestamp"));
+    return e;
+  }
+  if (t == "delete") {
+    Delete e;
+    e.rel_id = get_u32(m, Path(kMessage, "rel_id"));
+    e.old_tuple = get_optional_tuple(m, Path(kMessage, "old_tuple"));
+    e.key_tuple = get_optional_tuple(m, Path(kMessage, "key_tuple"));
+    if (!e.old_tuple && !e.key_tuple) throw EventError("a delete needs key_tuple or old_tuple");
+    return e;
+  }
+  if (t == "relation") return read_relation(m);
+  if (t == "truncate") {
+    Truncate e;
+    const int8_t options = get_i8(m, Path(kMessage, "options"));
+    e.cascade = (options & 1) != 0;
+    e.restart_identity = (options & 2) != 0;
+    const Path ids_at(kMessage, "rel_ids");
+    const Json &ids = get_array(m, ids_at);
+    e.rel_ids.resize(ids.Size());
+    for (rapidjson::SizeType i = 0; i < ids.Size(); ++i) e.rel_ids[i] = u32_of(ids[i], Path(ids_at, i));
+    return e;
+  }
+  if (t == "type") {
+    Type e;
+    e.id = get_u32(m, Path(kMessage, "id"));
+    e.namespace_ = get_string(m, Path(kMessage, "namespace"));
+    e.name = get_string(m, Path(kMessage, "name"));
+    return e;
+  }
+  if (t == "origin") {
+    Origin e;
+    e.commit_lsn = get_u64(m, Path(kMessage, "commit_lsn"));
+    e.name = get_string(m, Path(kMessage, "name"));
+    return e;
+  }
+  throw EventError("message.type '" + std::string(t) + "' is not a change event type");
+}
+
+// Each thread parses into one document whose memory pool starts with a
+// buffer kept from call to call, so a usual event allocates nothing for its
+// DOM. The text is parsed in place, in a copy kept from call to call too:
+// its strings stay where they are, which is much faster than RapidJSON's
+// parsing from a bounded buffer.
+class Parser {
+ public:
+  Parser() : buffer_(new char[kBufferSize]), pool_(buffer_.get(), kBufferSize), doc_(&pool_) {}
+
+  // The document of `json` (which holds no NUL byte), valid until the next call.
+  const rapidjson::Document &parse(std::string_view json) {
+    doc_.SetNull();  // the old DOM lives in the pool and the text: drop it first
+    pool_.Clear();   // frees any chunks beyond the buffer
+    text_.assign(json.data(), json.size());
+    // Full precision: a float must come out as the double nearest to its text.
+    doc_.ParseInsitu<rapidjson::kParseFullPrecisionFlag>(text_.data());
+    return doc_;
+  }
+
+ private:
+  static constexpr std::size_t kBufferSize = 16 * 1024;
+  std::unique_ptr<char[]> buffer_;
+  rapidjson::MemoryPoolAllocator<> pool_;
+  rapidjson::Document doc_;
+  std::string text_;
+};
+
+}  // namespace
+
+Message parse_event(std::string_view json) {
+  thread_local Parser parser;
+  // RapidJSON reads a NUL byte as the end of the text: reject one rather
+  // than ignore what follows it.
+  if (const void *nul = json.empty() ? nullptr : std::memchr(json.data(), '\0', json.size()))
+    throw EventError("not valid JSON: a NUL byte at byte " +
+                     std::to_string(static_cast<const char *>(nul) - json.data()));
+  const rapidjson::Document &doc = parser.parse(json);
+  if (doc.HasParseError())
+    throw EventError(std::string("not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+                     " at byte " + std::to_string(doc.GetErrorOffset()));
+  if (!doc.IsObject()) throw EventError("not a JSON object");
+  auto message = doc.FindMember("message");
+  if (message == doc.MemberEnd() || !message->value.IsObject()) throw EventError("no \"message\" object");
+  return read_message(message->value);
+}
+
+std::string to_json(const Relation &relation) {
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  auto string = [&w](const std::string &s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  w.StartObject();
+  w.Key("type");
+  w.String("relation");
+  w.Key("rel_id");
+  w.Uint(relation.rel_id);
+  w.Key("namespace");
+  string(relation.namespace_);
+  w.Key("name");
+  string(relation.name);
+  w.Key("replica_identity");
+  w.String(to_string(relation.replica_identity));
+  w.Key("columns");
+  w.StartArray();
+  for (const Column &c : relation.columns) {
+    w.StartObject();
+    w.Key("flags");
+    w.Int(c.is_key ? 1 : 0);
+    w.Key("name");
+    string(c.name);
+    w.Key("type_id");
+    w.Uint(c.type_id);
+    w.Key("type_modifier");
+    w.Int(c.type_modifier);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(out.GetString(), out.GetSize());
+}
+
+const char *to_string(ReplicaIdentity identity) {
+  switch (identity) {
+    case ReplicaIdentity::default_: return "Default";
+    case ReplicaIdentity::nothing: return "Nothing";
+    case ReplicaIdentity::full: return "Full";
+    case ReplicaIdentity::index: return "Index";
+  }
+  return "?";
+}
+
+}  // namespace pgsink

@@ -1,0 +1,385 @@
+// postgres-sink: applies PostgreSQL change events to a target PostgreSQL,
+// exactly once.
+//
+// Exactly once: the offset of the last applied record is written in the
+// target, in the same transaction as the changes it covers, and that is
+// where resume_offset() restarts. A target transaction ends only at a
+// source transaction's commit event, so it never holds part of one; many
+// source transactions share one target transaction.
+//
+// A change the target refuses (a constraint, a type error) is found by
+// replaying: the sink asks the host to retry, the host re-delivers from the
+// last committed offset, and the sink applies those records one change at a
+// time, each under a savepoint, until it meets the refused one and handles
+// it by the on_error policy. So the fast path carries no savepoints.
+#include "applier.hpp"
+#include "event.hpp"
+#include "sink_config.hpp"
+#include "target_state.hpp"
+#include "target_table.hpp"
+
+#include <cn/plugin.hpp>
+#include <pqxx/pqxx>
+
+#include <map>
+#include <memory>
+
+namespace pgsink {
+namespace {
+
+class PostgresSink {
+ public:
+  PostgresSink(const cn::Host &host, std::string_view config_json)
+      : host_(host), config_(parse_sink_config(config_json)), state_(config_),
+        applier_(config_.max_rows_per_statement, host) {}
+
+  ~PostgresSink() {
+    const ApplyCounts &c = applier_.counts();
+    host_.info("applied " + std::to_string(c.inserted) + " inserts, " + std::to_string(c.updated) + " updates, " +
+               std::to_string(c.deleted) + " deletes; " + std::to_string(c.missing) + " changes found no row; " +
+               std::to_string(skipped_) + " records skipped, " + std::to_string(dead_lettered_) + " dead-lettered");
+  }
+
+  int64_t resume_offset() {
+    return guarded([&] {
+      drop_connection();
+      connect();
+      state_.prepare(*connection_);
+      pqxx::work tx(*connection_);
+      StoredState stored = state_.load(tx);
+      tx.commit();
+      relations_ = std::move(stored.relations);
+      types_ = std::move(stored.types);
+      committed_ = stored.offset;
+      host_.info("connected; connector '" + config_.connector + "' has applied through offset " +
+                 std::to_string(committed_) + (careful_through_ >= 0 ? "; re-applying one change at a time through offset " +
+                                                                          std::to_string(careful_through_)
+                                                                    : ""));
+      return committed_;
+    });
+  }
+
+  void consume(const cn::RecordBatch &batch) {
+    guarded([&] {
+      for (const cn_record &record : batch) {
+        handed_ = record.offset;
+        handle_record(record.offset, cn::view(record.value));
+      }
+    });
+  }
+
+  void commit(int64_t offset) {
+    guarded([&] {
+      if (in_source_tx_)
+        commit_wanted_ = true;  // at the end of this source transaction
+      else
+        finish(offset);
+    });
+  }
+
+ private:
+  // ---- records -------------------------------------------------------------
+
+  void handle_record(int64_t offset, std::string_view record) {
+    Message message;
+    try {
+      message = parse_event(record);
+    } catch (const EventError &e) {
+      return refuse(offset, record, "", std::string("not a valid change event: ") + e.what());
+    }
+    std::visit([&](auto &m) { handle(offset, record, m); }, message);
+  }
+
+  void handle(int64_t offset, std::string_view record, const Begin &) {
+    if (in_source_tx_)
+      return refuse(offset, record, "",
+                    "a begin inside the transaction that began at offset " + std::to_string(source_tx_begin_) +
+                        " (the topic holds an unfinished transaction)");
+    in_source_tx_ = true;
+    source_tx_begin_ = offset;
+  }
+
+  void handle(int64_t offset, std::string_view, const Commit &) {
+    in_source_tx_ = false;
+    if (commit_wanted_) finish(offset);
+  }
+
+  void handle(int64_t, std::string_view, const Origin &) {}
+
+  void handle(int64_t, std::string_view, const Type &type) {
+    types_[type.id] = type;
+    state_.save_type(transaction(), type);
+  }
+
+  void handle(int64_t offset, std::string_view record, const Relation &relation) {
+    pqxx::work &tx = transaction();
+    applier_.flush(tx);
+    auto previous = relations_.find(relation.rel_id);
+    const Relation *before = previous == relations_.end() ? nullptr : &previous->second;
+    std::string table = relation.namespace_ + "." + relation.name;
+    // DDL can fail for reasons of the data (a type change the rows do not
+    // fit); the savepoint keeps the transaction usable for skip/dead_letter.
+    tx.exec("SAVEPOINT cn_relation");
+    try {
+      auto prepared = std::make_shared<const TargetTable>(
+          prepare_table(tx, relation, before, types_, config_.create_tables, host_));
+      state_.save_relation(tx, relation);
+      tx.exec("RELEASE SAVEPOINT cn_relation");
+      relations_[relation.rel_id] = relation;
+      tables_[relation.rel_id] = std::move(prepared);
+    } catch (const pqxx::sql_error &e) {
+      if (transient(e)) throw;
+      tx.exec("ROLLBACK TO SAVEPOINT cn_relation");
+      refuse(offset, record, table, message_of(e));
+    } catch (const std::runtime_error &e) {
+      tx.exec("ROLLBACK TO SAVEPOINT cn_relation");
+      refuse(offset, record, table, e.what());
+    }
+  }
+
+  void handle(int64_t offset, std::string_view record, const Insert &insert) {
+    auto table = table_for(offset, record, insert.rel_id);
+    if (!table || !arity_ok(offset, record, *table, insert.tuple, "tuple")) return;
+    apply(offset, record, Change{Change::Kind::insert, offset, table, insert.tuple, {}});
+  }
+
+  void handle(int64_t offset, std::string_view record, const Update &update) {
+    auto table = table_for(offset, record, update.rel_id);
+    if (!table || !arity_ok(offset, record, *table, update.new_tuple, "new_tuple")) return;
+    const Tuple *locator = locator_of(offset, record, *table, update.old_tuple, update.key_tuple, &update.new_tuple, "update");
+    if (!locator) return;
+    apply(offset, record, Change{Change::Kind::update, offset, table, update.new_tuple, *locator});
+  }
+
+  void handle(int64_t offset, std::string_view record, const Delete &del) {
+    auto table = table_for(offset, record, del.rel_id);
+    if (!table) return;
+    const Tuple *locator = locator_of(offset, record, *table, del.old_tuple, del.key_tuple, nullptr, "delete");
+    if (!locator) return;
+    apply(offset, record, Change{Change::Kind::delete_, offset, table, {}, *locator});
+  }
+
+  void handle(int64_t offset, std::string_view record, const Truncate &truncate) {
+    std::string tables;
+    for (uint32_t rel_id : truncate.rel_ids) {
+      auto table = table_for(offset, record, rel_id);
+      if (!table) return;
+      tables += (tables.empty() ? "" : ", ") + table->quoted_name;
+    }
+    if (tables.empty()) return;
+    pqxx::work &tx = transaction();
+    applier_.flush(tx);
+    std::string sql = "TRUNCATE " + tables + (truncate.restart_identity ? " RESTART IDENTITY" : "") +
+                      (truncate.cascade ? " CASCADE" : "");
+    guard_refusal(offset, record, tables, [&] {
+      try {
+        tx.exec(sql);
+      } catch (const pqxx::sql_error &e) {
+        if (transient(e)) throw;
+        throw RunRefused(std::string("truncate refused by the target: ") + message_of(e), offset, offset, tables);
+      }
+    });
+  }
+
+  // ---- applying -------------------------------------------------------------
+
+  void apply(int64_t offset, std::string_view record, Change change) {
+    pqxx::work &tx = transaction();
+    if (offset > careful_through_) return applier_.add(tx, std::move(change));
+    std::string table = display(change.table->name);
+    guard_refusal(offset, record, table, [&] {
+      applier_.add(tx, std::move(change));
+      applier_.flush(tx);
+    });
+  }
+
+  // In careful mode, runs f under a savepoint and hands a RunRefused to the
+  // on_error policy; otherwise lets it through (to start careful mode).
+  template <class F>
+  void guard_refusal(int64_t offset, std::string_view record, const std::string &table, F &&f) {
+    if (offset > careful_through_) return f();
+    pqxx::work &tx = transaction();
+    tx.exec("SAVEPOINT cn_change");
+    try {
+      f();
+      tx.exec("RELEASE SAVEPOINT cn_change");
+    } catch (const RunRefused &e) {
+      applier_.discard();
+      tx.exec("ROLLBACK TO SAVEPOINT cn_change");
+      refuse(offset, record, table, e.what());
+    }
+  }
+
+  std::shared_ptr<const TargetTable> table_for(int64_t offset, std::string_view record, uint32_t rel_id) {
+    if (auto it = tables_.find(rel_id); it != tables_.end()) return it->second;
+    auto relation = relations_.find(rel_id);
+    if (relation == relations_.end()) {
+      refuse(offset, record, "", "unknown rel_id " + std::to_string(rel_id) +
+                                     ": no relation event for it came before, and none is stored in " +
+                                     display(config_.relations_table));
+      return nullptr;
+    }
+    // A relation restored from the target after a restart: its table is
+    // there already, only its columns need reading.
+    pqxx::work &tx = transaction();
+    tx.exec("SAVEPOINT cn_describe");
+    try {
+      auto table = std::make_shared<const TargetTable>(describe_table(tx, relation->second));
+      tx.exec("RELEASE SAVEPOINT cn_describe");
+      return tables_[rel_id] = table;
+    } catch (const std::runtime_error &e) {
+      tx.exec("ROLLBACK TO SAVEPOINT cn_describe");
+      refuse(offset, record, relation->second.namespace_ + "." + relation->second.name, e.what());
+      return nullptr;
+    }
+  }
+
+  bool arity_ok(int64_t offset, std::string_view record, const TargetTable &t, const Tuple &tuple, const char *field) {
+    if (tuple.size() == t.relation.columns.size()) return true;
+    refuse(offset, record, display(t.name),
+           std::string(field) + " has " + std::to_string(tuple.size()) + " values but the relation has " +
+               std::to_string(t.relation.columns.size()) + " columns");
+    return false;
+  }
+
+  // Where the row an update or delete changes is found: the old row under
+  // Full identity; else the key tuple if the key changed, else the key
+  // columns of the new row (an update) or the old row (a delete).
+  const Tuple *locator_of(int64_t offset, std::string_view record, const TargetTable &t,
+                          const std::optional<Tuple> &old_tuple, const std::optional<Tuple> &key_tuple,
+                          const Tuple *new_tuple, const char *what) {
+    const std::string table = display(t.name);
+    const Tuple *locator = nullptr;
+    if (t.relation.replica_identity == ReplicaIdentity::full) {
+      if (old_tuple) locator = &*old_tuple;
+      else refuse(offset, record, table, std::string("an ") + what + " under Full identity without old_tuple");
+    } else if (t.key_columns.empty()) {
+      refuse(offset, record, table,
+             std::string("the table has no replica identity key (identity ") + to_string(t.relation.replica_identity) +
+                 "), so an " + what + " cannot find its row; give the source table a primary key or REPLICA IDENTITY");
+    } else {
+      locator = key_tuple ? &*key_tuple : old_tuple ? &*old_tuple : new_tuple;
+      if (!locator) refuse(offset, record, table, std::string("a ") + what + " without key_tuple");
+    }
+    if (locator && !arity_ok(offset, record, t, *locator, key_tuple ? "key_tuple" : "old_tuple")) return nullptr;
+    return locator;
+  }
+
+  // A record that cannot be applied, handled by the on_error policy.
+  void refuse(int64_t offset, std::string_view record, const std::string &table, const std::string &reason) {
+    std::string where = "offset " + std::to_string(offset) + (table.empty() ? "" : ", table " + table);
+    switch (config_.on_error) {
+      case OnError::stop:
+        throw std::runtime_error(where + ": " + reason);
+      case OnError::skip:
+        ++skipped_;
+        host_.warn(where + ": skipped (on_error: skip): " + reason);
+        return;
+      case OnError::dead_letter:
+        ++dead_lettered_;
+        state_.save_dead_letter(transaction(), offset, record, reason);
+        host_.warn(where + ": sent to " + display(config_.dead_letter_table) + ": " + reason);
+        return;
+    }
+  }
+
+  // ---- transactions and connection ----------------------------------------
+
+  pqxx::work &transaction() {
+    if (!tx_) tx_ = std::make_unique<pqxx::work>(*connection_);
+    return *tx_;
+  }
+
+  // Commits the target transaction with offset as the position.
+  void finish(int64_t offset) {
+    commit_wanted_ = false;
+    if (!tx_ && offset == committed_) return;
+    pqxx::work &tx = transaction();
+    applier_.flush(tx);
+    state_.save_offset(tx, offset);
+    tx.commit();
+    tx_.reset();
+    committed_ = offset;
+    if (committed_ >= careful_through_) careful_through_ = -1;
+  }
+
+  // Connects to the target. A failure that waiting cannot mend (a wrong
+  // database, role or password, a certificate that does not verify) stops
+  // the connector; others (refused, starting up) are retried.
+  void connect() {
+    try {
+      connection_ = std::make_unique<pqxx::connection>(config_.url);
+    } catch (const pqxx::broken_connection &e) {
+      static const char *const kPermanent[] = {
+          "does not exist", "authentication failed", "no pg_hba.conf entry", "certificate", "SSL",
+          "invalid connection option", "invalid URI", "invalid sslmode", "missing \"=\""};
+      const std::string message = message_of(e);
+      for (const char *marker : kPermanent)
+        if (message.find(marker) != std::string::npos)
+          throw std::runtime_error("cannot connect to the target (not retried; check parameters.url): " + message);
+      throw;
+    }
+  }
+
+  void drop_connection() {
+    applier_.discard();
+    tx_.reset();  // rolls back
+    connection_.reset();
+    tables_.clear();
+    in_source_tx_ = commit_wanted_ = false;
+  }
+
+  // Turns the target's transient troubles into cn::retry_error (the host
+  // backs off and re-delivers from resume_offset()), after dropping every
+  // uncommitted change.
+  template <class F>
+  auto guarded(F &&f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const RunRefused &e) {
+      careful_through_ = std::max(careful_through_, handed_);
+      drop_connection();
+      throw cn::retry_error("offsets " + std::to_string(e.first_offset) + "-" + std::to_string(e.last_offset) +
+                            ", table " + e.table + ": " + e.what() +
+                            "; re-applying one change at a time to find the record");
+    } catch (const pqxx::broken_connection &e) {
+      drop_connection();
+      throw cn::retry_error(std::string("lost the connection to the target: ") + message_of(e));
+    } catch (const pqxx::in_doubt_error &e) {
+      drop_connection();
+      throw cn::retry_error(std::string("the target's commit is in doubt; resuming from its stored offset: ") + e.what());
+    } catch (const pqxx::transaction_rollback &e) {
+      drop_connection();
+      throw cn::retry_error(std::string("the target rolled back (") + message_of(e) + ")");
+    } catch (const pqxx::sql_error &e) {
+      if (!transient(e)) throw std::runtime_error("target: " + message_of(e));
+      drop_connection();
+      throw cn::retry_error(std::string("the target is unavailable: ") + message_of(e));
+    }
+  }
+
+  const cn::Host &host_;
+  SinkConfig config_;
+  TargetState state_;
+  Applier applier_;
+
+  std::unique_ptr<pqxx::connection> connection_;
+  std::unique_ptr<pqxx::work> tx_;
+  std::map<uint32_t, Relation> relations_;
+  std::map<uint32_t, Type> types_;
+  std::map<uint32_t, std::shared_ptr<const TargetTable>> tables_;
+
+  int64_t committed_ = -1;        // the offset stored in the target
+  int64_t handed_ = -1;           // the last offset consume() saw
+  int64_t careful_through_ = -1;  // apply one change at a time up to here
+  bool in_source_tx_ = false;     // between a begin and its commit
+  int64_t source_tx_begin_ = -1;
+  bool commit_wanted_ = false;    // commit() came inside a source transaction
+  uint64_t skipped_ = 0, dead_lettered_ = 0;
+};
+
+}  // namespace
+}  // namespace pgsink
+
+CN_DEFINE_SINK_PLUGIN(pgsink::PostgresSink, "postgres-sink", "0.1.0",
+                      "applies PostgreSQL change events to a PostgreSQL database, exactly once")

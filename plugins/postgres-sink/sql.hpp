@@ -1,0 +1,32 @@
+// Building SQL text safely: identifiers are always quoted, values never go
+// into SQL text (they travel as parameters, in PostgreSQL array literals).
+#ifndef CN_PGSINK_SQL_HPP
+#define CN_PGSINK_SQL_HPP
+
+#include "event.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace pgsink {
+
+struct TableName {
+  std::string schema, table;
+  bool operator==(const TableName &o) const { return schema == o.schema && table == o.table; }
+};
+
+// "name" with embedded quotes doubled: safe for any identifier.
+std::string quote_ident(std::string_view name);
+// "schema"."table"
+std::string quoted(const TableName &name);
+// schema.table, for messages.
+std::string display(const TableName &name);
+
+// Appends one element to a PostgreSQL array literal under construction:
+// NULL, or the value's text double-quoted with '"' and '\' escaped. The
+// caller writes the braces and the commas.
+void append_array_element(std::string &literal, const Value &value);
+
+}  // namespace pgsink
+
+#endif

@@ -1,0 +1,104 @@
+#include "target_state.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <stdexcept>
+
+namespace pgsink {
+
+namespace {
+
+std::string type_json(const Type &type) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> out(buffer);
+  out.StartObject();
+  out.Key("type"), out.String("type");
+  out.Key("id"), out.Uint(type.id);
+  out.Key("namespace"), out.String(type.namespace_.c_str(), static_cast<rapidjson::SizeType>(type.namespace_.size()));
+  out.Key("name"), out.String(type.name.c_str(), static_cast<rapidjson::SizeType>(type.name.size()));
+  out.EndObject();
+  return buffer.GetString();
+}
+
+}  // namespace
+
+void TargetState::prepare(pqxx::connection &connection) const {
+  {
+    pqxx::nontransaction lock(connection);
+    bool got = lock.exec_params1("SELECT pg_try_advisory_lock(hashtext($1))", "connector-host sink: " + config_.connector)[0]
+                   .as<bool>();
+    if (!got)
+      throw std::runtime_error("another instance of connector '" + config_.connector +
+                               "' is applying to this database (its advisory lock is taken); stop it first");
+  }
+  pqxx::work tx(connection);
+  // Serialise concurrent first starts of several connectors: CREATE ... IF
+  // NOT EXISTS races with itself.
+  tx.exec("SELECT pg_advisory_xact_lock(hashtext('connector-host sink: bookkeeping'))");
+  for (const TableName *t : {&config_.offset_table, &config_.relations_table, &config_.dead_letter_table})
+    tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(t->schema));
+  tx.exec("CREATE TABLE IF NOT EXISTS " + quoted(config_.offset_table) +
+          " (connector text PRIMARY KEY, current_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+  tx.exec("CREATE TABLE IF NOT EXISTS " + quoted(config_.relations_table) +
+          " (connector text NOT NULL, kind text NOT NULL, id bigint NOT NULL, definition jsonb NOT NULL,"
+          " PRIMARY KEY (connector, kind, id))");
+  tx.exec("CREATE TABLE IF NOT EXISTS " + quoted(config_.dead_letter_table) +
+          " (id bigserial PRIMARY KEY, connector text NOT NULL, topic_offset bigint NOT NULL, record text NOT NULL,"
+          " error text NOT NULL, failed_at timestamptz NOT NULL DEFAULT now())");
+  // A table of that name made by something else (the Fluvio sink's own
+  // fluvio.offset has no connector column) must be named, not misused.
+  pqxx::result has = tx.exec_params(
+      "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'connector' AND NOT attisdropped",
+      quoted(config_.offset_table));
+  if (has.empty())
+    throw std::runtime_error(display(config_.offset_table) +
+                             " exists but has no 'connector' column (made by another tool?); set parameters.offset_table "
+                             "to another table");
+  tx.commit();
+}
+
+StoredState TargetState::load(pqxx::transaction_base &tx) const {
+  StoredState state;
+  pqxx::result offset = tx.exec_params("SELECT current_offset FROM " + quoted(config_.offset_table) +
+                                       " WHERE connector = $1", config_.connector);
+  if (!offset.empty()) state.offset = offset[0][0].as<int64_t>();
+  pqxx::result rows = tx.exec_params("SELECT kind, definition::text FROM " + quoted(config_.relations_table) +
+                                     " WHERE connector = $1 ORDER BY kind, id", config_.connector);
+  for (const auto &row : rows) {
+    std::string json = "{\"message\":" + row[1].as<std::string>() + "}";
+    Message m = parse_event(json);
+    if (auto *r = std::get_if<Relation>(&m)) state.relations[r->rel_id] = std::move(*r);
+    else if (auto *t = std::get_if<Type>(&m)) state.types[t->id] = std::move(*t);
+  }
+  return state;
+}
+
+void TargetState::save_offset(pqxx::transaction_base &tx, int64_t offset) const {
+  tx.exec_params("INSERT INTO " + quoted(config_.offset_table) + " AS o (connector, current_offset) VALUES ($1, $2)"
+                 " ON CONFLICT (connector) DO UPDATE SET current_offset = excluded.current_offset, updated_at = now()",
+                 config_.connector, offset);
+}
+
+void TargetState::save_relation(pqxx::transaction_base &tx, const Relation &relation) const {
+  tx.exec_params("INSERT INTO " + quoted(config_.relations_table) + " (connector, kind, id, definition)"
+                 " VALUES ($1, 'relation', $2, $3::jsonb)"
+                 " ON CONFLICT (connector, kind, id) DO UPDATE SET definition = excluded.definition",
+                 config_.connector, static_cast<int64_t>(relation.rel_id), to_json(relation));
+}
+
+void TargetState::save_type(pqxx::transaction_base &tx, const Type &type) const {
+  tx.exec_params("INSERT INTO " + quoted(config_.relations_table) + " (connector, kind, id, definition)"
+                 " VALUES ($1, 'type', $2, $3::jsonb)"
+                 " ON CONFLICT (connector, kind, id) DO UPDATE SET definition = excluded.definition",
+                 config_.connector, static_cast<int64_t>(type.id), type_json(type));
+}
+
+void TargetState::save_dead_letter(pqxx::transaction_base &tx, int64_t offset, std::string_view record,
+                                   const std::string &error) const {
+  tx.exec_params("INSERT INTO " + quoted(config_.dead_letter_table) +
+                     " (connector, topic_offset, record, error) VALUES ($1, $2, $3, $4)",
+                 config_.connector, offset, std::string(record), error);
+}
+
+}  // namespace pgsink

@@ -1,0 +1,52 @@
+// What the sink keeps in the target database beside the data, always in
+// the same transaction as the data it describes:
+//   - the offset table: one row per connector, the last topic offset applied;
+//   - the relations table: the latest relation and type messages per
+//     connector, so a restart at any offset can read the changes that follow
+//     without re-reading the topic from its start;
+//   - the dead-letter table: records that could not be applied, when
+//     on_error is dead_letter.
+#ifndef CN_PGSINK_TARGET_STATE_HPP
+#define CN_PGSINK_TARGET_STATE_HPP
+
+#include "event.hpp"
+#include "sink_config.hpp"
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <map>
+
+namespace pgsink {
+
+struct StoredState {
+  int64_t offset = -1;                   // -1: nothing applied yet
+  std::map<uint32_t, Relation> relations;  // by rel_id
+  std::map<uint32_t, Type> types;          // by type OID
+};
+
+class TargetState {
+ public:
+  explicit TargetState(const SinkConfig &config) : config_(config) {}
+
+  // Makes sure the bookkeeping tables exist and takes the connector's
+  // advisory lock for the life of the connection, so that two instances of
+  // one connector never apply at once. Throws std::runtime_error if another
+  // holds it.
+  void prepare(pqxx::connection &connection) const;
+
+  StoredState load(pqxx::transaction_base &tx) const;
+
+  void save_offset(pqxx::transaction_base &tx, int64_t offset) const;
+  void save_relation(pqxx::transaction_base &tx, const Relation &relation) const;
+  void save_type(pqxx::transaction_base &tx, const Type &type) const;
+  void save_dead_letter(pqxx::transaction_base &tx, int64_t offset, std::string_view record,
+                        const std::string &error) const;
+
+ private:
+  const SinkConfig &config_;
+};
+
+}  // namespace pgsink
+
+#endif

@@ -1,0 +1,47 @@
+// Target tables: how to write into the table a relation maps to, and
+// making that table fit the relation (create it, or follow a changed one).
+#ifndef CN_PGSINK_TARGET_TABLE_HPP
+#define CN_PGSINK_TARGET_TABLE_HPP
+
+#include "event.hpp"
+#include "sql.hpp"
+
+#include <cn/plugin.hpp>
+#include <pqxx/pqxx>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pgsink {
+
+// How to write one relation's changes into its target table.
+struct TargetTable {
+  Relation relation;
+  TableName name;
+  std::string quoted_name;                 // "schema"."table"
+  std::vector<std::string> quoted_columns;  // per relation column
+  std::vector<std::string> column_types;    // the target column's type, per relation column
+  std::vector<std::size_t> key_columns;     // relation columns of the replica identity
+};
+
+using TypeMap = std::map<uint32_t, Type>;
+
+// Reads the target table's columns for the relation. Throws
+// std::runtime_error naming the table (and the column) if the table or one
+// of the relation's columns is missing.
+TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation);
+
+// Makes the target fit the relation, then describes it. With manage_schema:
+// a missing table is created (schema, columns with the source's types and
+// modifiers, primary key from the key columns); when previous (the last
+// relation for the same rel_id) differs, the table follows: renamed or
+// moved, columns added, dropped, renamed or of a new type, a new key.
+// Without it, the table is used as it is. Warnings (a type that becomes
+// text) go to host.
+TargetTable prepare_table(pqxx::transaction_base &tx, const Relation &relation, const Relation *previous,
+                          const TypeMap &types, bool manage_schema, const cn::Host &host);
+
+}  // namespace pgsink
+
+#endif

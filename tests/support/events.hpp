@@ -1,0 +1,67 @@
+// Building change events (../shared/events/FORMAT.md) for tests, properly
+// escaped, one JSON line each.
+#ifndef CN_TEST_EVENTS_HPP
+#define CN_TEST_EVENTS_HPP
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cn_test::events {
+
+// One value of a tuple, already in its JSON form.
+struct V {
+  std::string json;
+};
+V null();
+V toast();  // "UnchangedToast"
+V str(const std::string &s);
+V raw(const std::string &text);  // {"RawText":[bytes]}: any type's text form
+V i2(int v);
+V i4(int32_t v);
+V i8(int64_t v);
+V oid(uint32_t v);
+V boolean(bool v);
+V chr(int8_t v);   // the "char" type
+V f4(double v);    // written as a JSON number
+V f8(double v);
+V f8_nonfinite();  // {"Float8":null}
+
+struct Col {
+  std::string name;
+  int32_t type_id;
+  int32_t type_modifier = -1;
+  bool key = false;
+};
+
+// Common type OIDs.
+constexpr int32_t kBool = 16, kChar = 18, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25, kOid = 26, kJson = 114,
+                  kFloat4 = 700, kFloat8 = 701, kBpchar = 1042, kVarchar = 1043, kDate = 1082, kTimestamp = 1114,
+                  kNumeric = 1700, kUuid = 2950, kJsonb = 3802, kBytea = 17, kInt4Array = 1007, kTextArray = 1009;
+// varchar(n) / char(n) type modifier
+inline int32_t chars(int n) { return n + 4; }
+// numeric(p, s) type modifier
+inline int32_t numeric(int p, int s) { return ((p << 16) | s) + 4; }
+
+std::string begin(uint32_t xid = 1);
+std::string commit();
+std::string origin(const std::string &name);
+std::string type(uint32_t id, const std::string &ns, const std::string &name);
+// identity: "Default", "Nothing", "Full" or "Index"
+std::string relation(uint32_t rel_id, const std::string &ns, const std::string &name, const std::vector<Col> &columns,
+                     const std::string &identity = "Default");
+std::string insert(uint32_t rel_id, const std::vector<V> &tuple);
+std::string update(uint32_t rel_id, const std::vector<V> &new_tuple,
+                   const std::optional<std::vector<V>> &key_tuple = std::nullopt,
+                   const std::optional<std::vector<V>> &old_tuple = std::nullopt);
+std::string remove(uint32_t rel_id, const std::optional<std::vector<V>> &key_tuple,
+                   const std::optional<std::vector<V>> &old_tuple = std::nullopt);
+std::string truncate(int options, const std::vector<uint32_t> &rel_ids);
+
+// The lines of a source transaction: begin, the changes, commit.
+std::vector<std::string> transaction(const std::vector<std::string> &changes, uint32_t xid = 1);
+
+}  // namespace cn_test::events
+
+#endif

@@ -1,0 +1,549 @@
+// The change events of the topic: every message type from the real sample
+// topic, every value kind to the text PostgreSQL's input functions accept,
+// the errors, and the JSON form of a Relation.
+#include "event.hpp"
+
+#include "paths.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <thread>
+
+using namespace pgsink;
+
+// Values and tuples in failure messages: NULL, TOAST, or the text quoted.
+namespace doctest {
+template <>
+struct StringMaker<Value> {
+  static String convert(const Value &v) {
+    if (v.kind == Value::Kind::null) return "Null";
+    if (v.kind == Value::Kind::unchanged_toast) return "UnchangedToast";
+    return ("'" + v.text + "'").c_str();
+  }
+};
+template <>
+struct StringMaker<Tuple> {
+  static String convert(const Tuple &t) {
+    String s = "[";
+    for (std::size_t i = 0; i < t.size(); ++i) s += (i ? ", " : "") + StringMaker<Value>::convert(t[i]);
+    return s + "]";
+  }
+};
+}  // namespace doctest
+
+namespace {
+
+std::vector<std::string> read_lines(const std::filesystem::path &file) {
+  std::ifstream in(file, std::ios::binary);
+  REQUIRE_MESSAGE(in, "cannot open " << file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+const std::vector<std::string> &dogs() {
+  static const std::vector<std::string> lines = read_lines(cn_test::sample_topics_dir() / "dogs.jsonl");
+  return lines;
+}
+
+template <typename T>
+T parse_as(std::string_view json) {
+  Message m = parse_event(json);
+  REQUIRE_MESSAGE(std::holds_alternative<T>(m), "message of type index " << m.index() << ": " << json);
+  return std::get<T>(std::move(m));
+}
+
+template <typename T>
+T dog(std::size_t line) {
+  REQUIRE(line < dogs().size());
+  return parse_as<T>(dogs()[line]);
+}
+
+Value S(const char *text) { return Value::of(text); }
+const Value N = Value::null();
+
+// The one value of an insert holding `value_json`.
+Value value_of(const std::string &value_json) {
+  Insert insert = parse_as<Insert>(R"({"message":{"type":"insert","rel_id":1,"tuple":[)" + value_json + "]}}");
+  REQUIRE(insert.tuple.size() == 1);
+  return insert.tuple[0];
+}
+
+std::string text_of(const std::string &value_json) {
+  Value v = value_of(value_json);
+  REQUIRE(v.kind == Value::Kind::text);
+  return v.text;
+}
+
+// What parse_event() says about `json`, which must be an error.
+std::string error_of(std::string_view json) {
+  try {
+    parse_event(json);
+  } catch (const EventError &e) {
+    return e.what();
+  }
+  FAIL("no error for " << json);
+  return {};
+}
+
+std::string value_error(const std::string &value_json) {
+  return error_of(R"({"message":{"type":"insert","rel_id":1,"tuple":[)" + value_json + "]}}");
+}
+
+// The "message" object of a record as it stands in the line.
+std::string message_text(const std::string &line) {
+  const std::string key = "\"message\":";
+  std::size_t at = line.find(key);
+  REQUIRE(at != std::string::npos);
+  REQUIRE(line.back() == '}');
+  return line.substr(at + key.size(), line.size() - 1 - (at + key.size()));
+}
+
+}  // namespace
+
+TEST_SUITE("event") {
+
+TEST_CASE("every line of dogs.jsonl parses, with the types of its story") {
+  REQUIRE(dogs().size() == 37);
+  std::size_t counts[std::variant_size_v<Message>] = {};
+  for (const std::string &line : dogs()) ++counts[parse_event(line).index()];
+  CHECK(counts[Message(Begin{}).index()] == 10);
+  CHECK(counts[Message(Commit{}).index()] == 10);
+  CHECK(counts[Message(Relation{}).index()] == 5);
+  CHECK(counts[Message(Insert{}).index()] == 6);
+  CHECK(counts[Message(Update{}).index()] == 3);
+  CHECK(counts[Message(Delete{}).index()] == 2);
+  CHECK(counts[Message(Truncate{}).index()] == 1);
+}
+
+TEST_CASE("begin and commit") {
+  Begin b = dog<Begin>(0);
+  CHECK(b.final_lsn == 31216576u);
+  CHECK(b.timestamp == 848579648073996);
+  CHECK(b.xid == 746u);
+
+  Commit c = dog<Commit>(5);
+  CHECK(c.commit_lsn == 31216576u);
+  CHECK(c.end_lsn == 31216624u);
+  CHECK(c.timestamp == 848579648073996);
+
+  // The full ranges of the integer fields.
+  b = parse_as<Begin>(
+      R"({"message":{"type":"begin","final_lsn":18446744073709551615,"timestamp":-9223372036854775808,"xid":4294967295}})");
+  CHECK(b.final_lsn == UINT64_MAX);
+  CHECK(b.timestamp == INT64_MIN);
+  CHECK(b.xid == UINT32_MAX);
+}
+
+TEST_CASE("relation") {
+  Relation r = dog<Relation>(1);
+  CHECK(r.rel_id == 16399u);
+  CHECK(r.namespace_ == "public");
+  CHECK(r.name == "dog");
+  CHECK(r.replica_identity == ReplicaIdentity::default_);
+  REQUIRE(r.columns.size() == 4);
+  CHECK(r.columns[0] == Column{"name", 1043, 24, true});
+  CHECK(r.columns[1] == Column{"species", 1043, 24, false});
+  CHECK(r.columns[2] == Column{"state", 1043, 24, false});
+  CHECK(r.columns[3] == Column{"sex", 1042, 5, false});
+
+  // After "add column weight_kg numeric(5,2)".
+  r = dog<Relation>(19);
+  REQUIRE(r.columns.size() == 5);
+  CHECK(r.columns[4] == Column{"weight_kg", 1700, 327686, false});
+
+  // After "replica identity full": every column is a key column.
+  r = dog<Relation>(26);
+  CHECK(r.replica_identity == ReplicaIdentity::full);
+  REQUIRE(r.columns.size() == 5);
+  for (const Column &c : r.columns) CHECK(c.is_key);
+
+  // Of pgbench: a type modifier of -1.
+  r = parse_as<Relation>(
+      R"({"message":{"type":"relation","rel_id":16914,"namespace":"public","name":"pgbench_accounts","replica_identity":"Index","columns":[{"flags":1,"name":"aid","type_id":23,"type_modifier":-1}]}})");
+  CHECK(r.replica_identity == ReplicaIdentity::index);
+  CHECK(r.columns.at(0) == Column{"aid", 23, -1, true});
+
+  // No columns, identity Nothing; a type OID above 2^31 given as a negative i32.
+  r = parse_as<Relation>(
+      R"({"message":{"type":"relation","rel_id":7,"namespace":"s","name":"t","replica_identity":"Nothing","columns":[]}})");
+  CHECK(r.replica_identity == ReplicaIdentity::nothing);
+  CHECK(r.columns.empty());
+  r = parse_as<Relation>(
+      R"({"message":{"type":"relation","rel_id":7,"namespace":"s","name":"t","replica_identity":"Full","columns":[{"flags":0,"name":"c","type_id":-2,"type_modifier":-1}]}})");
+  CHECK(r.columns.at(0).type_id == 4294967294u);
+}
+
+TEST_CASE("insert") {
+  Insert i = dog<Insert>(2);
+  CHECK(i.rel_id == 16399u);
+  CHECK(i.tuple == Tuple{S("Lucy"), S("chihuahua"), S("TX"), S("f")});
+
+  CHECK(dog<Insert>(7).tuple == Tuple{S("O'Brien"), S("beagle"), S("MA"), S("m")});
+  CHECK(dog<Insert>(20).tuple == Tuple{S("Rex"), S("boxer"), S("CA"), S("m"), S("31.40")});  // numeric as RawText
+  CHECK(dog<Insert>(35).tuple == Tuple{S("Bella"), S("collie"), S("WA"), S("f"), S("20.00")});
+
+  i = parse_as<Insert>(R"({"message":{"type":"insert","rel_id":5,"tuple":[]}})");
+  CHECK(i.tuple.empty());
+}
+
+TEST_CASE("update") {
+  // Default identity, key unchanged: no old or key tuple.
+  Update u = dog<Update>(10);
+  CHECK(u.rel_id == 16399u);
+  CHECK_FALSE(u.old_tuple);
+  CHECK_FALSE(u.key_tuple);
+  CHECK(u.new_tuple == Tuple{S("Wiggles"), S("terrier"), S("VA"), S("f")});
+
+  // The key-changing update: the old key in key_tuple, the new state NULL.
+  u = dog<Update>(13);
+  CHECK_FALSE(u.old_tuple);
+  REQUIRE(u.key_tuple);
+  CHECK(*u.key_tuple == Tuple{S("Lucy"), N, N, N});
+  CHECK(u.new_tuple == Tuple{S("Lucy Two"), S("chihuahua"), N, S("f")});
+  CHECK(u.new_tuple[2].kind == Value::Kind::null);
+
+  CHECK(dog<Update>(23).new_tuple == Tuple{S("O'Brien"), S("beagle"), S("MA"), S("m"), S("7.50")});
+
+  // Full identity: old_tuple; absent tuples are as null ones; an unchanged TOASTed value.
+  u = parse_as<Update>(
+      R"({"message":{"new_tuple":[{"Int4":1},"UnchangedToast"],"old_tuple":[{"Int4":1},"UnchangedToast"],"rel_id":9,"type":"update"}})");
+  REQUIRE(u.old_tuple);
+  CHECK(*u.old_tuple == Tuple{S("1"), Value::unchanged()});
+  CHECK_FALSE(u.key_tuple);
+  CHECK(u.new_tuple == Tuple{S("1"), Value::unchanged()});
+}
+
+TEST_CASE("delete") {
+  Delete d = dog<Delete>(16);
+  CHECK(d.rel_id == 16399u);
+  CHECK_FALSE(d.old_tuple);
+  REQUIRE(d.key_tuple);
+  CHECK(*d.key_tuple == Tuple{S("Piper"), N, N, N});
+
+  // Under Full identity: the old row, not a key.
+  d = dog<Delete>(27);
+  CHECK_FALSE(d.key_tuple);
+  REQUIRE(d.old_tuple);
+  CHECK(*d.old_tuple == Tuple{S("Wiggles"), S("terrier"), S("VA"), S("f"), N});
+
+  d = parse_as<Delete>(R"({"message":{"type":"delete","rel_id":3,"key_tuple":[{"Int8":4}]}})");
+  CHECK_FALSE(d.old_tuple);
+  CHECK(d.key_tuple == Tuple{S("4")});
+}
+
+TEST_CASE("truncate") {
+  Truncate t = dog<Truncate>(31);
+  CHECK_FALSE(t.cascade);
+  CHECK_FALSE(t.restart_identity);
+  CHECK(t.rel_ids == std::vector<uint32_t>{16399});
+
+  t = parse_as<Truncate>(R"({"message":{"type":"truncate","options":1,"rel_ids":[1,4294967295]}})");
+  CHECK(t.cascade);
+  CHECK_FALSE(t.restart_identity);
+  CHECK(t.rel_ids == std::vector<uint32_t>{1, 4294967295u});
+  t = parse_as<Truncate>(R"({"message":{"type":"truncate","options":2,"rel_ids":[]}})");
+  CHECK_FALSE(t.cascade);
+  CHECK(t.restart_identity);
+  t = parse_as<Truncate>(R"({"message":{"type":"truncate","options":3,"rel_ids":[5]}})");
+  CHECK(t.cascade);
+  CHECK(t.restart_identity);
+}
+
+TEST_CASE("origin and type (not in the sample topic)") {
+  Origin o = parse_as<Origin>(R"({"message":{"type":"origin","commit_lsn":123,"name":"pg_16385"}})");
+  CHECK(o.commit_lsn == 123u);
+  CHECK(o.name == "pg_16385");
+
+  Type t = parse_as<Type>(R"({"message":{"type":"type","id":16400,"namespace":"public","name":"mood"}})");
+  CHECK(t.id == 16400u);
+  CHECK(t.namespace_ == "public");
+  CHECK(t.name == "mood");
+}
+
+TEST_CASE("the envelope: field order, optional and unknown fields, whitespace") {
+  // The message first, the envelope's own fields absent or after it.
+  Begin b = parse_as<Begin>(R"({"message":{"xid":7,"timestamp":2,"final_lsn":1,"type":"begin"},"wal_start":5})");
+  CHECK(b.final_lsn == 1u);
+  CHECK(b.timestamp == 2);
+  CHECK(b.xid == 7u);
+  b = parse_as<Begin>(" {\n \"message\" : { \"type\" : \"begin\", \"final_lsn\" : 1, \"timestamp\" : 2, \"xid\" : 3, "
+                      "\"future\" : [1, {\"a\": null}] } , \"extra\": true }\n");
+  CHECK(b.xid == 3u);
+  // A record given by a view into a bigger buffer: only the view is read.
+  std::string buffer = dogs()[0] + "garbage";
+  CHECK(std::holds_alternative<Begin>(parse_event(std::string_view(buffer).substr(0, dogs()[0].size()))));
+}
+
+TEST_CASE("value kinds") {
+  CHECK(value_of(R"("Null")") == Value::null());
+  CHECK(value_of(R"("UnchangedToast")") == Value::unchanged());
+  CHECK(value_of(R"("UnchangedToast")").kind == Value::Kind::unchanged_toast);
+
+  SUBCASE("Bool") {
+    CHECK(text_of(R"({"Bool":true})") == "t");
+    CHECK(text_of(R"({"Bool":false})") == "f");
+  }
+  SUBCASE("Char: the byte as charin reads it") {
+    Value zero = value_of(R"({"Char":0})");
+    CHECK(zero.kind == Value::Kind::text);  // the empty "char", not NULL
+    CHECK(zero.text.empty());
+    CHECK(text_of(R"({"Char":97})") == "a");
+    CHECK(text_of(R"({"Char":92})") == "\\");
+    CHECK(text_of(R"({"Char":127})") == "\x7f");
+    CHECK(text_of(R"({"Char":-1})") == "\\377");    // byte 255
+    CHECK(text_of(R"({"Char":-128})") == "\\200");  // byte 128
+    CHECK(text_of(R"({"Char":-23})") == "\\351");   // byte 233
+  }
+  SUBCASE("integers and Oid") {
+    CHECK(text_of(R"({"Int2":-32768})") == "-32768");
+    CHECK(text_of(R"({"Int2":32767})") == "32767");
+    CHECK(text_of(R"({"Int4":0})") == "0");
+    CHECK(text_of(R"({"Int4":-2147483648})") == "-2147483648");
+    CHECK(text_of(R"({"Int4":2147483647})") == "2147483647");
+    CHECK(text_of(R"({"Int8":-9223372036854775808})") == "-9223372036854775808");
+    CHECK(text_of(R"({"Int8":9223372036854775807})") == "9223372036854775807");
+    CHECK(text_of(R"({"Oid":0})") == "0");
+    CHECK(text_of(R"({"Oid":4294967295})") == "4294967295");
+  }
+  SUBCASE("Float4: the shortest text of the float") {
+    std::string t = text_of(R"({"Float4":0.1})");
+    CHECK(t == "0.1");
+    CHECK(std::stof(t) == 0.1f);
+    CHECK(std::stof(text_of(R"({"Float4":3.4028235e38})")) == FLT_MAX);
+    // The least denormal (std::stof would throw: strtof says ERANGE, which float4in tolerates).
+    CHECK(std::strtof(text_of(R"({"Float4":1e-45})").c_str(), nullptr) == std::nextafter(0.0f, 1.0f));
+    CHECK(text_of(R"({"Float4":20})") == "20");
+    CHECK(text_of(R"({"Float4":-2.5})") == "-2.5");
+    // The float's own text, not the double's: 0.3 as a float is 0.300000011920928955...
+    CHECK(text_of(R"({"Float4":0.30000001192092896})") == "0.3");
+    CHECK(text_of(R"({"Float4":null})") == "NaN");
+  }
+  SUBCASE("Float8: the shortest text that reads back as the same double") {
+    CHECK(text_of(R"({"Float8":0.1})") == "0.1");
+    CHECK(text_of(R"({"Float8":20})") == "20");
+    CHECK(text_of(R"({"Float8":-0.0})") == "-0");
+    CHECK(std::stod(text_of(R"({"Float8":0.3333333333333333})")) == 1.0 / 3);
+    CHECK(std::stod(text_of(R"({"Float8":1.7976931348623157e308})")) == DBL_MAX);
+    CHECK(std::strtod(text_of(R"({"Float8":5e-324})").c_str(), nullptr) == std::nextafter(0.0, 1.0));
+    CHECK(text_of(R"({"Float8":1e21})") == "1e+21");  // float8in reads this form
+    // The non-finite values come as null: NaN, as the format cannot say which.
+    CHECK(text_of(R"({"Float8":null})") == "NaN");
+  }
+  SUBCASE("Float8: random doubles round-trip bit for bit") {
+    std::mt19937_64 random(42);
+    for (int n = 0; n < 2000; ++n) {
+      uint64_t bits = random();
+      double d;
+      std::memcpy(&d, &bits, sizeof d);
+      if (!std::isfinite(d)) continue;
+      char json[64];
+      std::snprintf(json, sizeof json, "{\"Float8\":%.17g}", d);
+      std::string t = text_of(json);
+      double back = std::strtod(t.c_str(), nullptr);
+      CHECK_MESSAGE(std::memcmp(&back, &d, sizeof d) == 0, json << " -> " << t);
+      CHECK(t.size() <= std::strlen(json) - 11);  // never longer than %.17g
+    }
+  }
+  SUBCASE("String: as is") {
+    CHECK(text_of(R"({"String":"Lucy"})") == "Lucy");
+    CHECK(text_of(R"({"String":""})") == "");
+    CHECK(text_of(R"({"String":"O'Brien \"the\" \\dog\\\n\ttab é \u00e9 \u20ac \ud83d\ude00"})") ==
+          "O'Brien \"the\" \\dog\\\n\ttab \xc3\xa9 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    CHECK(text_of(R"({"String":"Null"})") == "Null");  // a string "Null" is not NULL
+  }
+  SUBCASE("RawText: the bytes") {
+    CHECK(text_of(R"({"RawText":[50,48,50,48,45,48,49,45,48,49]})") == "2020-01-01");
+    CHECK(text_of(R"({"RawText":[92,120,48,48,102,102]})") == "\\x00ff");  // a bytea's text form
+    CHECK(text_of(R"({"RawText":[0,127,128,255]})") == std::string("\x00\x7f\x80\xff", 4));
+    CHECK(text_of(R"({"RawText":[]})") == "");
+  }
+}
+
+TEST_CASE("errors name the field") {
+  SUBCASE("not JSON") {
+    std::string e = error_of(R"({"message":{"type":"begin")");
+    CHECK(e.rfind("not valid JSON: ", 0) == 0);
+    CHECK(e.find(" at byte 26") != std::string::npos);
+    CHECK(error_of("").rfind("not valid JSON: ", 0) == 0);
+    CHECK(error_of(std::string_view()).rfind("not valid JSON: ", 0) == 0);  // a null data pointer
+    CHECK(error_of(dogs()[0] + " {}").rfind("not valid JSON: ", 0) == 0);  // two roots
+    // A NUL byte is not the end of the text.
+    CHECK(error_of(dogs()[0] + std::string("\0garbage", 8)) ==
+          "not valid JSON: a NUL byte at byte " + std::to_string(dogs()[0].size()));
+    CHECK(error_of("[1,2]") == "not a JSON object");
+  }
+  SUBCASE("the envelope and the type") {
+    CHECK(error_of(R"({"wal_start":1})") == R"(no "message" object)");
+    CHECK(error_of(R"({"message":[1]})") == R"(no "message" object)");
+    CHECK(error_of(R"({"message":{"type":"foo"}})") == "message.type 'foo' is not a change event type");
+    CHECK(error_of(R"({"message":{"rel_id":1}})") == "message.type: missing");
+    CHECK(error_of(R"({"message":{"type":3}})") == "message.type: expected a string");
+  }
+  SUBCASE("fields") {
+    CHECK(error_of(R"({"message":{"type":"insert","rel_id":-1,"tuple":[]}})") ==
+          "message.rel_id: expected an unsigned 32-bit integer");
+    CHECK(error_of(R"({"message":{"type":"insert","rel_id":"5","tuple":[]}})") ==
+          "message.rel_id: expected an unsigned 32-bit integer");
+    CHECK(error_of(R"({"message":{"type":"insert","rel_id":4294967296,"tuple":[]}})") ==
+          "message.rel_id: expected an unsigned 32-bit integer");
+    CHECK(error_of(R"({"message":{"type":"insert","rel_id":1.5,"tuple":[]}})") ==
+          "message.rel_id: expected an unsigned 32-bit integer");
+    CHECK(error_of(R"({"message":{"type":"insert","rel_id":1}})") == "message.tuple: missing");
+    CHECK(error_of(R"({"message":{"type":"insert","rel_id":1,"tuple":null}})") ==
+          "message.tuple: expected an array of values");
+    CHECK(error_of(R"({"message":{"type":"update","rel_id":1,"old_tuple":null,"key_tuple":null}})") ==
+          "message.new_tuple: missing");
+    CHECK(error_of(R"({"message":{"type":"update","rel_id":1,"key_tuple":{},"new_tuple":[]}})") ==
+          "message.key_tuple: expected an array of values");
+    CHECK(error_of(R"({"message":{"type":"begin","final_lsn":-1,"timestamp":0,"xid":1}})") ==
+          "message.final_lsn: expected an unsigned 64-bit integer");
+    CHECK(error_of(R"({"message":{"type":"begin","final_lsn":1,"timestamp":9223372036854775808,"xid":1}})") ==
+          "message.timestamp: expected a signed 64-bit integer");
+    CHECK(error_of(R"({"message":{"type":"origin","commit_lsn":1,"name":null}})") == "message.name: expected a string");
+    CHECK(error_of(R"({"message":{"type":"truncate","options":0,"rel_ids":[1,"x"]}})") ==
+          "message.rel_ids[1]: expected an unsigned 32-bit integer");
+    CHECK(error_of(R"({"message":{"type":"truncate","options":300,"rel_ids":[]}})") ==
+          "message.options: expected a signed 8-bit integer");
+  }
+  SUBCASE("relation") {
+    const std::string head = R"({"message":{"type":"relation","rel_id":1,"namespace":"s","name":"t",)";
+    CHECK(error_of(head + R"("replica_identity":"Sometimes","columns":[]}})") ==
+          R"(message.replica_identity: expected one of "Default", "Nothing", "Full", "Index")");
+    CHECK(error_of(head + R"("replica_identity":"Full","columns":[{"flags":1,"name":"a","type_id":23,"type_modifier":-1},)"
+                          R"({"flags":0,"name":"b","type_id":23}]}})") == "message.columns[1].type_modifier: missing");
+    CHECK(error_of(head + R"("replica_identity":"Full","columns":[{"flags":1,"name":"a","type_id":"int4","type_modifier":-1}]}})") ==
+          "message.columns[0].type_id: expected a 32-bit type OID");
+    CHECK(error_of(head + R"("replica_identity":"Full","columns":[7]}})") == "message.columns[0]: expected an object");
+    CHECK(error_of(head + R"("replica_identity":"Full"}})") == "message.columns: missing");
+  }
+  SUBCASE("delete without a key or old tuple") {
+    CHECK(error_of(R"({"message":{"type":"delete","rel_id":1,"old_tuple":null,"key_tuple":null}})") ==
+          "a delete needs key_tuple or old_tuple");
+    CHECK(error_of(R"({"message":{"type":"delete","rel_id":1}})") == "a delete needs key_tuple or old_tuple");
+  }
+  SUBCASE("values") {
+    CHECK(value_error(R"({"Foo":1})") == "message.tuple[0]: unknown value kind 'Foo'");
+    CHECK(value_error(R"("Nul")") == "message.tuple[0]: unknown value kind 'Nul'");
+    CHECK(value_error(R"({"RawText":[50,300]})") == "message.tuple[0].RawText[1]: expected a byte, an integer 0..255");
+    CHECK(value_error(R"({"RawText":[-1]})") == "message.tuple[0].RawText[0]: expected a byte, an integer 0..255");
+    CHECK(value_error(R"({"RawText":[49.5]})") == "message.tuple[0].RawText[0]: expected a byte, an integer 0..255");
+    CHECK(value_error(R"({"RawText":"2020"})") == "message.tuple[0].RawText: expected an array of bytes");
+    CHECK(value_error(R"({"Int4":1,"Int8":1})").find("message.tuple[0]: ") == 0);
+    CHECK(value_error(R"({})").find("message.tuple[0]: ") == 0);
+    CHECK(value_error("null").find("message.tuple[0]: ") == 0);
+    CHECK(value_error("5").find("message.tuple[0]: ") == 0);
+    CHECK(value_error(R"({"Int4":"1"})") == "message.tuple[0].Int4: expected a signed 32-bit integer");
+    CHECK(value_error(R"({"Int4":2147483648})") == "message.tuple[0].Int4: expected a signed 32-bit integer");
+    CHECK(value_error(R"({"Int2":32768})") == "message.tuple[0].Int2: expected a signed 16-bit integer");
+    CHECK(value_error(R"({"Int8":1e3})") == "message.tuple[0].Int8: expected a signed 64-bit integer");
+    CHECK(value_error(R"({"Oid":-1})") == "message.tuple[0].Oid: expected an unsigned 32-bit integer");
+    CHECK(value_error(R"({"Char":128})") == "message.tuple[0].Char: expected a signed 8-bit integer");
+    CHECK(value_error(R"({"Bool":1})") == "message.tuple[0].Bool: expected true or false");
+    CHECK(value_error(R"({"String":null})") == "message.tuple[0].String: expected a string");
+    CHECK(value_error(R"({"Float8":"NaN"})") == "message.tuple[0].Float8: expected a number or null");
+    CHECK(value_error(R"({"Float4":1e39})") == "message.tuple[0].Float4: out of range for a 4-byte float");
+    CHECK(error_of(R"({"message":{"type":"insert","rel_id":1,"tuple":[{"Int4":1},"Null",{"Foo":1}]}})") ==
+          "message.tuple[2]: unknown value kind 'Foo'");
+    CHECK(error_of(R"({"message":{"type":"update","rel_id":1,"key_tuple":[{"Int4":1}],"new_tuple":[{"Int4":1},{"Bool":0}]}})") ==
+          "message.new_tuple[1].Bool: expected true or false");
+  }
+  CHECK_THROWS_AS(parse_event("{"), EventError);
+}
+
+TEST_CASE("to_json of a relation") {
+  Relation r = dog<Relation>(1);
+  // The format's own layout: the sample's message object, byte for byte.
+  CHECK(to_json(r) == message_text(dogs()[1]));
+  CHECK(to_json(dog<Relation>(26)) == message_text(dogs()[26]));
+
+  SUBCASE("round trip with names that need escaping") {
+    Relation odd;
+    odd.rel_id = 4294967295u;
+    odd.namespace_ = "sch\xc3\xa9ma\nnew line\ttab";
+    odd.name = "we\"ird\\name";
+    odd.columns = {Column{"quote\"d", 23, -1, true}, Column{"back\\slash", 4294967295u, 2147483647, false},
+                   Column{std::string("nul\0byte", 8), 1043, 24, true}, Column{"", 0, -2147483647 - 1, false}};
+    for (ReplicaIdentity identity :
+         {ReplicaIdentity::default_, ReplicaIdentity::nothing, ReplicaIdentity::full, ReplicaIdentity::index}) {
+      odd.replica_identity = identity;
+      std::string json = to_json(odd);
+      CHECK(json.find("\"replica_identity\":\"" + std::string(to_string(identity)) + "\"") != std::string::npos);
+      CHECK(parse_as<Relation>("{\"message\":" + json + "}") == odd);
+    }
+    CHECK(to_json(odd).find(R"("name":"we\"ird\\name")") != std::string::npos);
+  }
+}
+
+TEST_CASE("to_string of a replica identity") {
+  CHECK(std::string(to_string(ReplicaIdentity::default_)) == "Default");
+  CHECK(std::string(to_string(ReplicaIdentity::nothing)) == "Nothing");
+  CHECK(std::string(to_string(ReplicaIdentity::full)) == "Full");
+  CHECK(std::string(to_string(ReplicaIdentity::index)) == "Index");
+}
+
+TEST_CASE("threads parse at the same time") {
+  auto work = [](int &mismatches) {
+    for (int round = 0; round < 200; ++round)
+      for (std::size_t i = 0; i < dogs().size(); ++i) {
+        Message m = parse_event(dogs()[i]);
+        if (i == 13 && std::get<Update>(m).key_tuple != Tuple{Value::of("Lucy"), N, N, N}) ++mismatches;
+      }
+  };
+  (void)dogs();  // read before the threads start
+  int a = 0, b = 0;
+  std::thread t1(work, std::ref(a)), t2(work, std::ref(b));
+  t1.join();
+  t2.join();
+  CHECK(a == 0);
+  CHECK(b == 0);
+}
+
+TEST_CASE("the first 20000 events of pgbench-s1.jsonl.gz parse") {
+  const std::filesystem::path file = cn_test::sample_topics_dir() / "pgbench-s1.jsonl.gz";
+  if (!std::filesystem::exists(file)) {
+    MESSAGE("skipped: no " << file.string());
+    return;
+  }
+  const std::string command = "zcat '" + file.string() + "' | head -n 20000";
+  FILE *pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe);
+  std::size_t lines = 0, inserts = 0, relations = 0, truncates = 0;
+  std::optional<Insert> first_insert;
+  std::string line;
+  for (int c; (c = std::fgetc(pipe)) != EOF;) {
+    if (c != '\n') {
+      line += static_cast<char>(c);
+      continue;
+    }
+    Message m;
+    try {
+      m = parse_event(line);
+    } catch (const EventError &e) {
+      FAIL("line " << lines << ": " << e.what());
+    }
+    if (auto *insert = std::get_if<Insert>(&m); insert && !first_insert) first_insert = *insert;
+    inserts += std::holds_alternative<Insert>(m);
+    relations += std::holds_alternative<Relation>(m);
+    truncates += std::holds_alternative<Truncate>(m);
+    ++lines;
+    line.clear();
+  }
+  pclose(pipe);
+  CHECK(lines == 20000);
+  CHECK(relations == 4);
+  CHECK(truncates == 1);
+  CHECK(inserts == 19994);
+  // The first insert: pgbench_branches (1, 0, NULL).
+  REQUIRE(first_insert);
+  CHECK(first_insert->rel_id == 16917u);
+  CHECK(first_insert->tuple == Tuple{Value::of("1"), Value::of("0"), N});
+}
+
+}  // TEST_SUITE
