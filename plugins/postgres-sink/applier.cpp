@@ -155,8 +155,11 @@ bool Applier::joins_run(const Change &change) const {
   return !touches_pending_key(change);
 }
 
+// A change touches the key it finds its row by and, for an update, the key
+// it writes (a key shift 2->1 must wait for the statement moving 1 away).
 bool Applier::touches_pending_key(const Change &change) const {
-  return run_keys_.count(signature(*change.table, change.locator)) > 0;
+  if (run_keys_.count(signature(*change.table, change.locator))) return true;
+  return change.kind == Change::Kind::update && run_keys_.count(signature(*change.table, change.values));
 }
 
 void Applier::remember_keys(const Change &change) {

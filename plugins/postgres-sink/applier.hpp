@@ -71,6 +71,8 @@ class Applier {
 
   bool empty() const { return run_.empty(); }
   const ApplyCounts &counts() const { return counts_; }
+  // Sets the counts back to what was committed, when a transaction is lost.
+  void reset_counts(const ApplyCounts &counts) { counts_ = counts; }
 
  private:
   bool joins_run(const Change &change) const;

@@ -97,10 +97,14 @@ class PostgresSink {
                         " (the topic holds an unfinished transaction)");
     in_source_tx_ = true;
     source_tx_begin_ = offset;
+    // While replaying carefully, a source transaction can be undone alone,
+    // so that a stop keeps the ones before it (see stop_at).
+    if (careful(offset)) transaction().exec("SAVEPOINT cn_source_tx");
   }
 
   void handle(int64_t offset, std::string_view, const Commit &) {
     in_source_tx_ = false;
+    if (careful(offset)) transaction().exec("RELEASE SAVEPOINT cn_source_tx");
     if (commit_wanted_) finish(offset);
   }
 
@@ -185,7 +189,7 @@ class PostgresSink {
 
   void apply(int64_t offset, std::string_view record, Change change) {
     pqxx::work &tx = transaction();
-    if (offset > careful_through_) return applier_.add(tx, std::move(change));
+    if (!careful(offset)) return applier_.add(tx, std::move(change));
     std::string table = display(change.table->name);
     guard_refusal(offset, record, table, [&] {
       applier_.add(tx, std::move(change));
@@ -197,7 +201,7 @@ class PostgresSink {
   // on_error policy; otherwise lets it through (to start careful mode).
   template <class F>
   void guard_refusal(int64_t offset, std::string_view record, const std::string &table, F &&f) {
-    if (offset > careful_through_) return f();
+    if (!careful(offset)) return f();
     pqxx::work &tx = transaction();
     tx.exec("SAVEPOINT cn_change");
     try {
@@ -270,7 +274,10 @@ class PostgresSink {
     std::string where = "offset " + std::to_string(offset) + (table.empty() ? "" : ", table " + table);
     switch (config_.on_error) {
       case OnError::stop:
-        throw std::runtime_error(where + ": " + reason);
+        // Replay carefully first, so that the transactions before this one
+        // are committed and a restart resumes right at it.
+        if (!careful(offset)) throw RunRefused(reason, offset, offset, table);
+        stop_at(offset, where + ": " + reason);
       case OnError::skip:
         ++skipped_;
         host_.warn(where + ": skipped (on_error: skip): " + reason);
@@ -290,6 +297,26 @@ class PostgresSink {
     return *tx_;
   }
 
+  bool careful(int64_t offset) const { return offset <= careful_through_; }
+
+  // Stops the connector at a refused record (careful mode): keeps what came
+  // before its source transaction, drops the rest, and throws.
+  [[noreturn]] void stop_at(int64_t offset, const std::string &message) {
+    int64_t keep_through = in_source_tx_ ? source_tx_begin_ - 1 : offset - 1;
+    pqxx::work &tx = transaction();
+    if (in_source_tx_) tx.exec("ROLLBACK TO SAVEPOINT cn_source_tx");
+    applier_.discard();
+    if (keep_through > committed_) {
+      state_.save_offset(tx, keep_through);
+      tx.commit();
+      committed_ = keep_through;
+      committed_counts_ = applier_.counts();
+      committed_skipped_ = skipped_, committed_dead_lettered_ = dead_lettered_;
+    }
+    tx_.reset();
+    throw std::runtime_error(message);
+  }
+
   // Commits the target transaction with offset as the position.
   void finish(int64_t offset) {
     commit_wanted_ = false;
@@ -300,6 +327,8 @@ class PostgresSink {
     tx.commit();
     tx_.reset();
     committed_ = offset;
+    committed_counts_ = applier_.counts();
+    committed_skipped_ = skipped_, committed_dead_lettered_ = dead_lettered_;
     if (committed_ >= careful_through_) careful_through_ = -1;
   }
 
@@ -323,6 +352,8 @@ class PostgresSink {
 
   void drop_connection() {
     applier_.discard();
+    applier_.reset_counts(committed_counts_);
+    skipped_ = committed_skipped_, dead_lettered_ = committed_dead_lettered_;
     tx_.reset();  // rolls back
     connection_.reset();
     tables_.clear();
@@ -376,6 +407,9 @@ class PostgresSink {
   int64_t source_tx_begin_ = -1;
   bool commit_wanted_ = false;    // commit() came inside a source transaction
   uint64_t skipped_ = 0, dead_lettered_ = 0;
+  // The counts as of the last commit: what a lost transaction falls back to.
+  ApplyCounts committed_counts_;
+  uint64_t committed_skipped_ = 0, committed_dead_lettered_ = 0;
 };
 
 }  // namespace

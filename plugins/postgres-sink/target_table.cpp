@@ -146,13 +146,17 @@ void evolve_table(pqxx::transaction_base &tx, const Relation &before, const Rela
   }
 
   std::vector<std::string> old_keys = key_names(before), new_keys = key_names(after);
-  if (old_keys != new_keys && !new_keys.empty()) {
+  // The primary key follows the source's key; a source that dropped its
+  // key leaves the target with none, as a table created from that relation
+  // would have. A relation under Full identity says nothing of the source's
+  // key (every column is flagged), so the target keeps the one it has.
+  if (after.replica_identity != ReplicaIdentity::full && old_keys != new_keys) {
     pqxx::result pk = tx.exec_params("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p'",
                                      table);
     if (!pk.empty()) tx.exec("ALTER TABLE " + table + " DROP CONSTRAINT " + quote_ident(pk[0][0].as<std::string>()));
     std::string cols;
     for (const std::string &k : new_keys) cols += (cols.empty() ? "" : ", ") + quote_ident(k);
-    tx.exec("ALTER TABLE " + table + " ADD PRIMARY KEY (" + cols + ")");
+    if (!cols.empty()) tx.exec("ALTER TABLE " + table + " ADD PRIMARY KEY (" + cols + ")");
   }
   host.info("table " + display(new_name) + " follows the source's new definition");
 }

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# bench/run.sh - postgres-sink against PostgreSQL's own logical replication,
+# and against raw COPY, on one throwaway PostgreSQL server, in one run.
+#
+#   bench/run.sh [events.jsonl.gz]     (default: ../shared/events/pgbench-s1.jsonl.gz)
+#
+# (a) a source database gets pgbench's tables, a publication and a slot,
+#     then pgbench's load (data generation + pgbench -c 4 -j 2 -T 10);
+# (b) the change events of such a load: the sample topic (recorded from the
+#     same pgbench steps at scale 1) until postgres-source records this one;
+# (c) native logical replication: a subscription on the slot, enabled after
+#     the load; time until it has caught up (subscription default
+#     synchronous_commit=off);
+# (d) postgres-sink applies the events into a database with the same tables
+#     (durable commits: synchronous_commit=on);
+# (e) an insert-only stream (the accounts rows) by the sink, against raw
+#     COPY of the same rows.
+# Prints changes/s, the ratios, the sink's peak RSS, and checks that every
+# target equals its source.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+events=${1:-$root/../shared/events/pgbench-s1.jsonl.gz}
+[ -f "$events" ] || { echo "bench: no events file $events" >&2; exit 2; }
+
+.ci/install-deps
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCN_BUILD_TESTS=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink >/dev/null
+host=$root/build-release/bin/connector-host
+
+# ---- a throwaway server ------------------------------------------------------
+work=$(mktemp -d /tmp/cn-bench-XXXXXX)
+pgbin=/usr/lib/postgresql/15/bin
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" -eq 0 ] && chown postgres "$work"
+cleanup() { as_postgres "$pgbin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+port=55500
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+as_postgres "$pgbin/initdb" -D "$work/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
+as_postgres "$pgbin/pg_ctl" -D "$work/data" -l "$work/server.log" -w start -o "-p $port -c listen_addresses=127.0.0.1 \
+  -c unix_socket_directories=$work -c wal_level=logical -c max_wal_senders=10 -c max_replication_slots=10 \
+  -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min" >/dev/null
+
+sql() { local db=$1; shift; psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+digests() {  # digests DB: count and md5 of each pgbench table
+  local db=$1
+  for t in accounts:aid branches:bid tellers:tid history:t::text; do
+    sql "$db" -c "select '${t%%:*}', count(*), md5(string_agg(t::text, ',' order by ${t#*:})) from pgbench_${t%%:*} t"
+  done
+}
+for db in source native sink inserts copied; do sql postgres -c "create database $db"; done
+
+# ---- (a) the source and its load; (c) native replication --------------------
+pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q source 2>/dev/null
+pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q native 2>/dev/null
+sql source -c "create publication bench for all tables" -c "select pg_create_logical_replication_slot('bench', 'pgoutput')" >/dev/null
+sql native -c "create subscription bench connection 'host=127.0.0.1 port=$port user=postgres dbname=source'
+               publication bench with (create_slot = false, slot_name = 'bench', copy_data = false, enabled = false)"
+echo "== load: pgbench -i -s 1 (data generation), pgbench -c 4 -j 2 -T 10"
+pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I g -q source 2>/dev/null
+pgbench -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -T 10 source 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
+end_lsn=$(sql source -c "select pg_current_wal_lsn()")
+native_changes=$(sql source -c "select 1 + (select count(*) from pgbench_accounts) + 10 + 1 + 4 * (select count(*) from pgbench_history)")
+
+t0=$(now)
+sql native -c "alter subscription bench enable"
+until [ "$(sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = 'bench'")" = t ]; do
+  sleep 0.05
+done
+t1=$(now)
+native_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+sql native -c "alter subscription bench disable" -c "alter subscription bench set (slot_name = none)" -c "drop subscription bench"
+
+# ---- (d) the sink on the change events --------------------------------------
+mkdir -p "$work/topics"
+zcat "$events" > "$work/topics/pgbench.jsonl"
+sink_events=$(wc -l < "$work/topics/pgbench.jsonl")
+sink_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
+pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q sink 2>/dev/null
+run_sink() {  # run_sink DB TOPIC: prints seconds and peak RSS (KiB)
+  local start end
+  start=$(now)
+  FLUVIO_PG_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/$1" /usr/bin/time -f "%M" -o "$work/rss" \
+    "$host" --plugin postgres-sink --topics "$work/topics" --topic "$2" --once --log-level warn
+  end=$(now)
+  echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') $(cat "$work/rss")"
+}
+read -r sink_seconds sink_rss < <(run_sink sink pgbench)
+
+# ---- (e) insert-only: the sink against raw COPY of the same rows -----------
+accounts_rel=$(grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl" | sed -E 's/.*"rel_id":([0-9]+).*/\1/')
+{
+  grep -m1 '"type":"begin"' "$work/topics/pgbench.jsonl"
+  grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl"
+  grep "\"type\":\"insert\",\"rel_id\":$accounts_rel," "$work/topics/pgbench.jsonl"
+  grep -m1 '"type":"commit"' "$work/topics/pgbench.jsonl"
+} > "$work/topics/inserts.jsonl"
+insert_rows=$(grep -c '"type":"insert"' "$work/topics/inserts.jsonl")
+pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q inserts 2>/dev/null
+pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q copied 2>/dev/null
+read -r inserts_seconds _ < <(run_sink inserts inserts)
+sql inserts -c "\\copy (select * from pgbench_accounts) to '$work/accounts.copy'"
+t0=$(now)
+sql copied -c "\\copy pgbench_accounts from '$work/accounts.copy'"
+t1=$(now)
+copy_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+
+# ---- results ------------------------------------------------------------------
+native_rate=$(rate "$native_changes" "$native_seconds")
+sink_rate=$(rate "$sink_changes" "$sink_seconds")
+copy_rate=$(rate "$insert_rows" "$copy_seconds")
+inserts_rate=$(rate "$insert_rows" "$inserts_seconds")
+echo
+echo "== results (2 cores; one server; figures from this run)"
+printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replication (catch-up)" "$native_changes" "$native_seconds" "$native_rate"
+printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
+printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy, one transaction)" "$insert_rows" "$copy_seconds" "$copy_rate"
+printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "postgres-sink, insert-only stream" "$insert_rows" "$inserts_seconds" "$inserts_rate"
+echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >= 3)"
+echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
+echo "sink peak RSS:             $((sink_rss / 1024)) MiB"
+
+echo
+echo "== checks"
+status=0
+check() { if [ "$2" = "$3" ]; then echo "ok    $1"; else echo "FAIL  $1"; echo "  expected: $2"; echo "  got:      $3"; status=1; fi; }
+check "native replica equals its source" "$(digests source)" "$(digests native)"
+if [[ "$events" == *pgbench-s1.jsonl.gz ]]; then
+  check "sink target has the documented digests" "accounts|100000|55b14144c753192cc5dfb41bc8e62e9f
+branches|1|27836b8064a9f1b6ae7f0747ec986d49
+tellers|10|430915fb7f04fcbfc0add3127d8e64b8
+history|30703|d605c1311c786d1ce32692a9776e32ce" "$(digests sink)"
+fi
+check "COPY target equals the sink's insert-only target" "$(sql inserts -c "select count(*), md5(string_agg(t::text, ',' order by aid)) from pgbench_accounts t")" \
+  "$(sql copied -c "select count(*), md5(string_agg(t::text, ',' order by aid)) from pgbench_accounts t")"
+exit $status
