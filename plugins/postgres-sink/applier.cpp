@@ -1,20 +1,19 @@
 #include "applier.hpp"
 
+#include <pqxx/tablewriter>
+
+#include <algorithm>
 #include <set>
 
 namespace pgsink {
 
 namespace {
 
+
 bool full_identity(const TargetTable &t) { return t.relation.replica_identity == ReplicaIdentity::full; }
 
-// What makes two updates of one table fit one statement: the same columns
-// to set (UnchangedToast columns are left out of SET).
-std::vector<bool> unchanged_columns(const Change &c) {
-  std::vector<bool> mask(c.values.size());
-  for (std::size_t i = 0; i < c.values.size(); ++i) mask[i] = c.values[i].kind == Value::Kind::unchanged_toast;
-  return mask;
-}
+// Tables whose rows can be told apart by a key: their changes fold.
+bool keyed(const TargetTable &t) { return !full_identity(t) && !t.key_columns.empty(); }
 
 std::string signature(const TargetTable &t, const Tuple &tuple) {
   std::string s;
@@ -26,19 +25,37 @@ std::string signature(const TargetTable &t, const Tuple &tuple) {
   return s;
 }
 
-// The statement for a run: its SQL text and one text[] literal per column
-// slot. Builds "$n::text[]" arguments and "u.aN::type" casts as it goes.
+// newer over older, except where newer keeps the target's value (TOAST).
+void merge_into(Tuple &older, const Tuple &newer) {
+  for (std::size_t i = 0; i < older.size(); ++i)
+    if (newer[i].kind != Value::Kind::unchanged_toast) older[i] = newer[i];
+}
+
+std::vector<bool> unchanged_columns(const Tuple &values) {
+  std::vector<bool> mask(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) mask[i] = values[i].kind == Value::Kind::unchanged_toast;
+  return mask;
+}
+
+// A row a statement writes: borrowed from a change or a folded entry.
+struct Row {
+  const Tuple *values;
+  const Tuple *locator;
+  int64_t first_offset, last_offset;
+};
+
+// The statement for some rows: one text[] literal per column slot, and the
+// "unnest($1::text[], ...) WITH ORDINALITY AS u(a1, ..., ord)" that reads
+// them back as a table.
 class Statement {
  public:
-  explicit Statement(std::size_t rows) : rows_(rows) {}
+  explicit Statement(const std::vector<Row> &rows) : rows_(rows) {}
 
-  // Adds one array parameter holding tuple[position] of every change;
-  // returns the alias of its column in unnest(...).
-  std::string add_column(const std::vector<Change> &run, bool from_locator, std::size_t position) {
+  std::string add_column(bool from_locator, std::size_t position) {
     std::string literal = "{";
-    for (std::size_t r = 0; r < rows_; ++r) {
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
       if (r) literal += ',';
-      append_array_element(literal, (from_locator ? run[r].locator : run[r].values)[position]);
+      append_array_element(literal, (*(from_locator ? rows_[r].locator : rows_[r].values))[position]);
     }
     literal += '}';
     params_.push_back(std::move(literal));
@@ -56,7 +73,7 @@ class Statement {
   const std::vector<std::string> &params() const { return params_; }
 
  private:
-  std::size_t rows_;
+  const std::vector<Row> &rows_;
   std::vector<std::string> params_;
   std::string aliases_;
 };
@@ -66,12 +83,12 @@ std::string cast(const std::string &alias, const std::string &type) { return "u.
 // Row matching for Full identity: every column sent in the old row,
 // compared through its text form, so that types without an equality
 // operator (json, point) and float4 match too. LIMIT 1: with duplicate rows
-// one change touches exactly one of them.
-std::string full_identity_match(const TargetTable &t, const std::vector<Change> &run, Statement &st) {
+// one change touches exactly one of them. (One row per statement.)
+std::string full_identity_match(const TargetTable &t, const Tuple &old_row, Statement &st) {
   std::string match;
   for (std::size_t i = 0; i < t.relation.columns.size(); ++i) {
-    if (run[0].locator[i].kind == Value::Kind::unchanged_toast) continue;
-    std::string alias = st.add_column(run, true, i);
+    if (old_row[i].kind == Value::Kind::unchanged_toast) continue;
+    std::string alias = st.add_column(true, i);
     match += (match.empty() ? "" : " AND ") + std::string("t2.") + t.quoted_columns[i] + "::text IS NOT DISTINCT FROM (" +
              cast(alias, t.column_types[i]) + ")::text";
   }
@@ -79,55 +96,112 @@ std::string full_identity_match(const TargetTable &t, const std::vector<Change> 
          " LIMIT 1)";
 }
 
-std::string key_match(const TargetTable &t, const std::vector<Change> &run, Statement &st) {
+std::string key_match(const TargetTable &t, Statement &st) {
   std::string match;
   for (std::size_t k : t.key_columns) {
-    std::string alias = st.add_column(run, true, k);
+    std::string alias = st.add_column(true, k);
     match += (match.empty() ? "" : " AND ") + std::string("t.") + t.quoted_columns[k] + " = " + cast(alias, t.column_types[k]);
   }
   return match;
 }
 
-std::string build_sql(const std::vector<Change> &run, Statement &st) {
-  const TargetTable &t = *run[0].table;
-  switch (run[0].kind) {
-    case Change::Kind::insert: {
-      std::string columns, values;
-      for (std::size_t i = 0; i < t.relation.columns.size(); ++i) {
-        std::string alias = st.add_column(run, false, i);
-        columns += (i ? ", " : "") + t.quoted_columns[i];
-        values += (i ? ", " : "") + cast(alias, t.column_types[i]);
-      }
-      return "INSERT INTO " + t.quoted_name + " (" + columns + ") SELECT " + values + " FROM " + st.unnest();
-    }
-    case Change::Kind::update: {
-      std::vector<bool> unchanged = unchanged_columns(run[0]);
-      std::string set;
-      for (std::size_t i = 0; i < t.relation.columns.size(); ++i) {
-        if (unchanged[i]) continue;
-        std::string alias = st.add_column(run, false, i);
-        set += (set.empty() ? "" : ", ") + t.quoted_columns[i] + " = " + cast(alias, t.column_types[i]);
-      }
-      if (set.empty()) return {};  // every column unchanged: nothing to write
-      std::string where = full_identity(t) ? full_identity_match(t, run, st) : key_match(t, run, st);
-      return "UPDATE " + t.quoted_name + " AS t SET " + set + " FROM " + st.unnest() + " WHERE " + where +
-             " RETURNING u.ord";
-    }
-    case Change::Kind::delete_: {
-      std::string where = full_identity(t) ? full_identity_match(t, run, st) : key_match(t, run, st);
-      return "DELETE FROM " + t.quoted_name + " AS t USING " + st.unnest() + " WHERE " + where + " RETURNING u.ord";
-    }
-  }
-  return {};
+std::string where_clause(const TargetTable &t, const std::vector<Row> &rows, Statement &st) {
+  return full_identity(t) ? full_identity_match(t, *rows[0].locator, st) : key_match(t, st);
 }
 
-const char *verb(Change::Kind kind) {
-  switch (kind) {
-    case Change::Kind::insert: return "insert";
-    case Change::Kind::update: return "update";
-    case Change::Kind::delete_: return "delete";
+std::pair<int64_t, int64_t> offsets_of(const std::vector<Row> &rows) {
+  int64_t first = rows[0].first_offset, last = rows[0].last_offset;
+  for (const Row &r : rows) first = std::min(first, r.first_offset), last = std::max(last, r.last_offset);
+  return {first, last};
+}
+
+// Runs a statement; a refusal for reasons of the data becomes RunRefused.
+template <class F>
+auto refusable(const char *what, const TargetTable &t, const std::vector<Row> &rows, F &&f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const pqxx::sql_error &e) {
+    if (transient(e)) throw;
+    auto [first, last] = offsets_of(rows);
+    throw RunRefused(std::string(what) + " refused by the target: " + message_of(e), first, last, display(t.name));
   }
-  return "change";
+}
+
+// As PostgreSQL's own apply worker does, a change whose row is missing is
+// logged and skipped.
+void count_found(const char *what, const TargetTable &t, const std::vector<Row> &rows, const pqxx::result &found,
+                 ApplyCounts &counts, uint64_t &count, const cn::Host &host) {
+  std::vector<bool> hit(rows.size());
+  for (const auto &row : found) hit[row[0].as<std::size_t>() - 1] = true;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (hit[i]) {
+      ++count;
+      continue;
+    }
+    ++counts.missing;
+    host.warn("offset " + std::to_string(rows[i].last_offset) + ", table " + display(t.name) + ": the " + what +
+               " found no row to change in the target; skipped");
+  }
+}
+
+
+// COPY t (columns) FROM STDIN with data, already in COPY's text format.
+// libpqxx 6.4 offers raw COPY lines only through the deprecated
+// tablewriter: stream_to keeps write_raw_line private, and its own escaper
+// turns bytes above 0x7E into invalid octal escapes (a signed shift), which
+// would corrupt UTF-8.
+void copy_rows(pqxx::transaction_base &tx, const TargetTable &t, const std::string &data) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  pqxx::tablewriter copy(tx, t.quoted_name, t.quoted_columns.begin(), t.quoted_columns.end());
+  copy.write_raw_line(data);
+  copy.complete();
+#pragma GCC diagnostic pop
+}
+
+void write_copy(pqxx::transaction_base &tx, const TargetTable &t, const std::vector<Row> &rows, ApplyCounts &counts) {
+  std::string data;
+  for (const Row &r : rows) {
+    for (std::size_t i = 0; i < r.values->size(); ++i) {
+      if (i) data += '\t';
+      append_copy_value(data, (*r.values)[i]);
+    }
+    data += '\n';
+  }
+  data.pop_back();  // write_raw_line ends the last line
+  refusable("insert", t, rows, [&] { copy_rows(tx, t, data); });
+  counts.inserted += rows.size();
+}
+
+void write_update(pqxx::transaction_base &tx, const TargetTable &t, const std::vector<Row> &rows, ApplyCounts &counts,
+                  const cn::Host &host) {
+  Statement st(rows);
+  std::vector<bool> unchanged = unchanged_columns(*rows[0].values);
+  std::string set;
+  for (std::size_t i = 0; i < t.relation.columns.size(); ++i) {
+    if (unchanged[i]) continue;
+    std::string alias = st.add_column(false, i);
+    set += (set.empty() ? "" : ", ") + t.quoted_columns[i] + " = " + cast(alias, t.column_types[i]);
+  }
+  if (set.empty()) {  // every column kept its value: nothing to write
+    counts.updated += rows.size();
+    return;
+  }
+  std::string sql = "UPDATE " + t.quoted_name + " AS t SET " + set + " FROM " + st.unnest() + " WHERE " +
+                    where_clause(t, rows, st) + " RETURNING u.ord";
+  pqxx::result found = refusable("update", t, rows,
+                                 [&] { return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(st.params())); });
+  count_found("update", t, rows, found, counts, counts.updated, host);
+}
+
+void write_delete(pqxx::transaction_base &tx, const TargetTable &t, const std::vector<Row> &rows, ApplyCounts &counts,
+                  const cn::Host &host) {
+  Statement st(rows);
+  std::string sql = "DELETE FROM " + t.quoted_name + " AS t USING " + st.unnest() + " WHERE " +
+                    where_clause(t, rows, st) + " RETURNING u.ord";
+  pqxx::result found = refusable("delete", t, rows,
+                                 [&] { return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(st.params())); });
+  count_found("delete", t, rows, found, counts, counts.deleted, host);
 }
 
 }  // namespace
@@ -145,79 +219,161 @@ std::string message_of(const std::exception &e) {
   return s;
 }
 
-bool Applier::joins_run(const Change &change) const {
-  if (run_.empty()) return true;
-  const Change &first = run_.front();
-  if (first.table != change.table || first.kind != change.kind || run_.size() >= max_rows_) return false;
-  if (change.kind == Change::Kind::insert) return true;
-  if (full_identity(*change.table)) return false;  // one change per statement (see full_identity_match)
-  if (change.kind == Change::Kind::update && unchanged_columns(first) != unchanged_columns(change)) return false;
-  return !touches_pending_key(change);
+// ---- folding ------------------------------------------------------------------
+
+bool Applier::fold(const Change &c) {
+  if (c.kind == Change::Kind::truncate) return false;
+  const TargetTable &t = *c.table;
+  if (!keyed(t) && c.kind != Change::Kind::insert) return false;
+  if (c.kind == Change::Kind::update && signature(t, c.locator) != signature(t, c.values)) return false;  // new key
+
+  TableBatch &b = batch_[c.table.get()];
+  if (!b.table) {
+    b.table = c.table;
+    b.order = batch_.size();
+  }
+  Entry *e = nullptr;
+  if (keyed(t)) {
+    auto [it, fresh] = b.by_key.try_emplace(signature(t, c.kind == Change::Kind::insert ? c.values : c.locator),
+                                            b.entries.size());
+    if (fresh) b.entries.emplace_back(), ++batch_rows_;
+    e = &b.entries[it->second];
+  } else {
+    e = &b.entries.emplace_back();
+    ++batch_rows_;
+  }
+
+  using E = Entry::Op;
+  switch (c.kind) {
+    case Change::Kind::insert:
+      if (e->op == E::none) e->op = E::insert, e->values = c.values;
+      else if (e->op == E::delete_) e->op = E::replace, e->values = c.values;
+      else return false;  // a second insert of a key: let the target say what it thinks
+      break;
+    case Change::Kind::update:
+      if (e->op == E::none) e->op = E::update, e->values = c.values, e->locator = c.locator;
+      else if (e->op == E::delete_) return false;  // the row is gone: the target reports it missing
+      else merge_into(e->values, c.values);
+      break;
+    case Change::Kind::delete_:
+      if (e->op == E::none || e->op == E::update || e->op == E::replace) e->op = E::delete_, e->locator = c.locator;
+      else if (e->op == E::insert) e->op = E::none;  // inserted and deleted within the batch: nothing to write
+      else return false;  // deleted twice
+      break;
+    case Change::Kind::truncate:
+      return false;
+  }
+  if (e->first_offset < 0) e->first_offset = c.offset;
+  e->last_offset = c.offset;
+  return true;
 }
 
-// A change touches the key it finds its row by and, for an update, the key
-// it writes (a key shift 2->1 must wait for the statement moving 1 away).
-bool Applier::touches_pending_key(const Change &change) const {
-  if (run_keys_.count(signature(*change.table, change.locator))) return true;
-  return change.kind == Change::Kind::update && run_keys_.count(signature(*change.table, change.values));
+void Applier::seal(pqxx::transaction_base &tx) {
+  std::vector<Change> open;
+  open.swap(open_);
+  for (const Change &c : open) {
+    if (fold(c)) continue;
+    flush(tx);  // what came before it, then it alone
+    apply_now(tx, c);
+  }
 }
 
-void Applier::remember_keys(const Change &change) {
-  if (change.kind == Change::Kind::insert || full_identity(*change.table)) return;
-  run_keys_.insert(signature(*change.table, change.locator));
-  if (change.kind == Change::Kind::update) run_keys_.insert(signature(*change.table, change.values));
-}
-
-void Applier::add(pqxx::transaction_base &tx, Change change) {
-  if (!joins_run(change)) apply_run(tx);
-  remember_keys(change);
-  run_.push_back(std::move(change));
-}
-
-void Applier::flush(pqxx::transaction_base &tx) {
-  if (!run_.empty()) apply_run(tx);
+void Applier::spill_open(pqxx::transaction_base &tx) {
+  // The open part alone, folded the same way: it is one piece of one source
+  // transaction, written in order after everything before it.
+  flush(tx);
+  seal(tx);
+  flush(tx);
 }
 
 void Applier::discard() {
-  run_.clear();
-  run_keys_.clear();
+  open_.clear();
+  batch_.clear();
+  batch_rows_ = 0;
 }
 
-void Applier::apply_run(pqxx::transaction_base &tx) {
-  std::vector<Change> run;
-  run.swap(run_);
-  run_keys_.clear();
-  const TargetTable &t = *run[0].table;
-  Statement st(run.size());
-  std::string sql = build_sql(run, st);
-  pqxx::result result;
-  if (!sql.empty()) {
-    try {
-      result = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(st.params()));
-    } catch (const pqxx::sql_error &e) {
-      if (transient(e)) throw;
-      throw RunRefused(std::string(verb(run[0].kind)) + " refused by the target: " + message_of(e), run.front().offset,
-                       run.back().offset, display(t.name));
-    }
+// ---- writing --------------------------------------------------------------------
+
+void Applier::flush(pqxx::transaction_base &tx) {
+  if (batch_.empty()) return;
+  std::vector<TableBatch *> order = table_order(tx);
+  for (auto it = order.rbegin(); it != order.rend(); ++it) write_batch_table(tx, **it, Entry::Op::delete_);
+  for (TableBatch *t : order) {
+    write_batch_table(tx, *t, Entry::Op::update);
+    write_batch_table(tx, *t, Entry::Op::insert);
   }
-  switch (run[0].kind) {
-    case Change::Kind::insert: counts_.inserted += run.size(); return;
-    case Change::Kind::update: counts_.updated += run.size(); break;
-    case Change::Kind::delete_: counts_.deleted += run.size(); break;
-  }
-  if (sql.empty()) return;
-  // As PostgreSQL's own apply worker does, a change whose row is missing is
-  // logged and skipped.
-  std::set<int64_t> found;
-  for (const auto &row : result) found.insert(row[0].as<int64_t>());
-  for (std::size_t i = 0; i < run.size(); ++i)
-    if (!found.count(static_cast<int64_t>(i + 1))) {
-      ++counts_.missing;
-      host_.warn("offset " + std::to_string(run[i].offset) + ", table " + display(t.name) + ": the " +
-                 verb(run[i].kind) + " found no row to change in the target; skipped");
+  batch_.clear();
+  batch_rows_ = 0;
+}
+
+// Parents before children, by the target's foreign keys among the tables of
+// the batch; in first-appearance order otherwise (and for cycles).
+std::vector<Applier::TableBatch *> Applier::table_order(pqxx::transaction_base &tx) {
+  std::vector<TableBatch *> tables;
+  for (auto &[_, b] : batch_) tables.push_back(&b);
+  std::sort(tables.begin(), tables.end(), [](auto *a, auto *b) { return a->order < b->order; });
+  if (replica_role_ || tables.size() < 2) return tables;
+
+  std::string oids = "{";
+  for (TableBatch *t : tables) oids += (oids.size() > 1 ? "," : "") + std::to_string(t->table->oid);
+  pqxx::result edges = tx.exec_params(
+      "SELECT conrelid::oid::bigint, confrelid::oid::bigint FROM pg_constraint WHERE contype = 'f'"
+      " AND conrelid = ANY($1::oid[]) AND confrelid = ANY($1::oid[]) AND conrelid <> confrelid",
+      oids + "}");
+  std::multimap<uint32_t, uint32_t> parents_of;  // child -> parent
+  for (const auto &row : edges) parents_of.emplace(row[0].as<uint32_t>(), row[1].as<uint32_t>());
+
+  std::vector<TableBatch *> ordered;
+  std::set<uint32_t> placed;
+  while (ordered.size() < tables.size()) {
+    bool progress = false;
+    for (TableBatch *t : tables) {
+      if (placed.count(t->table->oid)) continue;
+      auto [from, to] = parents_of.equal_range(t->table->oid);
+      bool ready = std::all_of(from, to, [&](const auto &edge) { return placed.count(edge.second) > 0; });
+      if (ready) ordered.push_back(t), placed.insert(t->table->oid), progress = true;
     }
-  if (run[0].kind == Change::Kind::update) counts_.updated -= (run.size() - found.size());
-  else counts_.deleted -= (run.size() - found.size());
+    if (!progress)  // a cycle: the rest as they came
+      for (TableBatch *t : tables)
+        if (placed.insert(t->table->oid).second) ordered.push_back(t);
+  }
+  return ordered;
+}
+
+void Applier::write_batch_table(pqxx::transaction_base &tx, TableBatch &b, Entry::Op phase) {
+  using E = Entry::Op;
+  const TargetTable &t = *b.table;
+  std::vector<Row> rows;
+  for (const Entry &e : b.entries) {
+    bool wanted = phase == E::delete_ ? (e.op == E::delete_ || e.op == E::replace)
+                  : phase == E::insert ? (e.op == E::insert || e.op == E::replace)
+                                       : e.op == E::update;
+    if (wanted) rows.push_back(Row{&e.values, &e.locator, e.first_offset, e.last_offset});
+  }
+  if (rows.empty()) return;
+  if (phase == E::insert) return write_copy(tx, t, rows, counts_);
+  if (phase == E::delete_) {
+    for (std::size_t at = 0; at < rows.size(); at += max_rows_)
+      write_delete(tx, t, {rows.begin() + at, rows.begin() + std::min(rows.size(), at + max_rows_)}, counts_, host_);
+    return;
+  }
+  // Updates that leave the same columns unchanged share a statement.
+  std::map<std::vector<bool>, std::vector<Row>> by_columns;
+  for (const Row &r : rows) by_columns[unchanged_columns(*r.values)].push_back(r);
+  for (auto &[unchanged, group] : by_columns)
+    for (std::size_t at = 0; at < group.size(); at += max_rows_)
+      write_update(tx, t, {group.begin() + at, group.begin() + std::min(group.size(), at + max_rows_)}, counts_, host_);
+}
+
+void Applier::apply_now(pqxx::transaction_base &tx, const Change &c) {
+  std::vector<Row> row = {Row{&c.values, &c.locator, c.offset, c.offset}};
+  switch (c.kind) {
+    case Change::Kind::insert: return write_copy(tx, *c.table, row, counts_);
+    case Change::Kind::update: return write_update(tx, *c.table, row, counts_, host_);
+    case Change::Kind::delete_: return write_delete(tx, *c.table, row, counts_, host_);
+    case Change::Kind::truncate:
+      return refusable("truncate", *c.table, row, [&] { tx.exec(c.statement); });
+  }
 }
 
 }  // namespace pgsink

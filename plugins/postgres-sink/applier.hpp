@@ -1,10 +1,24 @@
-// Applying row changes with few round trips: consecutive changes to the
-// same table of the same kind form a run, and a run becomes one set-based
-// statement (INSERT ... SELECT FROM unnest(arrays), UPDATE ... FROM
-// unnest(...), DELETE ... USING unnest(...)), with every value a parameter.
+// Applying row changes with few round trips.
 //
-// Order is kept: runs are applied in the order of the changes, and a change
-// that touches a key the pending run already touches starts a new run.
+// Changes wait in memory in two parts:
+//   - the open part: the changes of the source transaction still being read,
+//     in order, untouched by the database;
+//   - the batch: the changes of complete source transactions, folded per
+//     table and key (insert then update: one insert; anything then delete:
+//     one delete; delete then insert: a replace; update then update: one
+//     update).
+// seal() moves the open part into the batch at a source commit; flush()
+// writes the batch: per table its deletes (DELETE ... USING unnest(keys)),
+// its updates (UPDATE ... FROM unnest(...), one statement per set of
+// columns) and its inserts (COPY). Every value travels as data, never as SQL
+// text. A change that cannot be folded (a key-changing update, a change to a
+// Full-identity table, a change that contradicts the batch) is written on its
+// own, in order, after the batch before it.
+//
+// Tables are written in an order that foreign keys of a pre-created target
+// accept (deletes children first, then updates and inserts parents first),
+// unless the sink's session runs with session_replication_role = replica,
+// which, as for PostgreSQL's own apply worker, fires no triggers.
 #ifndef CN_PGSINK_APPLIER_HPP
 #define CN_PGSINK_APPLIER_HPP
 
@@ -14,25 +28,28 @@
 #include <pqxx/pqxx>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 namespace pgsink {
 
 struct Change {
-  enum class Kind : uint8_t { insert, update, delete_ };
+  enum class Kind : uint8_t { insert, update, delete_, truncate };
   Kind kind = Kind::insert;
   int64_t offset = -1;  // the topic record it came from
   std::shared_ptr<const TargetTable> table;
   Tuple values;   // insert: the row; update: the new row
   Tuple locator;  // update, delete: the key's values (Default/Index identity) or the old row (Full)
+  std::string statement;  // truncate: the TRUNCATE to run; table: the first table named
 };
 
 // A statement failed on the target for a reason of the data (a constraint,
-// a type error), not of the connection. Which change of the run caused it
-// is unknown: first_offset..last_offset is the run.
+// a type error), not of the connection. Which change caused it is unknown
+// when the statement carried several: first_offset..last_offset is their
+// range.
 class RunRefused : public std::runtime_error {
  public:
   RunRefused(std::string what, int64_t first, int64_t last, std::string table)
@@ -59,31 +76,65 @@ class Applier {
   Applier(std::size_t max_rows_per_statement, const cn::Host &host)
       : max_rows_(max_rows_per_statement), host_(host) {}
 
-  // Queues a change; applies the pending run first if the change cannot
-  // join it. Throws RunRefused, or pqxx errors for connection trouble.
-  void add(pqxx::transaction_base &tx, Change change);
+  // Tells how tables are ordered: with replica_role, triggers (and so
+  // foreign keys) do not fire and any order does.
+  void set_replica_role(bool replica_role) { replica_role_ = replica_role; }
 
-  // Applies everything pending.
+  // Queues a change of the open source transaction. No database work.
+  void add(Change change) { open_.push_back(std::move(change)); }
+
+  // The open source transaction is complete: folds it into the batch. May
+  // write the batch and a change that cannot be folded.
+  void seal(pqxx::transaction_base &tx);
+
+  // Writes the batch. Throws RunRefused, or pqxx errors for connection
+  // trouble.
   void flush(pqxx::transaction_base &tx);
+
+  // Writes the open part now, in order (a source transaction too large to
+  // hold): the caller must be able to undo it (a savepoint).
+  void spill_open(pqxx::transaction_base &tx);
+
+  // Writes one change now, on its own (careful replay).
+  void apply_now(pqxx::transaction_base &tx, const Change &change);
+
+  std::size_t pending_rows() const { return batch_rows_ + open_.size(); }
+  bool open_empty() const { return open_.empty(); }
 
   // Forgets what is pending (its transaction is gone).
   void discard();
+  void discard_open() { open_.clear(); }
 
-  bool empty() const { return run_.empty(); }
   const ApplyCounts &counts() const { return counts_; }
   // Sets the counts back to what was committed, when a transaction is lost.
   void reset_counts(const ApplyCounts &counts) { counts_ = counts; }
 
  private:
-  bool joins_run(const Change &change) const;
-  void remember_keys(const Change &change);
-  bool touches_pending_key(const Change &change) const;
-  void apply_run(pqxx::transaction_base &tx);
+  // One folded row: what the batch will do to one key.
+  struct Entry {
+    enum class Op : uint8_t { none, insert, update, delete_, replace };
+    Op op = Op::none;
+    Tuple values;   // insert, update, replace: the row's values
+    Tuple locator;  // update, delete, replace: where the row is
+    int64_t first_offset = -1, last_offset = -1;
+  };
+  struct TableBatch {
+    std::shared_ptr<const TargetTable> table;
+    std::unordered_map<std::string, std::size_t> by_key;  // key -> entries index
+    std::vector<Entry> entries;
+    std::size_t order = 0;  // first appearance in the batch
+  };
+
+  bool fold(const Change &change);  // false: cannot be folded
+  void write_batch_table(pqxx::transaction_base &tx, TableBatch &t, Entry::Op phase);
+  std::vector<TableBatch *> table_order(pqxx::transaction_base &tx);
 
   std::size_t max_rows_;
   const cn::Host &host_;
-  std::vector<Change> run_;
-  std::unordered_set<std::string> run_keys_;  // keys the pending run reads or writes
+  bool replica_role_ = false;
+  std::vector<Change> open_;
+  std::map<const TargetTable *, TableBatch> batch_;
+  std::size_t batch_rows_ = 0;
   ApplyCounts counts_;
 };
 

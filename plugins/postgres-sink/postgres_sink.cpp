@@ -34,6 +34,7 @@ class PostgresSink {
         applier_(config_.max_rows_per_statement, host) {}
 
   ~PostgresSink() {
+    commit_before_close();
     const ApplyCounts &c = applier_.counts();
     host_.info("applied " + std::to_string(c.inserted) + " inserts, " + std::to_string(c.updated) + " updates, " +
                std::to_string(c.deleted) + " deletes; " + std::to_string(c.missing) + " changes found no row; " +
@@ -50,7 +51,8 @@ class PostgresSink {
       tx.commit();
       relations_ = std::move(stored.relations);
       types_ = std::move(stored.types);
-      committed_ = stored.offset;
+      committed_ = complete_through_ = stored.offset;
+      use_replica_role();
       host_.info("connected; connector '" + config_.connector + "' has applied through offset " +
                  std::to_string(committed_) + (careful_through_ >= 0 ? "; re-applying one change at a time through offset " +
                                                                           std::to_string(careful_through_)
@@ -68,12 +70,15 @@ class PostgresSink {
     });
   }
 
+  // Commits the complete source transactions. The open one, if any, stays
+  // in memory for the next target transaction; only if it has written to
+  // the target already does the commit wait for its end.
   void commit(int64_t offset) {
     guarded([&] {
-      if (in_source_tx_)
-        commit_wanted_ = true;  // at the end of this source transaction
+      if (in_source_tx_ && open_written_)
+        commit_wanted_ = true;
       else
-        finish(offset);
+        finish(in_source_tx_ ? complete_through_ : offset);
     });
   }
 
@@ -97,15 +102,20 @@ class PostgresSink {
                         " (the topic holds an unfinished transaction)");
     in_source_tx_ = true;
     source_tx_begin_ = offset;
-    // While replaying carefully, a source transaction can be undone alone,
-    // so that a stop keeps the ones before it (see stop_at).
-    if (careful(offset)) transaction().exec("SAVEPOINT cn_source_tx");
+    // While replaying carefully every change is written at once, so the
+    // transaction is undoable from its start (see stop_at).
+    if (careful(offset)) mark_open_tx_written();
   }
 
   void handle(int64_t offset, std::string_view, const Commit &) {
+    pqxx::work &tx = transaction();
+    applier_.seal(tx);
     in_source_tx_ = false;
-    if (careful(offset)) transaction().exec("RELEASE SAVEPOINT cn_source_tx");
-    if (commit_wanted_) finish(offset);
+    if (open_written_) tx.exec("RELEASE SAVEPOINT cn_open_tx");
+    open_written_ = false;
+    complete_through_ = offset;
+    if (commit_wanted_) return finish(offset);
+    if (applier_.pending_rows() >= kMaxPendingRows) applier_.flush(tx);
   }
 
   void handle(int64_t, std::string_view, const Origin &) {}
@@ -116,10 +126,16 @@ class PostgresSink {
   }
 
   void handle(int64_t offset, std::string_view record, const Relation &relation) {
-    pqxx::work &tx = transaction();
-    applier_.flush(tx);
     auto previous = relations_.find(relation.rel_id);
     const Relation *before = previous == relations_.end() ? nullptr : &previous->second;
+    // The same definition again (a new replication session sends it once
+    // more): nothing to change.
+    if (before && *before == relation) return;
+    // DDL is written at once, so what the open transaction did before it is
+    // written first, and the batch before that.
+    pqxx::work &tx = transaction();
+    mark_open_tx_written();
+    applier_.spill_open(tx);
     std::string table = relation.namespace_ + "." + relation.name;
     // DDL can fail for reasons of the data (a type change the rows do not
     // fit); the savepoint keeps the transaction usable for skip/dead_letter.
@@ -144,7 +160,7 @@ class PostgresSink {
   void handle(int64_t offset, std::string_view record, const Insert &insert) {
     auto table = table_for(offset, record, insert.rel_id);
     if (!table || !arity_ok(offset, record, *table, insert.tuple, "tuple")) return;
-    apply(offset, record, Change{Change::Kind::insert, offset, table, insert.tuple, {}});
+    apply(offset, record, Change{Change::Kind::insert, offset, table, insert.tuple, {}, {}});
   }
 
   void handle(int64_t offset, std::string_view record, const Update &update) {
@@ -152,7 +168,7 @@ class PostgresSink {
     if (!table || !arity_ok(offset, record, *table, update.new_tuple, "new_tuple")) return;
     const Tuple *locator = locator_of(offset, record, *table, update.old_tuple, update.key_tuple, &update.new_tuple, "update");
     if (!locator) return;
-    apply(offset, record, Change{Change::Kind::update, offset, table, update.new_tuple, *locator});
+    apply(offset, record, Change{Change::Kind::update, offset, table, update.new_tuple, *locator, {}});
   }
 
   void handle(int64_t offset, std::string_view record, const Delete &del) {
@@ -160,7 +176,7 @@ class PostgresSink {
     if (!table) return;
     const Tuple *locator = locator_of(offset, record, *table, del.old_tuple, del.key_tuple, nullptr, "delete");
     if (!locator) return;
-    apply(offset, record, Change{Change::Kind::delete_, offset, table, {}, *locator});
+    apply(offset, record, Change{Change::Kind::delete_, offset, table, {}, *locator, {}});
   }
 
   void handle(int64_t offset, std::string_view record, const Truncate &truncate) {
@@ -171,30 +187,27 @@ class PostgresSink {
       tables += (tables.empty() ? "" : ", ") + table->quoted_name;
     }
     if (tables.empty()) return;
-    pqxx::work &tx = transaction();
-    applier_.flush(tx);
-    std::string sql = "TRUNCATE " + tables + (truncate.restart_identity ? " RESTART IDENTITY" : "") +
-                      (truncate.cascade ? " CASCADE" : "");
-    guard_refusal(offset, record, tables, [&] {
-      try {
-        tx.exec(sql);
-      } catch (const pqxx::sql_error &e) {
-        if (transient(e)) throw;
-        throw RunRefused(std::string("truncate refused by the target: ") + message_of(e), offset, offset, tables);
-      }
-    });
+    Change change{Change::Kind::truncate, offset, table_for(offset, record, truncate.rel_ids[0]), {}, {}, {}};
+    change.statement = "TRUNCATE " + tables + (truncate.restart_identity ? " RESTART IDENTITY" : "") +
+                       (truncate.cascade ? " CASCADE" : "");
+    apply(offset, record, std::move(change));
   }
 
   // ---- applying -------------------------------------------------------------
 
   void apply(int64_t offset, std::string_view record, Change change) {
-    pqxx::work &tx = transaction();
-    if (!careful(offset)) return applier_.add(tx, std::move(change));
-    std::string table = display(change.table->name);
-    guard_refusal(offset, record, table, [&] {
-      applier_.add(tx, std::move(change));
-      applier_.flush(tx);
-    });
+    if (careful(offset)) {
+      pqxx::work &tx = transaction();
+      return guard_refusal(offset, record, display(change.table->name), [&] { applier_.apply_now(tx, change); });
+    }
+    applier_.add(std::move(change));
+    if (applier_.pending_rows() >= kMaxPendingRows && in_source_tx_) {
+      // A source transaction too large to hold: write what it has so far,
+      // undoably; the target transaction then waits for its commit.
+      pqxx::work &tx = transaction();
+      mark_open_tx_written();
+      applier_.spill_open(tx);
+    }
   }
 
   // In careful mode, runs f under a savepoint and hands a RunRefused to the
@@ -284,6 +297,7 @@ class PostgresSink {
         return;
       case OnError::dead_letter:
         ++dead_lettered_;
+        mark_open_tx_written();  // the row belongs to this record's source transaction
         state_.save_dead_letter(transaction(), offset, record, reason);
         host_.warn(where + ": sent to " + display(config_.dead_letter_table) + ": " + reason);
         return;
@@ -304,7 +318,7 @@ class PostgresSink {
   [[noreturn]] void stop_at(int64_t offset, const std::string &message) {
     int64_t keep_through = in_source_tx_ ? source_tx_begin_ - 1 : offset - 1;
     pqxx::work &tx = transaction();
-    if (in_source_tx_) tx.exec("ROLLBACK TO SAVEPOINT cn_source_tx");
+    if (in_source_tx_) tx.exec("ROLLBACK TO SAVEPOINT cn_open_tx");
     applier_.discard();
     if (keep_through > committed_) {
       state_.save_offset(tx, keep_through);
@@ -317,7 +331,8 @@ class PostgresSink {
     throw std::runtime_error(message);
   }
 
-  // Commits the target transaction with offset as the position.
+  // Commits the target transaction with offset as the position: the batch
+  // of complete source transactions is written first.
   void finish(int64_t offset) {
     commit_wanted_ = false;
     if (!tx_ && offset == committed_) return;
@@ -357,7 +372,48 @@ class PostgresSink {
     tx_.reset();  // rolls back
     connection_.reset();
     tables_.clear();
-    in_source_tx_ = commit_wanted_ = false;
+    in_source_tx_ = commit_wanted_ = open_written_ = false;
+  }
+
+  // The open source transaction is about to write to the target: the batch
+  // before it is written, then a savepoint marks where it starts, so that it
+  // can be undone alone (a stop, or a close before its commit arrives).
+  void mark_open_tx_written() {
+    if (!in_source_tx_ || open_written_) return;
+    pqxx::work &tx = transaction();
+    applier_.flush(tx);
+    tx.exec("SAVEPOINT cn_open_tx");
+    open_written_ = true;
+  }
+
+  // As PostgreSQL's own apply worker does, fire no triggers (and so no
+  // foreign-key checks) where the role may; otherwise the applier orders
+  // tables by their foreign keys.
+  void use_replica_role() {
+    try {
+      pqxx::nontransaction(*connection_).exec("SET session_replication_role = replica");
+      applier_.set_replica_role(true);
+    } catch (const pqxx::sql_error &e) {
+      if (transient(e)) throw;
+      applier_.set_replica_role(false);
+      host_.info("the target role may not set session_replication_role (" + message_of(e) +
+                 "); tables are written in foreign-key order");
+    }
+  }
+
+  // Closing: a commit the host asked for that waited for the open source
+  // transaction is made now, without it.
+  void commit_before_close() noexcept {
+    if (failed_ || !tx_ || !commit_wanted_) return;
+    try {
+      if (open_written_) tx_->exec("ROLLBACK TO SAVEPOINT cn_open_tx");
+      applier_.discard_open();
+      open_written_ = in_source_tx_ = false;
+      finish(complete_through_);
+    } catch (const std::exception &e) {
+      host_.warn(std::string("the final commit failed; the next start resumes from offset ") +
+                 std::to_string(committed_) + ": " + e.what());
+    }
   }
 
   // Turns the target's transient troubles into cn::retry_error (the host
@@ -383,9 +439,15 @@ class PostgresSink {
       drop_connection();
       throw cn::retry_error(std::string("the target rolled back (") + message_of(e) + ")");
     } catch (const pqxx::sql_error &e) {
-      if (!transient(e)) throw std::runtime_error("target: " + message_of(e));
+      if (!transient(e)) {
+        failed_ = true;
+        throw std::runtime_error("target: " + message_of(e));
+      }
       drop_connection();
       throw cn::retry_error(std::string("the target is unavailable: ") + message_of(e));
+    } catch (...) {
+      failed_ = true;
+      throw;
     }
   }
 
@@ -400,7 +462,14 @@ class PostgresSink {
   std::map<uint32_t, Type> types_;
   std::map<uint32_t, std::shared_ptr<const TargetTable>> tables_;
 
+  // Rows held in memory before they are written (inside the target
+  // transaction, which still commits only at source commits).
+  static constexpr std::size_t kMaxPendingRows = 100000;
+
   int64_t committed_ = -1;        // the offset stored in the target
+  int64_t complete_through_ = -1;  // the last offset outside an unfinished source transaction
+  bool open_written_ = false;     // the open source transaction has written to the target
+  bool failed_ = false;           // a callback failed: close() commits nothing
   int64_t handed_ = -1;           // the last offset consume() saw
   int64_t careful_through_ = -1;  // apply one change at a time up to here
   bool in_source_tx_ = false;     // between a begin and its commit

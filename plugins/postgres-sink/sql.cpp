@@ -34,4 +34,20 @@ void append_array_element(std::string &literal, const Value &value) {
   literal += '"';
 }
 
+void append_copy_value(std::string &data, const Value &value) {
+  if (value.kind != Value::Kind::text) {
+    data += "\\N";
+    return;
+  }
+  for (char c : value.text) {
+    switch (c) {
+      case '\\': data += "\\\\"; break;
+      case '\t': data += "\\t"; break;
+      case '\n': data += "\\n"; break;
+      case '\r': data += "\\r"; break;
+      default: data += c;
+    }
+  }
+}
+
 }  // namespace pgsink

@@ -27,6 +27,10 @@ std::string display(const TableName &name);
 // caller writes the braces and the commas.
 void append_array_element(std::string &literal, const Value &value);
 
+// Appends one value in COPY's text format: \N for NULL, else the text with
+// backslash, tab, newline and carriage return escaped.
+void append_copy_value(std::string &data, const Value &value);
+
 }  // namespace pgsink
 
 #endif

@@ -25,12 +25,18 @@ std::string type_json(const Type &type) {
 
 void TargetState::prepare(pqxx::connection &connection) const {
   {
+    // Wait a little: the backend of an instance that was just killed holds
+    // the lock until the server notices its client is gone.
     pqxx::nontransaction lock(connection);
-    bool got = lock.exec_params1("SELECT pg_try_advisory_lock(hashtext($1))", "connector-host sink: " + config_.connector)[0]
-                   .as<bool>();
-    if (!got)
+    lock.exec("SET lock_timeout = '5s'");
+    try {
+      lock.exec_params("SELECT pg_advisory_lock(hashtext($1))", "connector-host sink: " + config_.connector);
+    } catch (const pqxx::sql_error &e) {
+      if (e.sqlstate() != "55P03") throw;  // not lock_not_available
       throw std::runtime_error("another instance of connector '" + config_.connector +
                                "' is applying to this database (its advisory lock is taken); stop it first");
+    }
+    lock.exec("RESET lock_timeout");
   }
   pqxx::work tx(connection);
   // Serialise concurrent first starts of several connectors: CREATE ... IF

@@ -169,7 +169,7 @@ TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation)
   t.name = name_of(relation);
   t.quoted_name = quoted(t.name);
   pqxx::result columns = tx.exec_params(
-      "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attrelid::oid::bigint FROM pg_attribute a"
       " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
       t.quoted_name);
   if (columns.empty())
@@ -177,6 +177,7 @@ TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation)
                              " (create it, or set parameters.create_tables: true)");
   std::map<std::string, std::string> type_of;
   for (const auto &row : columns) type_of[row[0].as<std::string>()] = row[1].as<std::string>();
+  t.oid = columns[0][2].as<uint32_t>();
   for (std::size_t i = 0; i < relation.columns.size(); ++i) {
     const Column &c = relation.columns[i];
     auto it = type_of.find(c.name);

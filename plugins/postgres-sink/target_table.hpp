@@ -19,6 +19,7 @@ namespace pgsink {
 struct TargetTable {
   Relation relation;
   TableName name;
+  uint32_t oid = 0;                         // the target table's OID
   std::string quoted_name;                 // "schema"."table"
   std::vector<std::string> quoted_columns;  // per relation column
   std::vector<std::string> column_types;    // the target column's type, per relation column
