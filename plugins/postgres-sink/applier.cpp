@@ -221,42 +221,53 @@ std::string message_of(const std::exception &e) {
 
 // ---- folding ------------------------------------------------------------------
 
-bool Applier::fold(const Change &c) {
+Applier::Applier(std::size_t max_rows_per_statement, const cn::Host &host)
+    : max_rows_(max_rows_per_statement), host_(host), batch_(std::make_shared<Batch>()) {}
+
+std::size_t Applier::pending_rows() const { return batch_->rows + open_.size(); }
+
+std::shared_ptr<Applier::Batch> Applier::take_batch() {
+  auto taken = std::make_shared<Batch>();
+  taken.swap(batch_);
+  return taken;
+}
+
+bool Applier::fold(Change &c) {
   if (c.kind == Change::Kind::truncate) return false;
   const TargetTable &t = *c.table;
   if (!keyed(t) && c.kind != Change::Kind::insert) return false;
   if (c.kind == Change::Kind::update && signature(t, c.locator) != signature(t, c.values)) return false;  // new key
 
-  TableBatch &b = batch_[c.table.get()];
+  TableBatch &b = batch_->tables[c.table.get()];
   if (!b.table) {
     b.table = c.table;
-    b.order = batch_.size();
+    b.order = batch_->tables.size();
   }
   Entry *e = nullptr;
   if (keyed(t)) {
     auto [it, fresh] = b.by_key.try_emplace(signature(t, c.kind == Change::Kind::insert ? c.values : c.locator),
                                             b.entries.size());
-    if (fresh) b.entries.emplace_back(), ++batch_rows_;
+    if (fresh) b.entries.emplace_back(), ++batch_->rows;
     e = &b.entries[it->second];
   } else {
     e = &b.entries.emplace_back();
-    ++batch_rows_;
+    ++batch_->rows;
   }
 
   using E = Entry::Op;
   switch (c.kind) {
     case Change::Kind::insert:
-      if (e->op == E::none) e->op = E::insert, e->values = c.values;
-      else if (e->op == E::delete_) e->op = E::replace, e->values = c.values;
+      if (e->op == E::none) e->op = E::insert, e->values = std::move(c.values);
+      else if (e->op == E::delete_) e->op = E::replace, e->values = std::move(c.values);
       else return false;  // a second insert of a key: let the target say what it thinks
       break;
     case Change::Kind::update:
-      if (e->op == E::none) e->op = E::update, e->values = c.values, e->locator = c.locator;
+      if (e->op == E::none) e->op = E::update, e->values = std::move(c.values), e->locator = std::move(c.locator);
       else if (e->op == E::delete_) return false;  // the row is gone: the target reports it missing
       else merge_into(e->values, c.values);
       break;
     case Change::Kind::delete_:
-      if (e->op == E::none || e->op == E::update || e->op == E::replace) e->op = E::delete_, e->locator = c.locator;
+      if (e->op == E::none || e->op == E::update || e->op == E::replace) e->op = E::delete_, e->locator = std::move(c.locator);
       else if (e->op == E::insert) e->op = E::none;  // inserted and deleted within the batch: nothing to write
       else return false;  // deleted twice
       break;
@@ -268,13 +279,13 @@ bool Applier::fold(const Change &c) {
   return true;
 }
 
-void Applier::seal(pqxx::transaction_base &tx) {
+void Applier::seal(const TransactionSource &tx) {
   std::vector<Change> open;
   open.swap(open_);
-  for (const Change &c : open) {
+  for (Change &c : open) {
     if (fold(c)) continue;
-    flush(tx);  // what came before it, then it alone
-    apply_now(tx, c);
+    flush(tx());  // what came before it, then it alone
+    apply_now(tx(), c);
   }
 }
 
@@ -282,35 +293,36 @@ void Applier::spill_open(pqxx::transaction_base &tx) {
   // The open part alone, folded the same way: it is one piece of one source
   // transaction, written in order after everything before it.
   flush(tx);
-  seal(tx);
+  seal([&tx]() -> pqxx::transaction_base & { return tx; });
   flush(tx);
 }
 
 void Applier::discard() {
   open_.clear();
-  batch_.clear();
-  batch_rows_ = 0;
+  batch_ = std::make_shared<Batch>();
 }
 
 // ---- writing --------------------------------------------------------------------
 
 void Applier::flush(pqxx::transaction_base &tx) {
-  if (batch_.empty()) return;
-  std::vector<TableBatch *> order = table_order(tx);
+  if (batch_->tables.empty()) return;
+  write(tx, *take_batch());
+}
+
+void Applier::write(pqxx::transaction_base &tx, Batch &batch) {
+  std::vector<TableBatch *> order = table_order(tx, batch);
   for (auto it = order.rbegin(); it != order.rend(); ++it) write_batch_table(tx, **it, Entry::Op::delete_);
   for (TableBatch *t : order) {
     write_batch_table(tx, *t, Entry::Op::update);
     write_batch_table(tx, *t, Entry::Op::insert);
   }
-  batch_.clear();
-  batch_rows_ = 0;
 }
 
 // Parents before children, by the target's foreign keys among the tables of
 // the batch; in first-appearance order otherwise (and for cycles).
-std::vector<Applier::TableBatch *> Applier::table_order(pqxx::transaction_base &tx) {
+std::vector<Applier::TableBatch *> Applier::table_order(pqxx::transaction_base &tx, Batch &batch) {
   std::vector<TableBatch *> tables;
-  for (auto &[_, b] : batch_) tables.push_back(&b);
+  for (auto &[_, b] : batch.tables) tables.push_back(&b);
   std::sort(tables.begin(), tables.end(), [](auto *a, auto *b) { return a->order < b->order; });
   if (replica_role_ || tables.size() < 2) return tables;
 

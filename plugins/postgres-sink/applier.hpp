@@ -28,6 +28,7 @@
 #include <pqxx/pqxx>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,8 +74,7 @@ struct ApplyCounts {
 
 class Applier {
  public:
-  Applier(std::size_t max_rows_per_statement, const cn::Host &host)
-      : max_rows_(max_rows_per_statement), host_(host) {}
+  Applier(std::size_t max_rows_per_statement, const cn::Host &host);
 
   // Tells how tables are ordered: with replica_role, triggers (and so
   // foreign keys) do not fire and any order does.
@@ -83,13 +83,22 @@ class Applier {
   // Queues a change of the open source transaction. No database work.
   void add(Change change) { open_.push_back(std::move(change)); }
 
-  // The open source transaction is complete: folds it into the batch. May
-  // write the batch and a change that cannot be folded.
-  void seal(pqxx::transaction_base &tx);
+  // The open source transaction is complete: folds it into the batch. A
+  // change that cannot be folded makes it write the batch and the change,
+  // in the transaction that tx() gives (asked for only then).
+  using TransactionSource = std::function<pqxx::transaction_base &()>;
+  void seal(const TransactionSource &tx);
 
   // Writes the batch. Throws RunRefused, or pqxx errors for connection
   // trouble.
   void flush(pqxx::transaction_base &tx);
+
+  // The batch, taken out to be written elsewhere (on another thread, while
+  // this applier folds the next one): write(tx, batch) writes it. Only one
+  // write or apply_now may run at a time.
+  struct Batch;
+  std::shared_ptr<Batch> take_batch();
+  void write(pqxx::transaction_base &tx, Batch &batch);
 
   // Writes the open part now, in order (a source transaction too large to
   // hold): the caller must be able to undo it (a savepoint).
@@ -98,8 +107,9 @@ class Applier {
   // Writes one change now, on its own (careful replay).
   void apply_now(pqxx::transaction_base &tx, const Change &change);
 
-  std::size_t pending_rows() const { return batch_rows_ + open_.size(); }
+  std::size_t pending_rows() const;
   bool open_empty() const { return open_.empty(); }
+  std::size_t open_size() const { return open_.size(); }
 
   // Forgets what is pending (its transaction is gone).
   void discard();
@@ -125,17 +135,21 @@ class Applier {
     std::size_t order = 0;  // first appearance in the batch
   };
 
-  bool fold(const Change &change);  // false: cannot be folded
+  bool fold(Change &change);  // false: cannot be folded (change is left as it was)
   void write_batch_table(pqxx::transaction_base &tx, TableBatch &t, Entry::Op phase);
-  std::vector<TableBatch *> table_order(pqxx::transaction_base &tx);
+  std::vector<TableBatch *> table_order(pqxx::transaction_base &tx, Batch &batch);
 
   std::size_t max_rows_;
   const cn::Host &host_;
   bool replica_role_ = false;
   std::vector<Change> open_;
-  std::map<const TargetTable *, TableBatch> batch_;
-  std::size_t batch_rows_ = 0;
+  std::shared_ptr<Batch> batch_;
   ApplyCounts counts_;
+};
+
+struct Applier::Batch {
+  std::map<const TargetTable *, TableBatch> tables;
+  std::size_t rows = 0;
 };
 
 }  // namespace pgsink

@@ -13,6 +13,7 @@
 // time, each under a savepoint, until it meets the refused one and handles
 // it by the on_error policy. So the fast path carries no savepoints.
 #include "applier.hpp"
+#include "background_job.hpp"
 #include "event.hpp"
 #include "sink_config.hpp"
 #include "target_state.hpp"
@@ -108,14 +109,13 @@ class PostgresSink {
   }
 
   void handle(int64_t offset, std::string_view, const Commit &) {
-    pqxx::work &tx = transaction();
-    applier_.seal(tx);
+    applier_.seal([this]() -> pqxx::transaction_base & { return transaction(); });
     in_source_tx_ = false;
-    if (open_written_) tx.exec("RELEASE SAVEPOINT cn_open_tx");
+    if (open_written_) transaction().exec("RELEASE SAVEPOINT cn_open_tx");
     open_written_ = false;
     complete_through_ = offset;
     if (commit_wanted_) return finish(offset);
-    if (applier_.pending_rows() >= kMaxPendingRows) applier_.flush(tx);
+    if (applier_.pending_rows() - applier_.open_size() >= kBackgroundWriteRows) write_batch_in_background();
   }
 
   void handle(int64_t, std::string_view, const Origin &) {}
@@ -306,9 +306,21 @@ class PostgresSink {
 
   // ---- transactions and connection ----------------------------------------
 
+  // The target transaction, for use on this thread: waits until the
+  // background write (if any) is done with the connection, and rethrows its
+  // failure.
   pqxx::work &transaction() {
+    background_.wait();
     if (!tx_) tx_ = std::make_unique<pqxx::work>(*connection_);
     return *tx_;
+  }
+
+  // Writes the batch in the background, inside the open target
+  // transaction, while the records that follow are parsed and folded.
+  void write_batch_in_background() {
+    pqxx::work &tx = transaction();
+    std::shared_ptr<Applier::Batch> batch = applier_.take_batch();
+    background_.start([this, &tx, batch] { applier_.write(tx, *batch); });
   }
 
   bool careful(int64_t offset) const { return offset <= careful_through_; }
@@ -331,10 +343,11 @@ class PostgresSink {
     throw std::runtime_error(message);
   }
 
-  // Commits the target transaction with offset as the position: the batch
-  // of complete source transactions is written first.
+  // Commits the target transaction with offset as the position, after
+  // writing the rest of the batch of complete source transactions.
   void finish(int64_t offset) {
     commit_wanted_ = false;
+    background_.wait();
     if (!tx_ && offset == committed_) return;
     pqxx::work &tx = transaction();
     applier_.flush(tx);
@@ -366,6 +379,7 @@ class PostgresSink {
   }
 
   void drop_connection() {
+    background_.wait_quietly();
     applier_.discard();
     applier_.reset_counts(committed_counts_);
     skipped_ = committed_skipped_, dead_lettered_ = committed_dead_lettered_;
@@ -404,6 +418,7 @@ class PostgresSink {
   // Closing: a commit the host asked for that waited for the open source
   // transaction is made now, without it.
   void commit_before_close() noexcept {
+    background_.wait_quietly();  // a failure there spoils only what the close would commit
     if (failed_ || !tx_ || !commit_wanted_) return;
     try {
       if (open_written_) tx_->exec("ROLLBACK TO SAVEPOINT cn_open_tx");
@@ -458,6 +473,7 @@ class PostgresSink {
 
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<pqxx::work> tx_;
+  BackgroundJob background_;  // a batch being written inside tx_
   std::map<uint32_t, Relation> relations_;
   std::map<uint32_t, Type> types_;
   std::map<uint32_t, std::shared_ptr<const TargetTable>> tables_;
@@ -465,6 +481,8 @@ class PostgresSink {
   // Rows held in memory before they are written (inside the target
   // transaction, which still commits only at source commits).
   static constexpr std::size_t kMaxPendingRows = 100000;
+  // A batch this large is written while the next one is parsed.
+  static constexpr std::size_t kBackgroundWriteRows = 5000;
 
   int64_t committed_ = -1;        // the offset stored in the target
   int64_t complete_through_ = -1;  // the last offset outside an unfinished source transaction
