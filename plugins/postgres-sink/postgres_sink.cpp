@@ -201,12 +201,14 @@ class PostgresSink {
       return guard_refusal(offset, record, display(change.table->name), [&] { applier_.apply_now(tx, change); });
     }
     applier_.add(std::move(change));
-    if (applier_.pending_rows() >= kMaxPendingRows && in_source_tx_) {
-      // A source transaction too large to hold: write what it has so far,
-      // undoably; the target transaction then waits for its commit.
-      pqxx::work &tx = transaction();
+    if (in_source_tx_ && applier_.open_size() >= kMaxOpenChanges) {
+      // A source transaction too large to hold: what it has so far is
+      // written (undoably: the target transaction then waits for its
+      // commit), in the background while the rest is read. Memory stays
+      // bounded whatever its size.
       mark_open_tx_written();
-      applier_.spill_open(tx);
+      applier_.seal([this]() -> pqxx::transaction_base & { return transaction(); });
+      write_batch_in_background();
     }
   }
 
@@ -478,11 +480,11 @@ class PostgresSink {
   std::map<uint32_t, Type> types_;
   std::map<uint32_t, std::shared_ptr<const TargetTable>> tables_;
 
-  // Rows held in memory before they are written (inside the target
-  // transaction, which still commits only at source commits).
-  static constexpr std::size_t kMaxPendingRows = 100000;
-  // A batch this large is written while the next one is parsed.
+  // A batch this large is written (inside the target transaction) while
+  // the next records are parsed.
   static constexpr std::size_t kBackgroundWriteRows = 5000;
+  // The most changes of one source transaction held before they are written.
+  static constexpr std::size_t kMaxOpenChanges = 20000;
 
   int64_t committed_ = -1;        // the offset stored in the target
   int64_t complete_through_ = -1;  // the last offset outside an unfinished source transaction
