@@ -29,27 +29,11 @@ cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink >
 host=$root/build-release/bin/connector-host
 
 # ---- a throwaway server ------------------------------------------------------
-work=$(mktemp -d /tmp/cn-bench-XXXXXX)
-pgbin=/usr/lib/postgresql/15/bin
-as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" -eq 0 ] && chown postgres "$work"
-cleanup() { as_postgres "$pgbin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-as_postgres "$pgbin/initdb" -D "$work/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
-start_server() {  # on a free port: a probe can race with a server still going away, so try a few
-  for port in $(seq 55500 55520); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-    as_postgres "$pgbin/pg_ctl" -D "$work/data" -l "$work/server.log" -w start -o "-p $port -c listen_addresses=127.0.0.1 \
-      -c unix_socket_directories=$work -c wal_level=logical -c max_wal_senders=10 -c max_replication_slots=10 \
-      -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min" >/dev/null && return 0
-  done
-  cat "$work/server.log" >&2
-  return 1
-}
-start_server
-
-sql() { local db=$1; shift; psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
+source examples/scratch-postgres.sh
+scratch_postgres_start shared_buffers=512MB max_wal_size=8GB checkpoint_timeout=30min
+port=$scratch_port
+work=$scratch_dir
+sql() { scratch_sql "$@"; }
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
