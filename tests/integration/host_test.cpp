@@ -22,20 +22,6 @@ std::vector<std::string> host(std::vector<std::string> args) {
   return args;
 }
 
-std::vector<std::string> lines_of(const std::string &text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::string read_file(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void write_file(const fs::path &path, const std::string &text, std::ios::openmode mode = std::ios::trunc) {
   std::ofstream(path, std::ios::binary | std::ios::out | mode) << text;
 }

@@ -24,14 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<std::string> lines_of_file(const std::filesystem::path &path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::vector<std::string> dogs() { return lines_of_file(sample_topics_dir() / "dogs.jsonl"); }
+std::vector<std::string> dogs() { return read_lines(sample_topics_dir() / "dogs.jsonl"); }
 
 const std::string kDogsDigest = "1 2f7d9bab417a210567a58f0471099952\n";
 
@@ -186,7 +179,7 @@ std::vector<std::string> gunzip_lines(const std::filesystem::path &gz, const std
                                   : "gzip -dc \"$0\" | head -n " + std::to_string(count) + " > \"$1\"";
   ProcessResult r = run_process({"/bin/sh", "-c", command, gz.string(), out.string()});
   if (!r.exited_with(0)) throw std::runtime_error("cannot unpack " + gz.string() + ": " + r.err);
-  return count < 0 ? std::vector<std::string>{} : lines_of_file(out);
+  return count < 0 ? std::vector<std::string>{} : read_lines(out);
 }
 
 const std::vector<std::pair<std::string, std::string>> kPgbenchTables = {{"pgbench_accounts", "aid"},

@@ -8,20 +8,13 @@ using namespace cn_test;
 
 namespace {
 
-std::vector<std::string> lines_of_file(const std::filesystem::path &path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
 const std::string kDogsDigest = "1 2f7d9bab417a210567a58f0471099952\n";
 
 }  // namespace
 
 TEST_CASE("dogs.jsonl ends in the documented state, and the offset row says where the sink is") {
   SinkFixture f;
-  f.write_topic(lines_of_file(sample_topics_dir() / "dogs.jsonl"));
+  f.write_topic(read_lines(sample_topics_dir() / "dogs.jsonl"));
   ProcessResult r = f.run_sink();
   INFO(r.err);
   REQUIRE(r.exited_with(0));
@@ -41,7 +34,7 @@ TEST_CASE("a crash after any offset of dogs.jsonl, then a restart, ends in the d
   // A kill -9 loses the uncommitted target transaction and nothing else;
   // running the sink over the first n records and stopping it leaves the
   // same state, at every n. The restart then reads the whole topic.
-  std::vector<std::string> dogs = lines_of_file(sample_topics_dir() / "dogs.jsonl");
+  std::vector<std::string> dogs = read_lines(sample_topics_dir() / "dogs.jsonl");
   for (std::size_t n = 1; n <= dogs.size(); ++n) {
     CAPTURE(n);
     SinkFixture f;

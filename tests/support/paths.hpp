@@ -23,6 +23,24 @@ inline std::filesystem::path sample_topics_dir() {
   return std::filesystem::path(kSourceDir) / "examples" / "topics";
 }
 
+// The whole content of a file ("" if it cannot be read).
+inline std::string read_file(const std::filesystem::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The lines of a text, without their '\n'.
+inline std::vector<std::string> lines_of(const std::string &text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+inline std::vector<std::string> read_lines(const std::filesystem::path &path) { return lines_of(read_file(path)); }
+
 // A fresh directory, removed with everything in it when this goes away.
 class TempDir {
  public:

@@ -1,5 +1,7 @@
 #include "postgres_server.hpp"
 
+#include "paths.hpp"
+
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -72,13 +74,6 @@ std::vector<std::string> as_server_user(std::vector<std::string> argv) {
 }
 
 std::string output_of(const ProcessResult &result) { return result.out + result.err; }
-
-std::string read_file(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void write_file(const fs::path &path, const std::string &text, std::ios::openmode mode = std::ios::trunc) {
   std::ofstream out(path, std::ios::binary | mode);
