@@ -5,7 +5,8 @@
 #   bench/run.sh [events.jsonl.gz]     (default: ../shared/events/pgbench-s1.jsonl.gz)
 #
 # (a) a source database gets pgbench's tables, a publication and a slot,
-#     then pgbench's load (data generation + pgbench -c 4 -j 2 -T 10);
+#     then pgbench's load: data generation, then pgbench -c 4 -j 2 -t 7676
+#     (30,704 transactions: the size of the sample topic's load);
 # (b) the change events of such a load: the sample topic (recorded from the
 #     same pgbench steps at scale 1) until postgres-source records this one;
 # (c) native logical replication: a subscription on the slot, enabled after
@@ -51,9 +52,9 @@ pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q native 2>/dev/null
 sql source -c "create publication bench for all tables" -c "select pg_create_logical_replication_slot('bench', 'pgoutput')" >/dev/null
 sql native -c "create subscription bench connection 'host=127.0.0.1 port=$port user=postgres dbname=source'
                publication bench with (create_slot = false, slot_name = 'bench', copy_data = false, enabled = false)"
-echo "== load: pgbench -i -s 1 (data generation), pgbench -c 4 -j 2 -T 10"
+echo "== load: pgbench -i -s 1 (data generation), pgbench -c 4 -j 2 -t 7676"
 pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I g -q source 2>/dev/null
-pgbench -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -T 10 source 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
+pgbench -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -t 7676 source 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
 end_lsn=$(sql source -c "select pg_current_wal_lsn()")
 native_changes=$(sql source -c "select 1 + (select count(*) from pgbench_accounts) + 10 + 1 + 4 * (select count(*) from pgbench_history)")
 

@@ -53,7 +53,7 @@ class PostgresSink {
       relations_ = std::move(stored.relations);
       types_ = std::move(stored.types);
       committed_ = complete_through_ = stored.offset;
-      use_replica_role();
+      configure_session();
       host_.info("connected; connector '" + config_.connector + "' has applied through offset " +
                  std::to_string(committed_) + (careful_through_ >= 0 ? "; re-applying one change at a time through offset " +
                                                                           std::to_string(careful_through_)
@@ -402,10 +402,17 @@ class PostgresSink {
     open_written_ = true;
   }
 
-  // As PostgreSQL's own apply worker does, fire no triggers (and so no
-  // foreign-key checks) where the role may; otherwise the applier orders
-  // tables by their foreign keys.
-  void use_replica_role() {
+  // Settings of the sink's own session:
+  // - random_page_cost = 1.1 (PostgreSQL's advice for cached or SSD data):
+  //   its UPDATE/DELETE statements find a few thousand rows by key in the
+  //   working set, and with the default of 4 the planner prefers to scan the
+  //   whole table and hash-join it (measured: 1000 keys in a 100k-row table,
+  //   50 ms by hash join against 11 ms by index);
+  // - as PostgreSQL's own apply worker does, no triggers (and so no
+  //   foreign-key checks) where the role may; otherwise the applier orders
+  //   tables by their foreign keys.
+  void configure_session() {
+    pqxx::nontransaction(*connection_).exec("SET random_page_cost = 1.1");
     try {
       pqxx::nontransaction(*connection_).exec("SET session_replication_role = replica");
       applier_.set_replica_role(true);

@@ -20,7 +20,7 @@ struct SinkConfig {
   TableName offset_table{"fluvio", "offset"};
   TableName relations_table{"fluvio", "relations"};
   TableName dead_letter_table{"fluvio", "dead_letter"};
-  std::size_t max_rows_per_statement = 5000;
+  std::size_t max_rows_per_statement = 2000;
 };
 
 // Reads the host's configuration JSON. parameters.url, else the secret
