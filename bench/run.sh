@@ -44,7 +44,7 @@ digests() {  # digests DB: count and md5 of each pgbench table
     sql "$db" -c "select '${t%%:*}', count(*), md5(string_agg(t::text, ',' order by ${t#*:})) from pgbench_${t%%:*} t"
   done
 }
-for db in source native sink inserts copied; do sql postgres -c "create database $db"; done
+for db in source native; do sql postgres -c "create database $db"; done
 
 # ---- (a) the source and its load; (c) native replication --------------------
 pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q source 2>/dev/null
@@ -68,11 +68,17 @@ native_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 sql native -c "alter subscription bench disable" -c "alter subscription bench set (slot_name = none)" -c "drop subscription bench"
 
 # ---- (d) the sink on the change events --------------------------------------
+# The sink, the insert-only stream and COPY are each measured three times,
+# into fresh databases, and the median is kept: this machine is shared, and
+# one sample can be off by a third.
 mkdir -p "$work/topics"
 zcat "$events" > "$work/topics/pgbench.jsonl"
 sink_events=$(wc -l < "$work/topics/pgbench.jsonl")
 sink_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
-pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q sink 2>/dev/null
+fresh_pgbench_db() {  # fresh_pgbench_db DB: a new database with pgbench's (empty) tables
+  sql postgres -c "drop database if exists $1" -c "create database $1"
+  pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q "$1" 2>/dev/null
+}
 run_sink() {  # run_sink DB TOPIC: prints seconds and peak RSS (KiB)
   local start end
   start=$(now)
@@ -81,7 +87,9 @@ run_sink() {  # run_sink DB TOPIC: prints seconds and peak RSS (KiB)
   end=$(now)
   echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') $(cat "$work/rss")"
 }
-read -r sink_seconds sink_rss < <(run_sink sink pgbench)
+median_of_3() { sort -g | sed -n 2p; }  # of "seconds [more]" lines: the middle one
+sink_runs=$(for _ in 1 2 3; do fresh_pgbench_db sink; run_sink sink pgbench; done)
+read -r sink_seconds sink_rss < <(echo "$sink_runs" | median_of_3)
 
 # ---- (e) insert-only: the sink against raw COPY of the same rows -----------
 accounts_rel=$(grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl" | sed -E 's/.*"rel_id":([0-9]+).*/\1/')
@@ -92,14 +100,17 @@ accounts_rel=$(grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl"
   grep -m1 '"type":"commit"' "$work/topics/pgbench.jsonl"
 } > "$work/topics/inserts.jsonl"
 insert_rows=$(grep -c '"type":"insert"' "$work/topics/inserts.jsonl")
-pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q inserts 2>/dev/null
-pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q copied 2>/dev/null
-read -r inserts_seconds _ < <(run_sink inserts inserts)
+inserts_runs=$(for _ in 1 2 3; do fresh_pgbench_db inserts; run_sink inserts inserts; done)
+read -r inserts_seconds _ < <(echo "$inserts_runs" | median_of_3)
 sql inserts -c "\\copy (select * from pgbench_accounts) to '$work/accounts.copy'"
-t0=$(now)
-sql copied -c "\\copy pgbench_accounts from '$work/accounts.copy'"
-t1=$(now)
-copy_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+copy_runs=$(for _ in 1 2 3; do
+  fresh_pgbench_db copied
+  t0=$(now)
+  sql copied -c "\\copy pgbench_accounts from '$work/accounts.copy'"
+  t1=$(now)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
+done)
+copy_seconds=$(echo "$copy_runs" | median_of_3)
 
 # ---- results ------------------------------------------------------------------
 native_rate=$(rate "$native_changes" "$native_seconds")
@@ -109,9 +120,9 @@ inserts_rate=$(rate "$insert_rows" "$inserts_seconds")
 echo
 echo "== results (2 cores; one server; figures from this run)"
 printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replication (catch-up)" "$native_changes" "$native_seconds" "$native_rate"
-printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
-printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy, one transaction)" "$insert_rows" "$copy_seconds" "$copy_rate"
-printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "postgres-sink, insert-only stream" "$insert_rows" "$inserts_seconds" "$inserts_rate"
+printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits; median of 3)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
+printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy; median of 3)" "$insert_rows" "$copy_seconds" "$copy_rate"
+printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "postgres-sink, insert-only (median of 3)" "$insert_rows" "$inserts_seconds" "$inserts_rate"
 echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >= 3)"
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
 echo "sink peak RSS:             $((sink_rss / 1024)) MiB"

@@ -24,8 +24,8 @@ enum ExitCode : int {
 
 struct RunOptions {
   bool once = false;                     // stop at the end of the topic / when the source is idle
-  std::size_t batch_records = 20000;     // records per consume() at most
-  std::size_t batch_bytes = 16u << 20;   // bytes per consume(), roughly, at most
+  std::size_t batch_records = 50000;     // records per consume() at most
+  std::size_t batch_bytes = 32u << 20;   // bytes per consume(), roughly, at most
   std::chrono::milliseconds commit_interval{1000};  // commit at least this often while busy
   std::chrono::milliseconds poll_wait{200};         // how long one wait for records lasts
   std::chrono::milliseconds retry_initial{100};     // first backoff after CN_RETRY

@@ -177,9 +177,14 @@ void write_update(pqxx::transaction_base &tx, const TargetTable &t, const std::v
                   const cn::Host &host) {
   Statement st(rows);
   std::vector<bool> unchanged = unchanged_columns(*rows[0].values);
+  // Key columns are set only by an update that changes the key (one that
+  // is always written alone); a folded update keeps its key.
+  const bool key_changes = keyed(t) && signature(t, *rows[0].locator) != signature(t, *rows[0].values);
+  std::vector<bool> is_key(t.relation.columns.size());
+  for (std::size_t k : t.key_columns) is_key[k] = keyed(t) && !key_changes;
   std::string set;
   for (std::size_t i = 0; i < t.relation.columns.size(); ++i) {
-    if (unchanged[i]) continue;
+    if (unchanged[i] || is_key[i]) continue;
     std::string alias = st.add_column(false, i);
     set += (set.empty() ? "" : ", ") + t.quoted_columns[i] + " = " + cast(alias, t.column_types[i]);
   }

@@ -21,16 +21,34 @@ std::string quoted(const TableName &name) { return quote_ident(name.schema) + ".
 
 std::string display(const TableName &name) { return name.schema + "." + name.table; }
 
+namespace {
+
+// Appends text, with each character of specials written as escape(c) does.
+// Clean spans go in whole: most values need no escaping at all.
+template <class Escape>
+void append_escaped(std::string &out, std::string_view text, std::string_view specials, Escape escape) {
+  std::size_t from = 0;
+  for (std::size_t at = text.find_first_of(specials); at != std::string_view::npos;
+       at = text.find_first_of(specials, from)) {
+    out.append(text, from, at - from);
+    escape(out, text[at]);
+    from = at + 1;
+  }
+  out.append(text, from, std::string_view::npos);
+}
+
+}  // namespace
+
 void append_array_element(std::string &literal, const Value &value) {
   if (value.kind != Value::Kind::text) {
     literal += "NULL";
     return;
   }
   literal += '"';
-  for (char c : value.text) {
-    if (c == '"' || c == '\\') literal += '\\';
-    literal += c;
-  }
+  append_escaped(literal, value.text, "\"\\", [](std::string &out, char c) {
+    out += '\\';
+    out += c;
+  });
   literal += '"';
 }
 
@@ -39,15 +57,10 @@ void append_copy_value(std::string &data, const Value &value) {
     data += "\\N";
     return;
   }
-  for (char c : value.text) {
-    switch (c) {
-      case '\\': data += "\\\\"; break;
-      case '\t': data += "\\t"; break;
-      case '\n': data += "\\n"; break;
-      case '\r': data += "\\r"; break;
-      default: data += c;
-    }
-  }
+  append_escaped(data, value.text, "\\\t\n\r", [](std::string &out, char c) {
+    out += '\\';
+    out += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
+  });
 }
 
 }  // namespace pgsink
