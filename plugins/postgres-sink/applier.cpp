@@ -117,64 +117,48 @@ std::pair<int64_t, int64_t> offsets_of(const std::vector<Row> &rows) {
 
 // Runs a statement; a refusal for reasons of the data becomes RunRefused.
 template <class F>
-auto refusable(const char *what, const TargetTable &t, const std::vector<Row> &rows, F &&f) -> decltype(f()) {
+auto refusable(const char *what, const TargetTable &t, int64_t first, int64_t last, F &&f) -> decltype(f()) {
   try {
     return f();
   } catch (const pqxx::sql_error &e) {
     if (transient(e)) throw;
-    auto [first, last] = offsets_of(rows);
     throw RunRefused(std::string(what) + " refused by the target: " + message_of(e), first, last, display(t.name));
   }
 }
 
-// As PostgreSQL's own apply worker does, a change whose row is missing is
-// logged and skipped.
-void count_found(const char *what, const TargetTable &t, const std::vector<Row> &rows, const pqxx::result &found,
-                 ApplyCounts &counts, uint64_t &count, const cn::Host &host) {
-  std::vector<bool> hit(rows.size());
-  for (const auto &row : found) hit[row[0].as<std::size_t>() - 1] = true;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (hit[i]) {
-      ++count;
-      continue;
+using Prepared = PreparedStatement;
+
+Prepared prepared_for(Prepared::Kind kind, const TargetTable &t, const std::vector<Row> &rows) {
+  Prepared p;
+  p.kind = kind;
+  p.table = &t;
+  std::tie(p.first_offset, p.last_offset) = offsets_of(rows);
+  for (const Row &r : rows) p.offsets.push_back(r.last_offset);
+  return p;
+}
+
+// COPY text in pieces of whole lines (the last without its newline), sent
+// one after another so that the server parses one while the next arrives.
+Prepared prepare_copy(const TargetTable &t, const std::vector<Row> &rows) {
+  constexpr std::size_t kRowsPerPiece = 2000;
+  Prepared p = prepared_for(Prepared::Kind::copy, t, rows);
+  std::string piece;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const Tuple &values = *rows[r].values;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i) piece += '\t';
+      append_copy_value(piece, values[i]);
     }
-    ++counts.missing;
-    host.warn("offset " + std::to_string(rows[i].last_offset) + ", table " + display(t.name) + ": the " + what +
-               " found no row to change in the target; skipped");
+    if ((r + 1) % kRowsPerPiece == 0 || r + 1 == rows.size())
+      p.pieces.push_back(std::move(piece)), piece.clear();
+    else
+      piece += '\n';
   }
+  return p;
 }
 
-
-// COPY t (columns) FROM STDIN with data, already in COPY's text format.
-// libpqxx 6.4 offers raw COPY lines only through the deprecated
-// tablewriter: stream_to keeps write_raw_line private, and its own escaper
-// turns bytes above 0x7E into invalid octal escapes (a signed shift), which
-// would corrupt UTF-8.
-void copy_rows(pqxx::transaction_base &tx, const TargetTable &t, const std::string &data) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  pqxx::tablewriter copy(tx, t.quoted_name, t.quoted_columns.begin(), t.quoted_columns.end());
-  copy.write_raw_line(data);
-  copy.complete();
-#pragma GCC diagnostic pop
-}
-
-void write_copy(pqxx::transaction_base &tx, const TargetTable &t, const std::vector<Row> &rows, ApplyCounts &counts) {
-  std::string data;
-  for (const Row &r : rows) {
-    for (std::size_t i = 0; i < r.values->size(); ++i) {
-      if (i) data += '\t';
-      append_copy_value(data, (*r.values)[i]);
-    }
-    data += '\n';
-  }
-  data.pop_back();  // write_raw_line ends the last line
-  refusable("insert", t, rows, [&] { copy_rows(tx, t, data); });
-  counts.inserted += rows.size();
-}
-
-void write_update(pqxx::transaction_base &tx, const TargetTable &t, const std::vector<Row> &rows, ApplyCounts &counts,
-                  const cn::Host &host) {
+Prepared prepare_update(const TargetTable &t, const std::vector<Row> &rows) {
+  Prepared p = prepared_for(Prepared::Kind::update, t, rows);
   Statement st(rows);
   std::vector<bool> unchanged = unchanged_columns(*rows[0].values);
   // Key columns are set only by an update that changes the key (one that
@@ -188,25 +172,20 @@ void write_update(pqxx::transaction_base &tx, const TargetTable &t, const std::v
     std::string alias = st.add_column(false, i);
     set += (set.empty() ? "" : ", ") + t.quoted_columns[i] + " = " + cast(alias, t.column_types[i]);
   }
-  if (set.empty()) {  // every column kept its value: nothing to write
-    counts.updated += rows.size();
-    return;
-  }
-  std::string sql = "UPDATE " + t.quoted_name + " AS t SET " + set + " FROM " + st.unnest() + " WHERE " +
-                    where_clause(t, rows, st) + " RETURNING u.ord";
-  pqxx::result found = refusable("update", t, rows,
-                                 [&] { return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(st.params())); });
-  count_found("update", t, rows, found, counts, counts.updated, host);
+  if (set.empty()) return p;  // every column kept its value: nothing to write
+  p.sql = "UPDATE " + t.quoted_name + " AS t SET " + set + " FROM " + st.unnest() + " WHERE " +
+          where_clause(t, rows, st) + " RETURNING u.ord";
+  p.params = st.params();
+  return p;
 }
 
-void write_delete(pqxx::transaction_base &tx, const TargetTable &t, const std::vector<Row> &rows, ApplyCounts &counts,
-                  const cn::Host &host) {
+Prepared prepare_delete(const TargetTable &t, const std::vector<Row> &rows) {
+  Prepared p = prepared_for(Prepared::Kind::delete_, t, rows);
   Statement st(rows);
-  std::string sql = "DELETE FROM " + t.quoted_name + " AS t USING " + st.unnest() + " WHERE " +
-                    where_clause(t, rows, st) + " RETURNING u.ord";
-  pqxx::result found = refusable("delete", t, rows,
-                                 [&] { return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(st.params())); });
-  count_found("delete", t, rows, found, counts, counts.deleted, host);
+  p.sql = "DELETE FROM " + t.quoted_name + " AS t USING " + st.unnest() + " WHERE " + where_clause(t, rows, st) +
+          " RETURNING u.ord";
+  p.params = st.params();
+  return p;
 }
 
 }  // namespace
@@ -234,6 +213,7 @@ std::size_t Applier::pending_rows() const { return batch_->rows + open_.size(); 
 std::shared_ptr<Applier::Batch> Applier::take_batch() {
   auto taken = std::make_shared<Batch>();
   taken.swap(batch_);
+  for (auto &[_, table] : taken->tables) prepare(table);
   return taken;
 }
 
@@ -316,10 +296,11 @@ void Applier::flush(pqxx::transaction_base &tx) {
 
 void Applier::write(pqxx::transaction_base &tx, Batch &batch) {
   std::vector<TableBatch *> order = table_order(tx, batch);
-  for (auto it = order.rbegin(); it != order.rend(); ++it) write_batch_table(tx, **it, Entry::Op::delete_);
+  for (auto it = order.rbegin(); it != order.rend(); ++it)
+    for (const Prepared &p : (*it)->deletes) execute(tx, p);
   for (TableBatch *t : order) {
-    write_batch_table(tx, *t, Entry::Op::update);
-    write_batch_table(tx, *t, Entry::Op::insert);
+    for (const Prepared &p : t->updates) execute(tx, p);
+    for (const Prepared &p : t->inserts) execute(tx, p);
   }
 }
 
@@ -357,39 +338,82 @@ std::vector<Applier::TableBatch *> Applier::table_order(pqxx::transaction_base &
   return ordered;
 }
 
-void Applier::write_batch_table(pqxx::transaction_base &tx, TableBatch &b, Entry::Op phase) {
+void Applier::prepare(TableBatch &b) const {
   using E = Entry::Op;
   const TargetTable &t = *b.table;
-  std::vector<Row> rows;
+  std::vector<Row> deletes, updates, inserts;
   for (const Entry &e : b.entries) {
-    bool wanted = phase == E::delete_ ? (e.op == E::delete_ || e.op == E::replace)
-                  : phase == E::insert ? (e.op == E::insert || e.op == E::replace)
-                                       : e.op == E::update;
-    if (wanted) rows.push_back(Row{&e.values, &e.locator, e.first_offset, e.last_offset});
+    Row row{&e.values, &e.locator, e.first_offset, e.last_offset};
+    if (e.op == E::delete_ || e.op == E::replace) deletes.push_back(row);
+    if (e.op == E::insert || e.op == E::replace) inserts.push_back(row);
+    if (e.op == E::update) updates.push_back(row);
   }
-  if (rows.empty()) return;
-  if (phase == E::insert) return write_copy(tx, t, rows, counts_);
-  if (phase == E::delete_) {
+  auto in_chunks = [this](const std::vector<Row> &rows, auto &&make, std::vector<Prepared> &out) {
     for (std::size_t at = 0; at < rows.size(); at += max_rows_)
-      write_delete(tx, t, {rows.begin() + at, rows.begin() + std::min(rows.size(), at + max_rows_)}, counts_, host_);
-    return;
-  }
+      out.push_back(make({rows.begin() + at, rows.begin() + std::min(rows.size(), at + max_rows_)}));
+  };
+  in_chunks(deletes, [&t](const std::vector<Row> &rows) { return prepare_delete(t, rows); }, b.deletes);
   // Updates that leave the same columns unchanged share a statement.
   std::map<std::vector<bool>, std::vector<Row>> by_columns;
-  for (const Row &r : rows) by_columns[unchanged_columns(*r.values)].push_back(r);
+  for (const Row &r : updates) by_columns[unchanged_columns(*r.values)].push_back(r);
   for (auto &[unchanged, group] : by_columns)
-    for (std::size_t at = 0; at < group.size(); at += max_rows_)
-      write_update(tx, t, {group.begin() + at, group.begin() + std::min(group.size(), at + max_rows_)}, counts_, host_);
+    in_chunks(group, [&t](const std::vector<Row> &rows) { return prepare_update(t, rows); }, b.updates);
+  if (!inserts.empty()) b.inserts.push_back(prepare_copy(t, inserts));
+  b.entries.clear();  // everything is in the statements now
+  b.by_key.clear();
+}
+
+void Applier::execute(pqxx::transaction_base &tx, const PreparedStatement &p) {
+  const TargetTable &t = *p.table;
+  if (p.kind == Prepared::Kind::copy) {
+    // libpqxx 6.4 offers raw COPY lines only through the deprecated
+    // tablewriter: stream_to keeps write_raw_line private, and its own
+    // escaper turns bytes above 0x7E into invalid octal escapes (a signed
+    // shift), which would corrupt UTF-8.
+    refusable("insert", t, p.first_offset, p.last_offset, [&] {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      pqxx::tablewriter copy(tx, t.quoted_name, t.quoted_columns.begin(), t.quoted_columns.end());
+      for (const std::string &piece : p.pieces) copy.write_raw_line(piece);
+      copy.complete();
+#pragma GCC diagnostic pop
+    });
+    counts_.inserted += p.offsets.size();
+    return;
+  }
+  const bool update = p.kind == Prepared::Kind::update;
+  uint64_t &count = update ? counts_.updated : counts_.deleted;
+  if (p.sql.empty()) {
+    count += p.offsets.size();
+    return;
+  }
+  const char *what = update ? "update" : "delete";
+  pqxx::result found = refusable(what, t, p.first_offset, p.last_offset, [&] {
+    return tx.exec_params(p.sql, pqxx::prepare::make_dynamic_params(p.params));
+  });
+  // As PostgreSQL's own apply worker does, a change whose row is missing is
+  // logged and skipped.
+  std::vector<bool> hit(p.offsets.size());
+  for (const auto &row : found) hit[row[0].as<std::size_t>() - 1] = true;
+  for (std::size_t i = 0; i < hit.size(); ++i) {
+    if (hit[i]) {
+      ++count;
+      continue;
+    }
+    ++counts_.missing;
+    host_.warn("offset " + std::to_string(p.offsets[i]) + ", table " + display(t.name) + ": the " + what +
+               " found no row to change in the target; skipped");
+  }
 }
 
 void Applier::apply_now(pqxx::transaction_base &tx, const Change &c) {
   std::vector<Row> row = {Row{&c.values, &c.locator, c.offset, c.offset}};
   switch (c.kind) {
-    case Change::Kind::insert: return write_copy(tx, *c.table, row, counts_);
-    case Change::Kind::update: return write_update(tx, *c.table, row, counts_, host_);
-    case Change::Kind::delete_: return write_delete(tx, *c.table, row, counts_, host_);
+    case Change::Kind::insert: return execute(tx, prepare_copy(*c.table, row));
+    case Change::Kind::update: return execute(tx, prepare_update(*c.table, row));
+    case Change::Kind::delete_: return execute(tx, prepare_delete(*c.table, row));
     case Change::Kind::truncate:
-      return refusable("truncate", *c.table, row, [&] { tx.exec(c.statement); });
+      return refusable("truncate", *c.table, c.offset, c.offset, [&] { tx.exec(c.statement); });
   }
 }
 

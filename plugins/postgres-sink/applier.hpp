@@ -72,6 +72,19 @@ struct ApplyCounts {
   uint64_t inserted = 0, updated = 0, deleted = 0, missing = 0;
 };
 
+// A statement ready to send, made on the folding thread, so that the
+// thread writing to the target only sends statements back to back.
+struct PreparedStatement {
+  enum class Kind : uint8_t { copy, update, delete_ };
+  Kind kind = Kind::copy;
+  const TargetTable *table = nullptr;
+  std::string sql;                  // update, delete (empty: nothing to set)
+  std::vector<std::string> params;  // update, delete
+  std::vector<std::string> pieces;  // copy: lines of COPY text, a piece at a time
+  std::vector<int64_t> offsets;     // per row: the offset to name if its row is missing
+  int64_t first_offset = -1, last_offset = -1;
+};
+
 class Applier {
  public:
   Applier(std::size_t max_rows_per_statement, const cn::Host &host);
@@ -133,10 +146,12 @@ class Applier {
     std::unordered_map<std::string, std::size_t> by_key;  // key -> entries index
     std::vector<Entry> entries;
     std::size_t order = 0;  // first appearance in the batch
+    std::vector<PreparedStatement> deletes, updates, inserts;  // made from entries by take_batch()
   };
 
   bool fold(Change &change);  // false: cannot be folded (change is left as it was)
-  void write_batch_table(pqxx::transaction_base &tx, TableBatch &t, Entry::Op phase);
+  void prepare(TableBatch &t) const;
+  void execute(pqxx::transaction_base &tx, const PreparedStatement &statement);
   std::vector<TableBatch *> table_order(pqxx::transaction_base &tx, Batch &batch);
 
   std::size_t max_rows_;
