@@ -121,7 +121,6 @@ class Applier {
   void apply_now(pqxx::transaction_base &tx, const Change &change);
 
   std::size_t pending_rows() const;
-  bool open_empty() const { return open_.empty(); }
   std::size_t open_size() const { return open_.size(); }
 
   // Forgets what is pending (its transaction is gone).
