@@ -2,10 +2,13 @@
 #ifndef CN_TEST_PATHS_HPP
 #define CN_TEST_PATHS_HPP
 
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace cn_test {
 
