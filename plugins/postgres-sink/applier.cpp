@@ -208,7 +208,7 @@ std::string message_of(const std::exception &e) {
 Applier::Applier(std::size_t max_rows_per_statement, const cn::Host &host)
     : max_rows_(max_rows_per_statement), host_(host), batch_(std::make_shared<Batch>()) {}
 
-std::size_t Applier::pending_rows() const { return batch_->rows + open_.size(); }
+std::size_t Applier::batch_rows() const { return batch_->rows; }
 
 std::shared_ptr<Applier::Batch> Applier::take_batch() {
   auto taken = std::make_shared<Batch>();

@@ -120,7 +120,8 @@ class Applier {
   // Writes one change now, on its own (careful replay).
   void apply_now(pqxx::transaction_base &tx, const Change &change);
 
-  std::size_t pending_rows() const;
+  // Rows in the batch (complete source transactions), not yet written.
+  std::size_t batch_rows() const;
   std::size_t open_size() const { return open_.size(); }
 
   // Forgets what is pending (its transaction is gone).

@@ -115,7 +115,7 @@ class PostgresSink {
     open_written_ = false;
     complete_through_ = offset;
     if (commit_wanted_) return finish(offset);
-    if (applier_.pending_rows() - applier_.open_size() >= kBackgroundWriteRows) write_batch_in_background();
+    if (applier_.batch_rows() >= kBackgroundWriteRows) write_batch_in_background();
   }
 
   void handle(int64_t, std::string_view, const Origin &) {}
@@ -181,13 +181,15 @@ class PostgresSink {
 
   void handle(int64_t offset, std::string_view record, const Truncate &truncate) {
     std::string tables;
+    std::shared_ptr<const TargetTable> first;
     for (uint32_t rel_id : truncate.rel_ids) {
       auto table = table_for(offset, record, rel_id);
       if (!table) return;
+      if (!first) first = table;
       tables += (tables.empty() ? "" : ", ") + table->quoted_name;
     }
-    if (tables.empty()) return;
-    Change change{Change::Kind::truncate, offset, table_for(offset, record, truncate.rel_ids[0]), {}, {}, {}};
+    if (!first) return;
+    Change change{Change::Kind::truncate, offset, first, {}, {}, {}};
     change.statement = "TRUNCATE " + tables + (truncate.restart_identity ? " RESTART IDENTITY" : "") +
                        (truncate.cascade ? " CASCADE" : "");
     apply(offset, record, std::move(change));
@@ -337,9 +339,7 @@ class PostgresSink {
     if (keep_through > committed_) {
       state_.save_offset(tx, keep_through);
       tx.commit();
-      committed_ = keep_through;
-      committed_counts_ = applier_.counts();
-      committed_skipped_ = skipped_, committed_dead_lettered_ = dead_lettered_;
+      remember_commit(keep_through);
     }
     tx_.reset();
     throw std::runtime_error(message);
@@ -356,6 +356,12 @@ class PostgresSink {
     state_.save_offset(tx, offset);
     tx.commit();
     tx_.reset();
+    remember_commit(offset);
+  }
+
+  // The target transaction committed through offset: that is now where a
+  // lost transaction falls back to, and careful replay ends there.
+  void remember_commit(int64_t offset) {
     committed_ = offset;
     committed_counts_ = applier_.counts();
     committed_skipped_ = skipped_, committed_dead_lettered_ = dead_lettered_;

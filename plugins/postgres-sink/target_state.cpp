@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <set>
 #include <stdexcept>
 
 namespace pgsink {
@@ -42,8 +43,9 @@ void TargetState::prepare(pqxx::connection &connection) const {
   // Serialise concurrent first starts of several connectors: CREATE ... IF
   // NOT EXISTS races with itself.
   tx.exec("SELECT pg_advisory_xact_lock(hashtext('connector-host sink: bookkeeping'))");
-  for (const TableName *t : {&config_.offset_table, &config_.relations_table, &config_.dead_letter_table})
-    tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(t->schema));
+  std::set<std::string> schemas = {config_.offset_table.schema, config_.relations_table.schema,
+                                   config_.dead_letter_table.schema};
+  for (const std::string &schema : schemas) tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(schema));
   tx.exec("CREATE TABLE IF NOT EXISTS " + quoted(config_.offset_table) +
           " (connector text PRIMARY KEY, current_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
   tx.exec("CREATE TABLE IF NOT EXISTS " + quoted(config_.relations_table) +
