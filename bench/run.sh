@@ -9,13 +9,15 @@
 #     (30,704 transactions: the size of the sample topic's load);
 # (b) the change events of such a load: the sample topic (recorded from the
 #     same pgbench steps at scale 1) until postgres-source records this one;
-# (c) native logical replication: a subscription on the slot, enabled after
-#     the load; time until it has caught up (subscription default
-#     synchronous_commit=off);
+# (c) native logical replication: a subscription on a slot made before the
+#     load, enabled after it; time until it has caught up (subscription
+#     default synchronous_commit=off); three slots, three subscribers, the
+#     median kept;
 # (d) postgres-sink applies the events into a database with the same tables
 #     (durable commits: synchronous_commit=on);
 # (e) an insert-only stream (the accounts rows) by the sink, against raw
 #     COPY of the same rows.
+# The source database is on one server, the targets on another.
 # Prints changes/s, the ratios, the sink's peak RSS, and checks that every
 # target equals its source.
 set -euo pipefail
@@ -29,43 +31,64 @@ cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCN_BUILD_TESTS=OFF >/de
 cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink >/dev/null
 host=$root/build-release/bin/connector-host
 
-# ---- a throwaway server ------------------------------------------------------
+# ---- two throwaway servers ---------------------------------------------------
+# The source's slots are read by walsenders that go through all of the
+# source server's WAL, so the targets live on a server of their own: one
+# subscriber's apply must not be WAL that the next one's walsender reads.
 source examples/scratch-postgres.sh
 scratch_postgres_start shared_buffers=512MB max_wal_size=8GB checkpoint_timeout=30min
-port=$scratch_port
+source_port=$scratch_port
+# The launcher starts a subscription's apply worker at most once per
+# wal_retrieve_retry_interval (5 s by default): lowered, so that the second
+# and third native runs time the replication, not that wait.
+scratch_postgres_start shared_buffers=512MB max_wal_size=8GB checkpoint_timeout=30min wal_retrieve_retry_interval=100ms
+port=$scratch_port  # the targets'
 work=$scratch_dir
-sql() { scratch_sql "$@"; }
+psql_on() { local p=$1 db=$2; shift 2; psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d "$db" "$@"; }
+sql() { psql_on "$port" "$@"; }
+source_sql() { psql_on "$source_port" "$@"; }
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-digests() {  # digests DB: count and md5 of each pgbench table
-  local db=$1
+median_of_3() { sort -g | sed -n 2p; }  # of "seconds [more]" lines: the middle one
+digests() {  # digests PORT DB: count and md5 of each pgbench table
+  local p=$1 db=$2
   for t in accounts:aid branches:bid tellers:tid history:t::text; do
-    sql "$db" -c "select '${t%%:*}', count(*), md5(string_agg(t::text, ',' order by ${t#*:})) from pgbench_${t%%:*} t"
+    psql_on "$p" "$db" -c "select '${t%%:*}', count(*), md5(string_agg(t::text, ',' order by ${t#*:})) from pgbench_${t%%:*} t"
   done
 }
-for db in source native; do sql postgres -c "create database $db"; done
+source_sql postgres -c "create database source"
+for db in native1 native2 native3; do sql postgres -c "create database $db"; done
 
 # ---- (a) the source and its load; (c) native replication --------------------
-pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q source 2>/dev/null
-pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q native 2>/dev/null
-sql source -c "create publication bench for all tables" -c "select pg_create_logical_replication_slot('bench', 'pgoutput')" >/dev/null
-sql native -c "create subscription bench connection 'host=127.0.0.1 port=$port user=postgres dbname=source'
-               publication bench with (create_slot = false, slot_name = 'bench', copy_data = false, enabled = false)"
-echo "== load: pgbench -i -s 1 (data generation), pgbench -c 4 -j 2 -t 7676"
-pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I g -q source 2>/dev/null
-pgbench -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -t 7676 source 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
-end_lsn=$(sql source -c "select pg_current_wal_lsn()")
-native_changes=$(sql source -c "select 1 + (select count(*) from pgbench_accounts) + 10 + 1 + 4 * (select count(*) from pgbench_history)")
-
-t0=$(now)
-sql native -c "alter subscription bench enable"
-until [ "$(sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = 'bench'")" = t ]; do
-  sleep 0.05
+# Native replication is measured three times, like the sink: three slots
+# made before the load, each caught up by its own subscription in turn.
+pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -I dtp -q source 2>/dev/null
+source_sql source -c "create publication bench for all tables" >/dev/null
+for n in 1 2 3; do
+  pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q "native$n" 2>/dev/null
+  source_sql source -c "select pg_create_logical_replication_slot('bench$n', 'pgoutput')" >/dev/null
+  sql "native$n" -c "create subscription bench$n connection 'host=127.0.0.1 port=$source_port user=postgres dbname=source'
+                 publication bench with (create_slot = false, slot_name = 'bench$n', copy_data = false, enabled = false)"
 done
-t1=$(now)
-native_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-sql native -c "alter subscription bench disable" -c "alter subscription bench set (slot_name = none)" -c "drop subscription bench"
+echo "== load: pgbench -i -s 1 (data generation), pgbench -c 4 -j 2 -t 7676"
+pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -I g -q source 2>/dev/null
+pgbench -h 127.0.0.1 -p "$source_port" -U postgres -n -c 4 -j 2 -t 7676 source 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
+end_lsn=$(source_sql source -c "select pg_current_wal_lsn()")
+native_changes=$(source_sql source -c "select 1 + (select count(*) from pgbench_accounts) + 10 + 1 + 4 * (select count(*) from pgbench_history)")
+
+native_runs=$(for n in 1 2 3; do
+  t0=$(now)
+  sql "native$n" -c "alter subscription bench$n enable"
+  until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = 'bench$n'")" = t ]; do
+    sleep 0.05
+  done
+  t1=$(now)
+  sql "native$n" -c "alter subscription bench$n disable" -c "alter subscription bench$n set (slot_name = none)" -c "drop subscription bench$n"
+  source_sql source -c "select pg_drop_replication_slot('bench$n')" >/dev/null
+  awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
+done)
+native_seconds=$(echo "$native_runs" | median_of_3)
 
 # ---- (d) the sink on the change events --------------------------------------
 # The sink, the insert-only stream and COPY are each measured three times,
@@ -87,7 +110,6 @@ run_sink() {  # run_sink DB TOPIC: prints seconds and peak RSS (KiB)
   end=$(now)
   echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') $(cat "$work/rss")"
 }
-median_of_3() { sort -g | sed -n 2p; }  # of "seconds [more]" lines: the middle one
 sink_runs=$(for _ in 1 2 3; do fresh_pgbench_db sink; run_sink sink pgbench; done)
 read -r sink_seconds sink_rss < <(echo "$sink_runs" | median_of_3)
 
@@ -119,10 +141,11 @@ copy_rate=$(rate "$insert_rows" "$copy_seconds")
 inserts_rate=$(rate "$insert_rows" "$inserts_seconds")
 echo
 echo "== results (2 cores; one server; figures from this run)"
-printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replication (catch-up)" "$native_changes" "$native_seconds" "$native_rate"
+printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replication (median of 3)" "$native_changes" "$native_seconds" "$native_rate"
 printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits; median of 3)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
 printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy; median of 3)" "$insert_rows" "$copy_seconds" "$copy_rate"
 printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "postgres-sink, insert-only (median of 3)" "$insert_rows" "$inserts_seconds" "$inserts_rate"
+echo "runs (s): native $(echo $native_runs)   sink $(echo "$sink_runs" | awk '{print $1}' | tr '\n' ' ')  COPY $(echo $copy_runs)   insert-only $(echo "$inserts_runs" | awk '{print $1}' | tr '\n' ' ')"
 echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >= 3)"
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
 echo "sink peak RSS:             $((sink_rss / 1024)) MiB"
@@ -131,12 +154,12 @@ echo
 echo "== checks"
 status=0
 check() { if [ "$2" = "$3" ]; then echo "ok    $1"; else echo "FAIL  $1"; echo "  expected: $2"; echo "  got:      $3"; status=1; fi; }
-check "native replica equals its source" "$(digests source)" "$(digests native)"
+for n in 1 2 3; do check "native replica $n equals its source" "$(digests "$source_port" source)" "$(digests "$port" "native$n")"; done
 if [[ "$events" == *pgbench-s1.jsonl.gz ]]; then
   check "sink target has the documented digests" "accounts|100000|55b14144c753192cc5dfb41bc8e62e9f
 branches|1|27836b8064a9f1b6ae7f0747ec986d49
 tellers|10|430915fb7f04fcbfc0add3127d8e64b8
-history|30703|d605c1311c786d1ce32692a9776e32ce" "$(digests sink)"
+history|30703|d605c1311c786d1ce32692a9776e32ce" "$(digests "$port" sink)"
 fi
 check "COPY target equals the sink's insert-only target" "$(sql inserts -c "select count(*), md5(string_agg(t::text, ',' order by aid)) from pgbench_accounts t")" \
   "$(sql copied -c "select count(*), md5(string_agg(t::text, ',' order by aid)) from pgbench_accounts t")"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -205,6 +206,31 @@ class FileWriter : public TopicWriter {
 
   std::string describe() const override { return path_; }
 
+  void read_back(const RecordVisitor &visit) override {
+    write_pending();
+    off_t pos = ::lseek(fd_, 0, SEEK_END);  // recover() left the file ending in a newline
+    std::string bytes;                      // the file's bytes from pos on, up to the lines already handed
+    int64_t offset = next_offset_;
+    bool first_chunk = true;
+    while (pos > 0 || !bytes.empty()) {
+      std::size_t newline = bytes.rfind('\n');
+      if (newline == std::string::npos && pos > 0) {  // the line starts further back
+        std::size_t n = static_cast<std::size_t>(std::min<off_t>(pos, kReadChunk));
+        pos -= static_cast<off_t>(n);
+        std::string chunk(n, '\0');
+        if (::pread(fd_, chunk.data(), n, pos) != static_cast<ssize_t>(n))
+          throw TopicError(path_ + ": read failed: " + errno_text());
+        bytes.insert(0, chunk);
+        if (first_chunk) bytes.pop_back(), first_chunk = false;  // the last line's newline
+        continue;
+      }
+      std::size_t start = newline == std::string::npos ? 0 : newline + 1;
+      cn_record record{--offset, 0, {nullptr, 0}, {bytes.data() + start, bytes.size() - start}};
+      if (!visit(record) || newline == std::string::npos) return;
+      bytes.resize(newline);
+    }
+  }
+
  private:
   // Counts the lines already there; cuts off an incomplete last line, which
   // only a writer that died mid-write leaves (it was never acknowledged, so
@@ -265,6 +291,7 @@ class StdoutWriter : public TopicWriter {
     if (std::fflush(stdout) != 0) throw TopicError("stdout: write failed: " + errno_text());
   }
   std::string describe() const override { return "stdout"; }
+  void read_back(const RecordVisitor &) override {}
 
  private:
   int64_t next_offset_ = 0;

@@ -3,10 +3,35 @@
 
 namespace cn::host {
 
+namespace {
+
+// Hands the plugin the topic's records, newest first, while it wants more.
+bool resume(SourceInstance &source, TopicWriter &topic, Logger &log, const std::string &name) {
+  if (!source.wants_resume()) return true;
+  CallResult failure;
+  int64_t handed = 0;
+  topic.read_back([&](const cn_record &record) {
+    bool more = false;
+    CallResult r = source.resume(record, more);
+    ++handed;
+    if (!r.ok()) failure = r;
+    return more;
+  });
+  if (!failure.ok()) {
+    log.error(name + ": resume failed reading back " + topic.describe() + ": " + failure.error);
+    return false;
+  }
+  log.debug(name + ": read back " + std::to_string(handed) + " records of " + topic.describe());
+  return true;
+}
+
+}  // namespace
+
 int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log) {
   Backoff backoff(options.retry_initial, options.retry_max);
   const std::string name = who(source.plugin());
   int64_t acked = -1;
+  if (!resume(source, topic, log, name)) return kExitFailed;
   for (;;) {
     if (stop_requested()) {
       log.info("stop requested: closing; last acknowledged offset: " + std::to_string(acked));

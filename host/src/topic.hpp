@@ -66,6 +66,14 @@ class TopicWriter {
   // broker). Throws TopicError.
   virtual void flush() = 0;
 
+  // Hands the records the topic holds, newest first, to visit until it
+  // returns false or the oldest has been handed; the record is valid only
+  // during the call. For a source that resumes where the topic ends. A
+  // topic that cannot be read back (stdout) hands nothing. Throws
+  // TopicError.
+  using RecordVisitor = std::function<bool(const cn_record &)>;
+  virtual void read_back(const RecordVisitor &visit) = 0;
+
   virtual std::string describe() const = 0;
 };
 

@@ -175,4 +175,13 @@ CallResult SourceInstance::ack(int64_t offset) {
   return call_plugin(*ctx_, [&] { return plugin_->source_table().ack(state_, offset); });
 }
 
+bool SourceInstance::wants_resume() const noexcept { return plugin_->source_table().resume != nullptr; }
+
+CallResult SourceInstance::resume(const cn_record &record, bool &more) {
+  int wants_more = 0;
+  CallResult r = call_plugin(*ctx_, [&] { return plugin_->source_table().resume(state_, &record, &wants_more); });
+  more = r.ok() && wants_more != 0;
+  return r;
+}
+
 }  // namespace cn

@@ -5,6 +5,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <dlfcn.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -15,7 +16,8 @@ namespace cn {
 namespace {
 constexpr uint32_t kMinPluginSize = sizeof(cn_plugin);
 constexpr uint32_t kMinSinkSize = sizeof(cn_sink_plugin);
-constexpr uint32_t kMinSourceSize = sizeof(cn_source_plugin);
+// resume() came later in ABI version 1: a table that ends before it is whole.
+constexpr uint32_t kMinSourceSize = offsetof(cn_source_plugin, resume);
 }  // namespace
 
 struct Plugin::Library {

@@ -162,6 +162,11 @@ class SourceInstance {
   CallResult poll(const RecordAppender &append, uint32_t timeout_ms);
   CallResult ack(int64_t offset);
 
+  // True if the plugin has resume(): then, before the first poll(), hand it
+  // the topic's records newest first, while *more says so.
+  bool wants_resume() const noexcept;
+  CallResult resume(const cn_record &record, bool &more);
+
   const Plugin &plugin() const noexcept { return *plugin_; }
 
  private:

@@ -242,9 +242,23 @@ typedef struct cn_source_plugin {
   cn_status (*ack)(void *state, int64_t offset);
 
   /* As cn_sink_plugin.close. Records emitted but not acked may be emitted
-   * again by the next instance, so the source sees them at most once more.
-   * Required. */
+   * again by the next instance, unless the plugin uses resume() to find
+   * what the topic already holds. Required. */
   void (*close)(void *state);
+
+  /* ---- added in the same ABI version; absent from an older plugin's table
+   * (struct_size tells) and then treated as NULL ---- */
+
+  /* Optional (NULL: not called). Called after open() and before the first
+   * poll(), only when the topic holds records: the host hands the topic's
+   * records newest first, one per call, until the callback sets *more to 0
+   * or the oldest record has been handed. A source whose upstream re-sends
+   * what was not confirmed (PostgreSQL re-sends past the slot's confirmed
+   * position) learns from them what the topic already holds, so that it
+   * emits neither a gap nor a duplicate. The record (and its offset, which
+   * is set) is valid only during the call. Anything but CN_OK stops the
+   * connector. */
+  cn_status (*resume)(void *state, const cn_record *record, int *more);
 } cn_source_plugin;
 
 /* ------------------------------------------------------------------------ */

@@ -20,6 +20,8 @@
 //     MySource(const cn::Host &host, std::string_view config_json);
 //     void poll(cn::Emitter &emit, uint32_t timeout_ms);
 //     void ack(int64_t offset);
+//     // Optional: the topic's records, newest first; return true for more.
+//     bool resume(int64_t offset, std::string_view value);
 //   };
 //   CN_DEFINE_SOURCE_PLUGIN(MySource, "my-source", "1.0.0", "what it does")
 //
@@ -36,6 +38,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace cn {
 
@@ -186,6 +190,26 @@ const cn_sink_plugin *sink_table() noexcept {
   return &table;
 }
 
+template <class T, class = void>
+struct has_resume : std::false_type {};
+template <class T>
+struct has_resume<T, std::void_t<decltype(std::declval<T &>().resume(int64_t{}, std::string_view{}))>>
+    : std::true_type {};
+
+using ResumeFn = cn_status (*)(void *, const cn_record *, int *);
+
+// The resume callback if the class has resume(offset, value), else NULL.
+template <class T>
+constexpr ResumeFn resume_callback() noexcept {
+  if constexpr (has_resume<T>::value) {
+    return [](void *s, const cn_record *r, int *more) noexcept {
+      return guard(self<T>(s).host, [&] { *more = self<T>(s).impl.resume(r->offset, view(r->value)) ? 1 : 0; });
+    };
+  } else {
+    return nullptr;
+  }
+}
+
 template <class T>
 const cn_source_plugin *source_table() noexcept {
   static const cn_source_plugin table = {
@@ -202,6 +226,7 @@ const cn_source_plugin *source_table() noexcept {
         return guard(self<T>(s).host, [&] { self<T>(s).impl.ack(offset); });
       },
       &close<T>,
+      resume_callback<T>(),
   };
   return &table;
 }

@@ -1,0 +1,95 @@
+#include "initial_load.hpp"
+
+#include "replication.hpp"
+
+namespace pgsource {
+
+namespace {
+
+Envelope envelope_at(uint64_t lsn) { return Envelope{lsn, lsn, postgres_now()}; }
+
+}  // namespace
+
+InitialLoad::InitialLoad(const std::string &url, const std::string &snapshot, const std::string &publication,
+                         uint64_t consistent_point, bool truncate_first)
+    : conn_(std::make_unique<pqxx::connection>(url)), consistent_point_(consistent_point),
+      truncate_first_(truncate_first) {
+  tx_ = std::make_unique<pqxx::nontransaction>(*conn_);
+  tx_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  tx_->exec("SET TRANSACTION SNAPSHOT " + tx_->quote(snapshot));
+  tables_ = published_tables(*tx_, publication);
+}
+
+bool InitialLoad::emit_some(const Emit &emit, std::size_t max_rows) {
+  if (!begun_) {
+    begun_ = true;
+    event_.clear();
+    append_begin(event_, envelope_at(consistent_point_), consistent_point_, postgres_now(), 0);
+    emit(event_);
+    if (truncate_first_ && !tables_.empty()) {
+      std::vector<uint32_t> rel_ids;
+      for (const PublishedTable &t : tables_) {
+        for (const auto &type : t.types) {
+          event_.clear();
+          append_type(event_, envelope_at(0), type.id, type.namespace_, type.name);
+          emit(event_);
+        }
+        event_.clear();
+        append_relation(event_, envelope_at(0), t.relation);
+        emit(event_);
+        rel_ids.push_back(t.relation.rel_id);
+      }
+      event_.clear();
+      append_truncate(event_, envelope_at(consistent_point_), 0, rel_ids);
+      emit(event_);
+    }
+  }
+  if (table_ == tables_.size()) {
+    tx_->exec("COMMIT");
+    event_.clear();
+    append_commit(event_, envelope_at(consistent_point_), 0, consistent_point_, consistent_point_, postgres_now());
+    emit(event_);
+    return false;
+  }
+  if (!cursor_open_) start_table(emit);
+  const PublishedTable &t = tables_[table_];
+  pqxx::result chunk = tx_->exec("FETCH " + std::to_string(max_rows) + " FROM cn_load");
+  Row row(t.relation.columns.size());
+  const Envelope envelope = envelope_at(consistent_point_);
+  for (const auto &r : chunk) {
+    for (std::size_t i = 0; i < row.size(); ++i)
+      row[i] = r[static_cast<int>(i)].is_null()
+                   ? Datum{Datum::Kind::null, {}}
+                   : Datum{Datum::Kind::text, std::string_view(r[static_cast<int>(i)].c_str(), r[static_cast<int>(i)].size())};
+    event_.clear();
+    append_insert(event_, envelope, t.relation, row);
+    emit(event_);
+  }
+  rows_ += chunk.size();
+  if (chunk.size() < max_rows) {
+    tx_->exec("CLOSE cn_load");
+    cursor_open_ = false;
+    ++table_;
+  }
+  return true;
+}
+
+void InitialLoad::start_table(const Emit &emit) {
+  const PublishedTable &t = tables_[table_];
+  if (!truncate_first_) {  // (else described already, before the truncate)
+    for (const auto &type : t.types) {
+      event_.clear();
+      append_type(event_, envelope_at(0), type.id, type.namespace_, type.name);
+      emit(event_);
+    }
+    event_.clear();
+    append_relation(event_, envelope_at(0), t.relation);
+    emit(event_);
+  }
+  std::string columns;
+  for (const Column &c : t.relation.columns) columns += (columns.empty() ? "" : ", ") + tx_->quote_name(c.name);
+  tx_->exec("DECLARE cn_load NO SCROLL CURSOR FOR SELECT " + columns + " FROM ONLY " + t.quoted_name);
+  cursor_open_ = true;
+}
+
+}  // namespace pgsource

@@ -1,0 +1,340 @@
+// postgres-source: streams a PostgreSQL database's committed changes into
+// the topic, as change events (FORMAT.md), with an optional initial load.
+//
+// Nothing is lost: the position confirmed to PostgreSQL (the slot's flush
+// LSN) is the end of the last transaction whose commit event the host has
+// acknowledged as durable in the topic. Nothing is repeated: PostgreSQL
+// re-sends every transaction after that position, so the source compares
+// them with what the topic holds (read back at the start, then kept up to
+// date as it emits) and skips what is there, also the part of a transaction
+// that a stopped writer left unfinished.
+#include "initial_load.hpp"
+#include "pgoutput.hpp"
+#include "replication.hpp"
+#include "source_config.hpp"
+#include "source_setup.hpp"
+#include "topic_tail.hpp"
+
+#include <cn/plugin.hpp>
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+
+namespace pgsource {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t read_u64(const char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+// What the topic holds, as far as skipping what PostgreSQL re-sends goes.
+struct TopicPosition {
+  uint64_t last_commit_lsn = 0;  // of the newest complete transaction
+  bool open = false;             // the topic ends inside a transaction
+  uint64_t open_final_lsn = 0;
+  uint32_t open_xid = 0;
+  uint64_t open_changes = 0;     // its changes in the topic
+};
+
+class PostgresSource {
+ public:
+  PostgresSource(const cn::Host &host, std::string_view config_json)
+      : host_(host), config_(parse_source_config(config_json)) {}
+
+  ~PostgresSource() {
+    if (!streaming_) return;
+    try {
+      stream_->send_status(received_, confirmed_, false);
+    } catch (const std::exception &) {
+      // The slot keeps its last confirmed position; the next start re-reads from there.
+    }
+  }
+
+  bool resume(int64_t offset, std::string_view record) { return tail_.add(offset, record); }
+
+  void poll(cn::Emitter &emit, uint32_t timeout_ms) {
+    guarded([&] {
+      if (!stream_ && !load_) start(emit);
+      if (load_) return load_some(emit);
+      stream_some(emit, timeout_ms);
+    });
+  }
+
+  void ack(int64_t offset) {
+    guarded([&] {
+      acked_ = offset;
+      while (!pending_commits_.empty() && pending_commits_.front().offset <= offset) {
+        confirmed_ = std::max(confirmed_, pending_commits_.front().end_lsn);
+        pending_commits_.pop_front();
+      }
+      if (streaming_) send_status(false);
+    });
+  }
+
+ private:
+  struct PendingCommit {
+    int64_t offset;    // of the commit event in the topic
+    uint64_t end_lsn;  // confirmed once that offset is acknowledged
+  };
+
+  // ---- starting -------------------------------------------------------------
+
+  void start(cn::Emitter &emit) {
+    if (!position_known_) {
+      position_ = TopicPosition{tail_.last_commit_lsn(), tail_.ends_inside_transaction(), tail_.open_final_lsn(),
+                                tail_.open_xid(), tail_.open_changes()};
+      position_known_ = true;
+    }
+    pqxx::connection conn(config_.url);
+    check_wal_level(conn);
+    ensure_publication(conn, config_);
+    const bool slot_there = slot_exists(conn, config_.slot);
+    const bool topic_empty = tail_.empty() && emitted_ < 0;
+
+    if (position_.open && position_.open_xid == 0)  // an initial load was cut short
+      return restart_load(conn, slot_there, emit);
+    if (topic_empty && config_.initial_load) {
+      if (slot_there) {
+        if (config_.skip_setup)
+          throw SourceError("initial_load needs a slot that the source makes itself (its snapshot), but slot '" +
+                                config_.slot + "' exists and skip_setup is true (fix: set initial_load: false, or"
+                                " drop the slot: SELECT pg_drop_replication_slot('" + config_.slot + "'))",
+                            false);
+        host_.warn("the topic is empty and initial_load is on: dropping slot '" + config_.slot +
+                   "' to make it anew with a snapshot for the load");
+        drop_slot(conn, config_.slot);
+      }
+      return begin_load(false);
+    }
+    if (!slot_there) {
+      if (!topic_empty)
+        throw SourceError("the topic holds changes but the replication slot '" + config_.slot +
+                              "' is gone, so changes made since may be lost (fix: start over with a new topic, or"
+                              " point parameters.slot at the slot that fed this topic)",
+                          false);
+      if (config_.skip_setup)
+        throw SourceError("the replication slot '" + config_.slot + "' does not exist and skip_setup is true (fix: run"
+                          " SELECT pg_create_logical_replication_slot('" + config_.slot + "', 'pgoutput'); on the"
+                          " source, or set skip_setup: false)",
+                          false);
+      stream_ = std::make_unique<ReplicationConnection>(config_.url);
+      stream_->create_slot(config_.slot);
+      host_.info("created replication slot '" + config_.slot + "'");
+    } else {
+      stream_ = std::make_unique<ReplicationConnection>(config_.url);
+    }
+    start_streaming(0);  // from the slot's confirmed position
+  }
+
+  void begin_load(bool truncate_first) {
+    stream_ = std::make_unique<ReplicationConnection>(config_.url);
+    ReplicationConnection::CreatedSlot slot = stream_->create_slot(config_.slot);
+    load_ = std::make_unique<InitialLoad>(config_.url, slot.snapshot, config_.publication, slot.consistent_point,
+                                          truncate_first);
+    load_point_ = slot.consistent_point;
+    load_emitted_ = false;
+    host_.info("created replication slot '" + config_.slot + "' at " + lsn_text(slot.consistent_point) +
+               "; loading " + std::to_string(load_->tables()) + " tables from its snapshot");
+  }
+
+  // The topic ends inside a load: its snapshot is gone with the slot's
+  // making, so the load starts over in a new one. The cut load is closed
+  // (its rows are committed as they are) and the new one first empties the
+  // tables, so the target ends equal to the source.
+  void restart_load(pqxx::connection &conn, bool slot_there, cn::Emitter &emit) {
+    host_.warn("the topic ends inside an initial load that was cut short (from offset " +
+               std::to_string(tail_.open_begin_offset()) + "); loading again from a new snapshot");
+    if (slot_there) drop_slot(conn, config_.slot);
+    std::string event;
+    append_commit(event, Envelope{position_.open_final_lsn, position_.open_final_lsn, postgres_now()}, 0,
+                  position_.open_final_lsn, position_.open_final_lsn, postgres_now());
+    emitted_ = emit.emit(event);
+    position_.open = false;
+    begin_load(true);
+  }
+
+  void load_some(cn::Emitter &emit) {
+    constexpr std::size_t kRowsPerPoll = 5000;
+    bool more = load_->emit_some(
+        [&](const std::string &event) {
+          emitted_ = emit.emit(event);
+          load_emitted_ = true;
+        },
+        kRowsPerPoll);
+    if (more) return;
+    host_.info("initial load done: " + std::to_string(load_->rows()) + " rows of " + std::to_string(load_->tables()) +
+               " tables");
+    load_.reset();
+    pending_commits_.push_back({emitted_, load_point_});
+    position_.last_commit_lsn = load_point_;
+    start_streaming(load_point_);
+  }
+
+  void start_streaming(uint64_t from) {
+    stream_->start(config_.slot, from, config_.publication);
+    streaming_ = true;
+    last_status_ = Clock::now();
+    host_.info("streaming from slot '" + config_.slot + "', publication '" + config_.publication + "'");
+  }
+
+  // ---- streaming ------------------------------------------------------------
+
+  void stream_some(cn::Emitter &emit, uint32_t timeout_ms) {
+    constexpr std::size_t kMaxEventsPerPoll = 20000;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (std::size_t emitted = 0; emitted < kMaxEventsPerPoll;) {
+      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+      std::string_view message = stream_->next(emitted ? 0 : std::max(left, 0));
+      if (message.empty()) break;
+      if (message[0] == 'w' && message.size() >= 25) {
+        Envelope envelope{read_u64(message.data() + 1), read_u64(message.data() + 9),
+                          static_cast<int64_t>(read_u64(message.data() + 17))};
+        received_ = std::max(received_, envelope.wal_end);
+        if (handle(emit, envelope, message.data() + 25, message.size() - 25)) ++emitted;
+      } else if (message[0] == 'k' && message.size() >= 18) {
+        uint64_t wal_end = read_u64(message.data() + 1);
+        received_ = std::max(received_, wal_end);
+        // Between transactions with everything stored, the position may
+        // move past WAL that holds nothing for this publication.
+        if (!in_transaction_ && pending_commits_.empty() && emitted_ <= acked_) confirmed_ = std::max(confirmed_, wal_end);
+        if (message[17]) send_status(true);
+      }
+    }
+    if (Clock::now() - last_status_ >= std::chrono::seconds(10)) send_status(false);
+  }
+
+  // Decodes one pgoutput message and emits its event unless the topic has
+  // it. True if an event was emitted.
+  bool handle(cn::Emitter &emit, const Envelope &envelope, const char *data, std::size_t size) {
+    event_.clear();
+    Decoded d = decoder_.decode(envelope, data, size, event_);
+    switch (d.kind) {
+      case Decoded::Kind::begin:
+        in_transaction_ = true;
+        skip_changes_ = 0;
+        if (d.final_lsn <= position_.last_commit_lsn) {
+          skipping_ = true;  // in the topic already, whole
+          return false;
+        }
+        skipping_ = false;
+        if (position_.open && d.final_lsn == position_.open_final_lsn) {
+          continuing_ = true;  // in the topic in part: its begin and first changes are there
+          skip_changes_ = position_.open_changes;
+          return false;
+        }
+        if (position_.open)
+          host_.warn("the topic ends inside a transaction (final_lsn " + lsn_text(position_.open_final_lsn) +
+                     ") that the source did not send again; a reader will find it unfinished");
+        continuing_ = false;
+        position_.open = true;
+        position_.open_final_lsn = d.final_lsn;
+        position_.open_xid = d.xid;
+        position_.open_changes = 0;
+        break;
+      case Decoded::Kind::change:
+        if (skipping_) return false;
+        if (skip_changes_) {
+          --skip_changes_;
+          return false;
+        }
+        ++position_.open_changes;
+        break;
+      case Decoded::Kind::origin:
+        if (skipping_ || continuing_) return false;
+        break;
+      case Decoded::Kind::relation:
+      case Decoded::Kind::type:
+        if (skipping_) return false;
+        break;
+      case Decoded::Kind::commit:
+        in_transaction_ = false;
+        if (skipping_) {
+          skipping_ = false;
+          if (pending_commits_.empty() && emitted_ <= acked_) confirmed_ = std::max(confirmed_, d.end_lsn);
+          else pending_commits_.push_back({emitted_, d.end_lsn});
+          return false;
+        }
+        continuing_ = false;
+        emitted_ = emit.emit(event_);
+        position_.open = false;
+        position_.last_commit_lsn = d.commit_lsn;
+        pending_commits_.push_back({emitted_, d.end_lsn});
+        return true;
+    }
+    emitted_ = emit.emit(event_);
+    return true;
+  }
+
+  void send_status(bool reply_requested) {
+    stream_->send_status(received_, confirmed_, reply_requested);
+    last_status_ = Clock::now();
+  }
+
+  // Transient troubles become cn::retry_error: the connections are dropped,
+  // and the next poll starts again from the slot, skipping what this
+  // instance emitted (position_ keeps it).
+  template <class F>
+  void guarded(F &&f) {
+    try {
+      f();
+    } catch (const SourceError &e) {
+      if (!e.transient) throw std::runtime_error(e.what());
+      reset();
+      throw cn::retry_error(e.what());
+    } catch (const pqxx::broken_connection &e) {
+      reset();
+      throw cn::retry_error(std::string("lost the connection to the source: ") + e.what());
+    }
+  }
+
+  void reset() {
+    if (load_ && load_emitted_) {
+      // A load in progress is cut: the next start sees it as the topic does.
+      position_.open = true;
+      position_.open_xid = 0;
+      position_.open_final_lsn = load_point_;
+    }
+    load_.reset();
+    stream_.reset();
+    streaming_ = false;
+    in_transaction_ = skipping_ = continuing_ = false;
+    decoder_ = PgoutputDecoder();
+  }
+
+  const cn::Host &host_;
+  SourceConfig config_;
+  TopicTail tail_;
+  TopicPosition position_;
+  bool position_known_ = false;
+
+  std::unique_ptr<ReplicationConnection> stream_;
+  bool streaming_ = false;  // START_REPLICATION done: status updates may be sent
+  std::unique_ptr<InitialLoad> load_;
+  uint64_t load_point_ = 0;
+  bool load_emitted_ = false;  // the load's begin is in the topic
+  PgoutputDecoder decoder_;
+  std::string event_;
+
+  bool in_transaction_ = false;  // between a begin and its commit on the stream
+  bool skipping_ = false;        // the current transaction is in the topic
+  bool continuing_ = false;      // the current transaction is in the topic in part
+  uint64_t skip_changes_ = 0;    // its changes still to skip
+
+  int64_t emitted_ = -1;  // offset of the last record emitted
+  int64_t acked_ = -1;
+  std::deque<PendingCommit> pending_commits_;
+  uint64_t received_ = 0, confirmed_ = 0;
+  Clock::time_point last_status_ = Clock::now();
+};
+
+}  // namespace
+}  // namespace pgsource
+
+CN_DEFINE_SOURCE_PLUGIN(pgsource::PostgresSource, "postgres-source", "0.1.0",
+                        "streams a PostgreSQL database's changes (logical replication, pgoutput) into the topic")

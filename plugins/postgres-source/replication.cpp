@@ -1,0 +1,165 @@
+#include "replication.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+
+namespace pgsource {
+
+namespace {
+
+std::string message_of(pg_conn *conn) {
+  std::string s = conn ? PQerrorMessage(conn) : "out of memory";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+bool contains(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
+
+void put_u64(char *p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
+}
+
+// A quoted identifier for replication commands.
+std::string quoted(const std::string &name) {
+  std::string q = "\"";
+  for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// A quoted string literal for replication command options.
+std::string literal(const std::string &text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
+
+std::string lsn_text(uint64_t lsn) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%X/%X", static_cast<unsigned>(lsn >> 32), static_cast<unsigned>(lsn));
+  return text;
+}
+
+uint64_t parse_lsn(const std::string &text) {
+  unsigned hi = 0, lo = 0;
+  if (std::sscanf(text.c_str(), "%X/%X", &hi, &lo) != 2) throw SourceError("not an LSN: '" + text + "'", false);
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+int64_t postgres_now() {
+  using namespace std::chrono;
+  constexpr int64_t kUnixToPostgresEpoch = 946684800LL * 1000000;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() - kUnixToPostgresEpoch;
+}
+
+ReplicationConnection::ReplicationConnection(const std::string &url) {
+  const char *keys[] = {"dbname", "replication", "application_name", nullptr};
+  const char *values[] = {url.c_str(), "database", "postgres-source", nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (PQstatus(conn_) == CONNECTION_OK) return;
+  std::string message = message_of(conn_);
+  PQfinish(conn_);
+  conn_ = nullptr;
+  if (contains(message, "must be superuser or replication role") ||
+      contains(message, "permission denied to start WAL sender"))
+    throw SourceError("the source role may not replicate: " + message +
+                          " (fix: run ALTER ROLE <user> REPLICATION as a superuser)",
+                      false);
+  if (contains(message, "no pg_hba.conf entry for replication"))
+    throw SourceError("the source refuses replication connections: " + message +
+                          " (fix: allow 'replication' for this user in pg_hba.conf, or use a database entry of"
+                          " type host that covers replication)",
+                      false);
+  static const char *const kPermanent[] = {"does not exist", "authentication failed", "no pg_hba.conf entry",
+                                           "certificate", "SSL", "invalid connection option", "invalid URI",
+                                           "invalid sslmode", "missing \"=\""};
+  for (const char *marker : kPermanent)
+    if (contains(message, marker))
+      throw SourceError("cannot connect to the source (check parameters.url): " + message, false);
+  throw SourceError("cannot connect to the source: " + message, true);
+}
+
+ReplicationConnection::~ReplicationConnection() {
+  if (buffer_) PQfreemem(buffer_);
+  if (conn_) PQfinish(conn_);
+}
+
+void ReplicationConnection::fail(const std::string &doing) {
+  std::string message = message_of(conn_);
+  bool lost = PQstatus(conn_) != CONNECTION_OK || contains(message, "terminating connection") ||
+              contains(message, "server closed the connection") || contains(message, "shutting down");
+  throw SourceError(doing + ": " + message, lost);
+}
+
+ReplicationConnection::CreatedSlot ReplicationConnection::create_slot(const std::string &slot) {
+  std::string command = "CREATE_REPLICATION_SLOT " + quoted(slot) + " LOGICAL pgoutput EXPORT_SNAPSHOT";
+  PGresult *r = PQexec(conn_, command.c_str());
+  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    PQclear(r);
+    fail("creating the replication slot '" + slot + "'");
+  }
+  CreatedSlot created{parse_lsn(PQgetvalue(r, 0, 1)), PQgetvalue(r, 0, 2)};
+  PQclear(r);
+  return created;
+}
+
+void ReplicationConnection::start(const std::string &slot, uint64_t from, const std::string &publication) {
+  std::string command = "START_REPLICATION SLOT " + quoted(slot) + " LOGICAL " + lsn_text(from) +
+                        " (proto_version '1', publication_names " + literal(quoted(publication)) + ")";
+  PGresult *r = PQexec(conn_, command.c_str());
+  ExecStatusType status = PQresultStatus(r);
+  PQclear(r);
+  if (status == PGRES_COPY_BOTH) return;
+  std::string message = message_of(conn_);
+  if (contains(message, "is active for PID"))
+    throw SourceError("the replication slot '" + slot + "' is in use by another process: " + message +
+                          " (another connector on the same slot? stop it, or give this one its own parameters.slot)",
+                      true);
+  if (contains(message, "does not exist") && contains(message, "publication"))
+    throw SourceError("the publication '" + publication + "' does not exist: " + message +
+                          " (fix: run CREATE PUBLICATION on the source, or set skip_setup: false)",
+                      false);
+  fail("starting replication on slot '" + slot + "'");
+}
+
+std::string_view ReplicationConnection::next(int timeout_ms) {
+  if (buffer_) PQfreemem(buffer_), buffer_ = nullptr;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    int n = PQgetCopyData(conn_, &buffer_, 1);
+    if (n > 0) return std::string_view(buffer_, static_cast<std::size_t>(n));
+    if (n == -2) fail("reading the replication stream");
+    if (n == -1) {  // the server ended the stream
+      PGresult *r = PQgetResult(conn_);
+      std::string status = r ? PQresStatus(PQresultStatus(r)) : "";
+      std::string error = r ? PQresultErrorMessage(r) : "";
+      PQclear(r);
+      throw SourceError("the source ended the replication stream (" + status + ") " + error, true);
+    }
+    int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    if (left <= 0) return {};
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    if (::poll(&fd, 1, left) < 0 && errno != EINTR) throw SourceError("waiting for the source failed", true);
+    if (!PQconsumeInput(conn_)) fail("reading the replication stream");
+  }
+}
+
+void ReplicationConnection::send_status(uint64_t received, uint64_t flushed, bool reply_requested) {
+  char message[34];
+  message[0] = 'r';
+  put_u64(message + 1, received);
+  put_u64(message + 9, flushed);
+  put_u64(message + 17, flushed);  // applied: nothing is applied beyond what is stored
+  put_u64(message + 25, static_cast<uint64_t>(postgres_now()));
+  message[33] = reply_requested ? 1 : 0;
+  if (PQputCopyData(conn_, message, sizeof message) != 1 || PQflush(conn_) != 0)
+    fail("sending a status update to the source");
+}
+
+}  // namespace pgsource

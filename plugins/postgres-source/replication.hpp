@@ -1,0 +1,70 @@
+// A logical replication connection to PostgreSQL (libpq, replication=database):
+// slot creation with an exported snapshot, START_REPLICATION with pgoutput,
+// the CopyBoth stream and its standby status updates. libpqxx 6.4 does not
+// speak the replication protocol, so this is plain libpq.
+#ifndef CN_PGSOURCE_REPLICATION_HPP
+#define CN_PGSOURCE_REPLICATION_HPP
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct pg_conn;
+
+namespace pgsource {
+
+// A failure of the source. transient: the connection was lost or the server
+// is busy or shutting down, and trying again later may work; otherwise the
+// message says what to change.
+class SourceError : public std::runtime_error {
+ public:
+  SourceError(const std::string &what, bool transient) : std::runtime_error(what), transient(transient) {}
+  bool transient;
+};
+
+// "0/16B3748" <-> 64-bit LSN.
+std::string lsn_text(uint64_t lsn);
+uint64_t parse_lsn(const std::string &text);
+
+// Microseconds since 2000-01-01 UTC, PostgreSQL's epoch.
+int64_t postgres_now();
+
+class ReplicationConnection {
+ public:
+  // Connects with replication=database. Throws SourceError (a missing
+  // REPLICATION privilege is not transient, and says how to grant it).
+  explicit ReplicationConnection(const std::string &url);
+  ~ReplicationConnection();
+  ReplicationConnection(const ReplicationConnection &) = delete;
+  ReplicationConnection &operator=(const ReplicationConnection &) = delete;
+
+  struct CreatedSlot {
+    uint64_t consistent_point = 0;
+    std::string snapshot;  // exported snapshot, valid until the next command on this connection
+  };
+  // CREATE_REPLICATION_SLOT slot LOGICAL pgoutput, exporting its snapshot.
+  CreatedSlot create_slot(const std::string &slot);
+
+  // START_REPLICATION SLOT slot LOGICAL from (proto_version 1, the
+  // publication). A slot used by another process is a transient error
+  // that names it.
+  void start(const std::string &slot, uint64_t from, const std::string &publication);
+
+  // One message of the stream, or an empty view when none came within
+  // timeout_ms. The view is valid until the next call. Throws SourceError
+  // when the stream ends or breaks.
+  std::string_view next(int timeout_ms);
+
+  // Standby status update: received and flushed positions ('r' message).
+  void send_status(uint64_t received, uint64_t flushed, bool reply_requested);
+
+ private:
+  [[noreturn]] void fail(const std::string &doing);
+  pg_conn *conn_ = nullptr;
+  char *buffer_ = nullptr;  // the last message, freed at the next call
+};
+
+}  // namespace pgsource
+
+#endif

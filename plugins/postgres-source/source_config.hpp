@@ -1,0 +1,29 @@
+// The postgres-source's parameters (connect.yml `parameters:`).
+#ifndef CN_PGSOURCE_SOURCE_CONFIG_HPP
+#define CN_PGSOURCE_SOURCE_CONFIG_HPP
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgsource {
+
+struct SourceConfig {
+  std::string connector;    // the connector's name
+  std::string url;          // libpq URL or key=value string (sslmode and all); a secret
+  std::string publication;  // default: the connector's name, as an identifier
+  std::string slot;         // default: the connector's name, as an identifier
+  bool skip_setup = false;  // create neither the slot nor the publication
+  bool initial_load = true;  // emit the published tables' rows first
+  std::vector<std::string> tables;   // "schema.table": the publication is made FOR these
+  std::vector<std::string> schemas;  // whole schemas (FOR TABLES IN SCHEMA)
+};
+
+// Reads the host's configuration JSON. parameters.url, else the secret
+// FLUVIO_PG_DATABASE_URL, gives the source. Throws std::runtime_error
+// naming the parameter at fault.
+SourceConfig parse_source_config(std::string_view config_json);
+
+}  // namespace pgsource
+
+#endif

@@ -1,0 +1,43 @@
+// What the source needs on the source database, checked (and made, unless
+// skip_setup) over an ordinary connection: wal_level, the publication, the
+// slot; and the published tables' definitions for the initial load.
+#ifndef CN_PGSOURCE_SOURCE_SETUP_HPP
+#define CN_PGSOURCE_SOURCE_SETUP_HPP
+
+#include "events.hpp"
+#include "source_config.hpp"
+
+#include <pqxx/pqxx>
+
+#include <string>
+#include <vector>
+
+namespace pgsource {
+
+// Throws SourceError saying what to run when wal_level is not logical.
+void check_wal_level(pqxx::connection &conn);
+
+// The publication must exist; unless skip_setup, it is created (FOR the
+// configured tables, FOR TABLES IN SCHEMA the schemas, else FOR ALL
+// TABLES). An existing publication is used as it is.
+void ensure_publication(pqxx::connection &conn, const SourceConfig &config);
+
+bool slot_exists(pqxx::connection &conn, const std::string &slot);
+void drop_slot(pqxx::connection &conn, const std::string &slot);
+
+// A published table as pgoutput describes it (the relation event), with
+// the user types its columns use (type events, sent before it).
+struct PublishedTable {
+  Relation relation;
+  struct UserType {
+    uint32_t id;
+    std::string namespace_, name;
+  };
+  std::vector<UserType> types;
+  std::string quoted_name;  // "schema"."table"
+};
+std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const std::string &publication);
+
+}  // namespace pgsource
+
+#endif
