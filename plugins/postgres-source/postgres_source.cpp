@@ -50,7 +50,7 @@ class PostgresSource {
   ~PostgresSource() {
     if (!streaming_) return;
     try {
-      stream_->send_status(received_, confirmed_, false);
+      stream_->send_status(confirmed_, confirmed_, false);
     } catch (const std::exception &) {
       // The slot keeps its last confirmed position; the next start re-reads from there.
     }
@@ -195,11 +195,9 @@ class PostgresSource {
       if (message[0] == 'w' && message.size() >= 25) {
         Envelope envelope{read_u64(message.data() + 1), read_u64(message.data() + 9),
                           static_cast<int64_t>(read_u64(message.data() + 17))};
-        received_ = std::max(received_, envelope.wal_end);
         if (handle(emit, envelope, message.data() + 25, message.size() - 25)) ++emitted;
       } else if (message[0] == 'k' && message.size() >= 18) {
         uint64_t wal_end = read_u64(message.data() + 1);
-        received_ = std::max(received_, wal_end);
         // Between transactions with everything stored, the position may
         // move past WAL that holds nothing for this publication.
         if (!in_transaction_ && pending_commits_.empty() && emitted_ <= acked_) confirmed_ = std::max(confirmed_, wal_end);
@@ -271,8 +269,12 @@ class PostgresSource {
     return true;
   }
 
+  // Reports confirmed_ as written too: a walsender that sees its client's
+  // written position behind what it has sent sends a keepalive when it runs
+  // out of WAL, and that keepalive is what lets an idle source confirm the
+  // WAL past its last transaction.
   void send_status(bool reply_requested) {
-    stream_->send_status(received_, confirmed_, reply_requested);
+    stream_->send_status(confirmed_, confirmed_, reply_requested);
     last_status_ = Clock::now();
   }
 
@@ -329,7 +331,7 @@ class PostgresSource {
   int64_t emitted_ = -1;  // offset of the last record emitted
   int64_t acked_ = -1;
   std::deque<PendingCommit> pending_commits_;
-  uint64_t received_ = 0, confirmed_ = 0;
+  uint64_t confirmed_ = 0;  // the slot's position as this source last reported it
   Clock::time_point last_status_ = Clock::now();
 };
 

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -150,12 +151,12 @@ std::string_view ReplicationConnection::next(int timeout_ms) {
   }
 }
 
-void ReplicationConnection::send_status(uint64_t received, uint64_t flushed, bool reply_requested) {
+void ReplicationConnection::send_status(uint64_t written, uint64_t flushed, bool reply_requested) {
   char message[34];
   message[0] = 'r';
-  put_u64(message + 1, received);
+  put_u64(message + 1, written);
   put_u64(message + 9, flushed);
-  put_u64(message + 17, flushed);  // applied: nothing is applied beyond what is stored
+  put_u64(message + 17, flushed);
   put_u64(message + 25, static_cast<uint64_t>(postgres_now()));
   message[33] = reply_requested ? 1 : 0;
   if (PQputCopyData(conn_, message, sizeof message) != 1 || PQflush(conn_) != 0)

@@ -56,8 +56,9 @@ class ReplicationConnection {
   // when the stream ends or breaks.
   std::string_view next(int timeout_ms);
 
-  // Standby status update: received and flushed positions ('r' message).
-  void send_status(uint64_t received, uint64_t flushed, bool reply_requested);
+  // Standby status update ('r' message): the written and flushed (and
+  // applied: the same as flushed) positions.
+  void send_status(uint64_t written, uint64_t flushed, bool reply_requested);
 
  private:
   [[noreturn]] void fail(const std::string &doing);
