@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# bench/run.sh - postgres-sink against PostgreSQL's own logical replication,
-# and against raw COPY, on one throwaway PostgreSQL server, in one run.
+# bench/run.sh - postgres-source and postgres-sink against PostgreSQL's own
+# logical replication, and against raw COPY, in one run.
 #
-#   bench/run.sh [events.jsonl.gz]     (default: ../shared/events/pgbench-s1.jsonl.gz)
+#   bench/run.sh [events.jsonl.gz]   (default: events recorded by postgres-source)
 #
-# (a) a source database gets pgbench's tables, a publication and a slot,
-#     then pgbench's load: data generation, then pgbench -c 4 -j 2 -t 7676
-#     (30,704 transactions: the size of the sample topic's load);
-# (b) the change events of such a load: the sample topic (recorded from the
-#     same pgbench steps at scale 1) until postgres-source records this one;
+# (a) a source database (on its own server) gets pgbench's tables, a
+#     publication and slots, then pgbench's load: data generation, then
+#     pgbench -c 4 -j 2 -t 7676 (30,704 transactions, the size of the sample
+#     topic ../shared/events/pgbench-s1.jsonl.gz);
+# (b) postgres-source records the load's changes as events, from a slot made
+#     before the load (time to catch up); or the events file given is used;
 # (c) native logical replication: a subscription on a slot made before the
 #     load, enabled after it; time until it has caught up (subscription
 #     default synchronous_commit=off); three slots, three subscribers, the
@@ -16,19 +17,21 @@
 # (d) postgres-sink applies the events into a database with the same tables
 #     (durable commits: synchronous_commit=on);
 # (e) an insert-only stream (the accounts rows) by the sink, against raw
-#     COPY of the same rows.
-# The source database is on one server, the targets on another.
-# Prints changes/s, the ratios, the sink's peak RSS, and checks that every
-# target equals its source.
+#     COPY of the same rows;
+# (f) end-to-end lag: source and sink both running under a steady pgbench
+#     load; a probe row committed on the source every 100 ms, its lag being
+#     its commit time on the target minus its time on the source.
+# The targets live on a second server. Prints changes/s, the ratios, the
+# sink's peak RSS, the lag, and checks that every target equals its source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-events=${1:-$root/../shared/events/pgbench-s1.jsonl.gz}
-[ -f "$events" ] || { echo "bench: no events file $events" >&2; exit 2; }
+events=${1:-}
+[ -z "$events" ] || [ -f "$events" ] || { echo "bench: no events file $events" >&2; exit 2; }
 
 .ci/install-deps
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCN_BUILD_TESTS=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink >/dev/null
+cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink postgres_source >/dev/null
 host=$root/build-release/bin/connector-host
 
 # ---- two throwaway servers ---------------------------------------------------
@@ -41,7 +44,9 @@ source_port=$scratch_port
 # The launcher starts a subscription's apply worker at most once per
 # wal_retrieve_retry_interval (5 s by default): lowered, so that the second
 # and third native runs time the replication, not that wait.
-scratch_postgres_start shared_buffers=512MB max_wal_size=8GB checkpoint_timeout=30min wal_retrieve_retry_interval=100ms
+# track_commit_timestamp: the lag probe reads when each row committed.
+scratch_postgres_start shared_buffers=512MB max_wal_size=8GB checkpoint_timeout=30min wal_retrieve_retry_interval=100ms \
+  track_commit_timestamp=on
 port=$scratch_port  # the targets'
 work=$scratch_dir
 psql_on() { local p=$1 db=$2; shift 2; psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d "$db" "$@"; }
@@ -71,11 +76,37 @@ for n in 1 2 3; do
   sql "native$n" -c "create subscription bench$n connection 'host=127.0.0.1 port=$source_port user=postgres dbname=source'
                  publication bench with (create_slot = false, slot_name = 'bench$n', copy_data = false, enabled = false)"
 done
+source_sql source -c "select pg_create_logical_replication_slot('recorder', 'pgoutput')" >/dev/null
 echo "== load: pgbench -i -s 1 (data generation), pgbench -c 4 -j 2 -t 7676"
 pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -I g -q source 2>/dev/null
 pgbench -h 127.0.0.1 -p "$source_port" -U postgres -n -c 4 -j 2 -t 7676 source 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
 end_lsn=$(source_sql source -c "select pg_current_wal_lsn()")
 native_changes=$(source_sql source -c "select 1 + (select count(*) from pgbench_accounts) + 10 + 1 + 4 * (select count(*) from pgbench_history)")
+
+# ---- (b) postgres-source records the load -----------------------------------
+mkdir -p "$work/topics"
+source_config() {  # source_config NAME TOPIC DB [parameter lines...]
+  local name=$1 topic=$2 db=$3
+  shift 3
+  printf 'version: 0.1.0\nname: %s\ntype: postgres-source\ntopic: %s\nparameters:\n  url: postgresql://postgres@127.0.0.1:%s/%s\n' \
+    "$name" "$topic" "$source_port" "$db"
+  for line in "$@"; do printf '  %s\n' "$line"; done
+}
+source_config recorder pgbench source "publication: bench" "slot: recorder" "initial_load: false" > "$work/recorder.yml"
+t0=$(now)
+"$host" --config "$work/recorder.yml" --topics "$work/topics" --log-level warn &
+recorder=$!
+until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = 'recorder'")" = t ]; do
+  kill -0 "$recorder" 2>/dev/null || { echo "bench: postgres-source stopped" >&2; exit 1; }
+  sleep 0.05
+done
+t1=$(now)
+kill -TERM "$recorder"
+wait "$recorder"
+source_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+recorded_events=$(wc -l < "$work/topics/pgbench.jsonl")
+recorded_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
+if [ -n "$events" ]; then zcat "$events" > "$work/topics/pgbench.jsonl"; fi
 
 native_runs=$(for n in 1 2 3; do
   t0=$(now)
@@ -94,8 +125,6 @@ native_seconds=$(echo "$native_runs" | median_of_3)
 # The sink, the insert-only stream and COPY are each measured three times,
 # into fresh databases, and the median is kept: this machine is shared, and
 # one sample can be off by a third.
-mkdir -p "$work/topics"
-zcat "$events" > "$work/topics/pgbench.jsonl"
 sink_events=$(wc -l < "$work/topics/pgbench.jsonl")
 sink_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
 fresh_pgbench_db() {  # fresh_pgbench_db DB: a new database with pgbench's (empty) tables
@@ -134,6 +163,44 @@ copy_runs=$(for _ in 1 2 3; do
 done)
 copy_seconds=$(echo "$copy_runs" | median_of_3)
 
+# ---- (f) end-to-end lag under a steady load -------------------------------------
+source_sql postgres -c "create database lagsource"
+sql postgres -c "create database lagtarget"
+pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -q lagsource 2>/dev/null
+source_sql lagsource -c "create table lag_probe (id serial primary key, at timestamptz not null default clock_timestamp())"
+source_config lag lag lagsource > "$work/lag-source.yml"
+printf 'version: 0.1.0\nname: lag\ntype: postgres-sink\ntopic: lag\nparameters:\n  url: postgresql://postgres@127.0.0.1:%s/lagtarget\n' \
+  "$port" > "$work/lag-sink.yml"
+"$host" --config "$work/lag-source.yml" --topics "$work/topics" --log-level warn &
+lag_source=$!
+"$host" --config "$work/lag-sink.yml" --topics "$work/topics" --log-level warn &
+lag_sink=$!
+wait_for() {  # wait_for SQL-ON-TARGET: until it prints t (the initial load, the last probe)
+  until [ "$(sql lagtarget -c "$1" 2>/dev/null)" = t ]; do
+    kill -0 "$lag_source" 2>/dev/null && kill -0 "$lag_sink" 2>/dev/null || { echo "bench: a connector stopped" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+wait_for "select count(*) = 100000 from pgbench_accounts"
+echo "== lag: pgbench -c 2 -j 2 --rate 500 -T 10 on the source, a probe row every 100 ms"
+pgbench -h 127.0.0.1 -p "$source_port" -U postgres -n -c 2 -j 2 --rate 500 -T 10 lagsource 2>/dev/null | grep -E "^tps" &
+load=$!
+source_sql lagsource -c "do \$\$ begin for i in 1..100 loop insert into lag_probe default values; commit; perform pg_sleep(0.1); end loop; end \$\$"
+wait "$load"
+wait_for "select count(*) = 100 from lag_probe"
+read -r lag_p50 lag_p95 lag_max < <(sql lagtarget -F ' ' -c "
+  select round(1000 * percentile_cont(0.5) within group (order by lag)), round(1000 * percentile_cont(0.95) within group (order by lag)),
+         round(1000 * max(lag))
+    from (select extract(epoch from pg_xact_commit_timestamp(xmin) - at) as lag from lag_probe) l")
+sql_wait_equal() {  # until the lag target has the source's final pgbench_history
+  local want
+  want=$(source_sql lagsource -c "select count(*) from pgbench_history")
+  wait_for "select count(*) = $want from pgbench_history"
+}
+sql_wait_equal
+kill -TERM "$lag_source" "$lag_sink"
+wait "$lag_source" "$lag_sink"
+
 # ---- results ------------------------------------------------------------------
 native_rate=$(rate "$native_changes" "$native_seconds")
 sink_rate=$(rate "$sink_changes" "$sink_seconds")
@@ -141,6 +208,7 @@ copy_rate=$(rate "$insert_rows" "$copy_seconds")
 inserts_rate=$(rate "$insert_rows" "$inserts_seconds")
 echo
 echo "== results (2 cores; one server; figures from this run)"
+printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-source (recording the load)" "$recorded_changes" "$source_seconds" "$(rate "$recorded_changes" "$source_seconds")" "$(rate "$recorded_events" "$source_seconds")"
 printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replication (median of 3)" "$native_changes" "$native_seconds" "$native_rate"
 printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits; median of 3)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
 printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy; median of 3)" "$insert_rows" "$copy_seconds" "$copy_rate"
@@ -149,18 +217,23 @@ echo "runs (s): native $(echo $native_runs)   sink $(echo "$sink_runs" | awk '{p
 echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >= 3)"
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
 echo "sink peak RSS:             $((sink_rss / 1024)) MiB"
+echo "end-to-end lag (source commit -> target commit), source and sink running: p50 ${lag_p50} ms, p95 ${lag_p95} ms, max ${lag_max} ms"
 
 echo
 echo "== checks"
 status=0
 check() { if [ "$2" = "$3" ]; then echo "ok    $1"; else echo "FAIL  $1"; echo "  expected: $2"; echo "  got:      $3"; status=1; fi; }
 for n in 1 2 3; do check "native replica $n equals its source" "$(digests "$source_port" source)" "$(digests "$port" "native$n")"; done
-if [[ "$events" == *pgbench-s1.jsonl.gz ]]; then
+if [ -z "$events" ]; then
+  check "sink target equals the source (events recorded by postgres-source)" "$(digests "$source_port" source)" "$(digests "$port" sink)"
+elif [[ "$events" == *pgbench-s1.jsonl.gz ]]; then
   check "sink target has the documented digests" "accounts|100000|55b14144c753192cc5dfb41bc8e62e9f
 branches|1|27836b8064a9f1b6ae7f0747ec986d49
 tellers|10|430915fb7f04fcbfc0add3127d8e64b8
 history|30703|d605c1311c786d1ce32692a9776e32ce" "$(digests "$port" sink)"
 fi
+check "lag target equals its source" "$(digests "$source_port" lagsource; source_sql lagsource -c "select count(*) from lag_probe")" \
+  "$(digests "$port" lagtarget; sql lagtarget -c "select count(*) from lag_probe")"
 check "COPY target equals the sink's insert-only target" "$(sql inserts -c "select count(*), md5(string_agg(t::text, ',' order by aid)) from pgbench_accounts t")" \
   "$(sql copied -c "select count(*), md5(string_agg(t::text, ',' order by aid)) from pgbench_accounts t")"
 exit $status

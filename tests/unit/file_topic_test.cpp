@@ -171,3 +171,49 @@ TEST_CASE("reading a missing topic without following is an error naming the file
   Store s;
   CHECK_THROWS_WITH_AS(s.topics->open_reader("absent", false), doctest::Contains("absent.jsonl"), TopicError);
 }
+
+TEST_CASE("a writer reads the topic back newest first, with offsets, until told to stop") {
+  Store s;
+  auto w = s.topics->open_writer("t");
+  std::vector<std::pair<int64_t, std::string>> back;
+  auto collect = [&back](const cn_record &r) {
+    back.emplace_back(r.offset, text(r));
+    return true;
+  };
+  w->read_back(collect);
+  CHECK(back.empty());  // an empty topic hands nothing
+
+  // Lines longer than the read chunk (1 MiB) cross chunk boundaries.
+  const std::string long_line(3 << 20, 'x');
+  for (const std::string &v : {std::string("a"), long_line, std::string("b"), std::string(""), std::string("c")})
+    if (!v.empty()) w->append(value_record(v));
+  w->flush();
+  w->read_back(collect);
+  REQUIRE(back.size() == 4);
+  CHECK(back[0] == std::make_pair(int64_t{3}, std::string("c")));
+  CHECK(back[1] == std::make_pair(int64_t{2}, std::string("b")));
+  CHECK(back[2].first == 1);
+  CHECK(back[2].second == long_line);
+  CHECK(back[3] == std::make_pair(int64_t{0}, std::string("a")));
+
+  back.clear();
+  int wanted = 2;
+  w->read_back([&](const cn_record &r) {
+    back.emplace_back(r.offset, text(r));
+    return --wanted > 0;
+  });
+  CHECK(back == std::vector<std::pair<int64_t, std::string>>{{3, "c"}, {2, "b"}});
+}
+
+TEST_CASE("records appended but not yet flushed are read back too") {
+  Store s;
+  auto w = s.topics->open_writer("t");
+  w->append(value_record("one"));
+  w->append(value_record("two"));
+  std::vector<std::string> back;
+  w->read_back([&](const cn_record &r) {
+    back.push_back(text(r));
+    return true;
+  });
+  CHECK(back == std::vector<std::string>{"two", "one"});
+}

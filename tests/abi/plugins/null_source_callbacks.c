@@ -2,7 +2,7 @@
 #include "working_callbacks.h"
 
 static const cn_source_plugin table = {sizeof(cn_source_plugin), CN_ABI_VERSION, ok_open, NULL,
-                                       NULL, ok_close};
+                                       NULL, ok_close, NULL};
 static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "null-source-callbacks",
                                  "1.0.0", NULL, NULL, &table};
 

@@ -41,6 +41,6 @@ static inline cn_status ok_ack(void *state, int64_t offset) {
   { sizeof(cn_sink_plugin), CN_ABI_VERSION, ok_open, ok_resume_offset,         \
     ok_consume, ok_commit, ok_close }
 #define OK_SOURCE_TABLE                                                        \
-  { sizeof(cn_source_plugin), CN_ABI_VERSION, ok_open, ok_poll, ok_ack, ok_close }
+  { sizeof(cn_source_plugin), CN_ABI_VERSION, ok_open, ok_poll, ok_ack, ok_close, NULL }
 
 #endif
