@@ -63,7 +63,7 @@ bool is_integer_text(std::string_view text) {
   const std::size_t first_digit = !text.empty() && text[0] == '-' ? 1 : 0;
   if (text.size() == first_digit) return false;
   if (text[first_digit] == '0' && text.size() > first_digit + 1) return false;
-  Int value;
+  Int value{};
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   return error == std::errc() && end == text.data() + text.size();
 }

@@ -43,7 +43,9 @@ struct Datum {
 };
 using Row = std::vector<Datum>;
 
-// Each function appends one complete event (no newline) to out.
+// Each function appends one complete event (no newline) to out; one that
+// throws appends nothing. A name (schema, table, column, type, origin) or a
+// String value that is not UTF-8 throws std::invalid_argument.
 void append_begin(std::string &out, const Envelope &e, uint64_t final_lsn, int64_t commit_time, uint32_t xid);
 void append_commit(std::string &out, const Envelope &e, int8_t flags, uint64_t commit_lsn, uint64_t end_lsn,
                    int64_t commit_time);

@@ -14,6 +14,7 @@ InitialLoad::InitialLoad(const std::string &url, const std::string &snapshot, co
                          uint64_t consistent_point, bool truncate_first)
     : conn_(std::make_unique<pqxx::connection>(url)), consistent_point_(consistent_point),
       truncate_first_(truncate_first) {
+  conn_->set_client_encoding("UTF8");  // as the replication connection's: events are UTF-8
   tx_ = std::make_unique<pqxx::nontransaction>(*conn_);
   tx_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   tx_->exec("SET TRANSACTION SNAPSHOT " + tx_->quote(snapshot));

@@ -231,11 +231,11 @@ Decoded decode_update(const Envelope &envelope, Reader &in, const Relations &rel
   const Relation &relation = read_known_relation(in, relations);
   const Row *old_row = nullptr;
   const Row *key_row = nullptr;
-  char letter = read_tuple_letter(in, "KON");
+  const char letter = read_tuple_letter(in, "KON");
   if (letter != 'N') {
     read_tuple(in, first_row);
     (letter == 'K' ? key_row : old_row) = &first_row;
-    letter = read_tuple_letter(in, "N");
+    read_tuple_letter(in, "N");
   }
   read_tuple(in, new_row);
   in.expect_end();

@@ -31,7 +31,7 @@ namespace pgsource {
 // bytes left over, an unknown message type or tuple letter, a binary value,
 // a change to a relation never described. The stream cannot be trusted past
 // it. what() reads like
-//   pgoutput 'I' message, byte 5: a tuple needs 2 more bytes, 1 left
+//   pgoutput 'B' message, byte 17: cut short: xid needs 4 bytes, 0 left
 // offset() counts from the payload's first byte (the type letter, offset 0).
 class DecodeError : public std::runtime_error {
  public:

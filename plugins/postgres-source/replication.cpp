@@ -59,8 +59,9 @@ int64_t postgres_now() {
 }
 
 ReplicationConnection::ReplicationConnection(const std::string &url) {
-  const char *keys[] = {"dbname", "replication", "application_name", nullptr};
-  const char *values[] = {url.c_str(), "database", "postgres-source", nullptr};
+  // UTF8: pgoutput sends text in the client encoding, and events are UTF-8.
+  const char *keys[] = {"dbname", "replication", "application_name", "client_encoding", nullptr};
+  const char *values[] = {url.c_str(), "database", "postgres-source", "UTF8", nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (PQstatus(conn_) == CONNECTION_OK) return;
   std::string message = message_of(conn_);

@@ -75,9 +75,9 @@ Wire dog_relation() {
 Wire kinds_relation() {
   Wire w('R');
   w.u32(500).str("").str("kinds").u8('f').i16(11);
-  const std::pair<const char *, uint32_t> columns[] = {{"id", 23},  {"b", 16},    {"c", 18},   {"s", 21},
-                                                       {"l", 20},   {"o", 26},    {"r", 700},  {"d", 701},
-                                                       {"t", 25},   {"n", 1700},  {"big", 25}};
+  const std::pair<const char *, uint32_t> columns[] = {
+      {"id", 23}, {"b", 16}, {"c", 18}, {"s", 21}, {"l", 20},  {"o", 26},
+      {"r", 700}, {"d", 701}, {"t", 25}, {"n", 1700}, {"big", 25}};
   for (const auto &[name, type] : columns) w.u8(1).str(name).u32(type).i32(-1);
   return w;
 }
@@ -375,7 +375,8 @@ TEST_CASE("pgoutput: truncate with each option and several relations") {
     CHECK(decode(decoder, w) == kHead + R"({"type":"truncate","options":)" + std::to_string(options) +
                                     R"(,"rel_ids":[16914,16917,4294967295]}})");
   }
-  CHECK(decode(decoder, std::move(Wire('T').i32(0).u8(0))) == kHead + R"({"type":"truncate","options":0,"rel_ids":[]}})");
+  CHECK(decode(decoder, std::move(Wire('T').i32(0).u8(0))) ==
+        kHead + R"({"type":"truncate","options":0,"rel_ids":[]}})");
 }
 
 TEST_CASE("pgoutput: unknown and empty messages") {

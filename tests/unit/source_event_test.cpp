@@ -1,7 +1,8 @@
 // The postgres-source's change events (plugins/postgres-source/events.hpp):
 // every message type and value kind against exact JSON lines of the format
 // (../shared/events/FORMAT.md), and the values that do not read as their type.
-#include "events.hpp"
+// By its path: tests/support, earlier on the include path, has an events.hpp too.
+#include "../../plugins/postgres-source/events.hpp"
 
 #include <doctest/doctest.h>
 
@@ -104,7 +105,8 @@ TEST_CASE("relation: the dog table of the sample") {
 }
 
 TEST_CASE("relation: every replica identity, no columns, names escaped, type_id as i32") {
-  const std::pair<char, const char *> identities[] = {{'d', "Default"}, {'n', "Nothing"}, {'f', "Full"}, {'i', "Index"}};
+  const std::pair<char, const char *> identities[] = {
+      {'d', "Default"}, {'n', "Nothing"}, {'f', "Full"}, {'i', "Index"}};
   for (const auto &[letter, name] : identities) {
     std::string out;
     append_relation(out, kEnvelope, Relation{7, "s", "t", letter, {}});
@@ -268,7 +270,8 @@ TEST_CASE("values: String escapes quotes, backslashes and control characters; UT
   CHECK(tuple_of(25, std::string_view("\x01\x1f\x00/\x7f", 5)) == "[{\"String\":\"\\u0001\\u001f\\u0000/\x7f\"}]");
   CHECK(tuple_of(25, "é ü 中文 😀") == R"([{"String":"é ü 中文 😀"}])");
   // The edges of the encodable range: U+0080, U+07FF, U+0800, U+D7FF, U+E000, U+FFFF, U+10000, U+10FFFF.
-  const std::string edges = "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
+  const std::string edges =
+      "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
   CHECK(tuple_of(25, edges) == "[{\"String\":\"" + edges + "\"}]");
 }
 
