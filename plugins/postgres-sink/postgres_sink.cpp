@@ -322,7 +322,10 @@ class PostgresSink {
   // Writes the batch in the background, inside the open target
   // transaction, while the records that follow are parsed and folded.
   void write_batch_in_background() {
-    pqxx::work &tx = transaction();
+    // Batches queued before this one write inside the same transaction, so
+    // there is no need to wait for them: with no transaction there is none.
+    if (!tx_) tx_ = std::make_unique<pqxx::work>(*connection_);
+    pqxx::work &tx = *tx_;
     std::shared_ptr<Applier::Batch> batch = applier_.take_batch();
     background_.start([this, &tx, batch] { applier_.write(tx, *batch); });
   }
@@ -488,7 +491,7 @@ class PostgresSink {
 
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<pqxx::work> tx_;
-  BackgroundJob background_;  // a batch being written inside tx_
+  BackgroundJobs background_{kQueuedBatches};  // batches being written inside tx_
   std::map<uint32_t, Relation> relations_;
   std::map<uint32_t, Type> types_;
   std::map<uint32_t, std::shared_ptr<const TargetTable>> tables_;
@@ -496,6 +499,9 @@ class PostgresSink {
   // A batch this large is written (inside the target transaction) while
   // the next records are parsed.
   static constexpr std::size_t kBackgroundWriteRows = 5000;
+  // Batches that may wait for the writing thread (memory: about this many
+  // times kMaxOpenChanges rows at most).
+  static constexpr std::size_t kQueuedBatches = 3;
   // The most changes of one source transaction held before they are written.
   static constexpr std::size_t kMaxOpenChanges = 20000;
 
