@@ -240,6 +240,10 @@ void append_float(std::string &out, const Relation &relation, std::size_t column
   out += kind_open;
   if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
     out += "null";  // the format has no non-finite numbers
+  } else if (text == "-0") {
+    // A JSON reader may take "-0" for the integer 0 and lose the sign
+    // (RapidJSON does); "-0.0" is a float to every reader, as serde writes it.
+    out += "-0.0";
   } else if (is_json_number(text)) {
     out.append(text.data(), text.size());
   } else {

@@ -91,7 +91,20 @@ class PostgresSource {
                                 tail_.open_xid(), tail_.open_changes()};
       position_known_ = true;
     }
-    pqxx::connection conn(config_.url);
+    std::unique_ptr<pqxx::connection> connection;
+    try {
+      connection = std::make_unique<pqxx::connection>(config_.url);
+    } catch (const pqxx::broken_connection &e) {
+      // Fix (found by tests/integration/postgres_source_test.cpp): this
+      // first connection's failures all became a retry (guarded() takes a
+      // broken_connection for a lost one), so sslmode=require against a
+      // server without TLS, a bad certificate or an unknown database were
+      // retried forever; the replication connection already tells them apart.
+      if (connect_failure_is_permanent(e.what()))
+        throw SourceError(std::string("cannot connect to the source (check parameters.url): ") + e.what(), false);
+      throw;
+    }
+    pqxx::connection &conn = *connection;
     check_wal_level(conn);
     ensure_publication(conn, config_);
     const bool slot_there = slot_exists(conn, config_.slot);
@@ -100,16 +113,14 @@ class PostgresSource {
     if (position_.open && position_.open_xid == 0)  // an initial load was cut short
       return restart_load(conn, slot_there, emit);
     if (topic_empty && config_.initial_load) {
-      if (slot_there) {
-        if (config_.skip_setup)
-          throw SourceError("initial_load needs a slot that the source makes itself (its snapshot), but slot '" +
-                                config_.slot + "' exists and skip_setup is true (fix: set initial_load: false, or"
-                                " drop the slot: SELECT pg_drop_replication_slot('" + config_.slot + "'))",
-                            false);
-        host_.warn("the topic is empty and initial_load is on: dropping slot '" + config_.slot +
-                   "' to make it anew with a snapshot for the load");
-        drop_slot(conn, config_.slot);
-      }
+      // The slot may feed another connector: it is never dropped on a guess.
+      if (slot_there)
+        throw SourceError("initial_load needs a slot that the source makes itself (for its snapshot), but slot '" +
+                              config_.slot + "' exists and the topic is empty (fix: give this connector its own"
+                              " parameters.slot; or, if no other connector uses it, drop it with SELECT"
+                              " pg_drop_replication_slot('" + config_.slot + "'); or set initial_load: false to"
+                              " stream from it without a load)",
+                          false);
       return begin_load(false);
     }
     if (!slot_there) {

@@ -77,13 +77,18 @@ ReplicationConnection::ReplicationConnection(const std::string &url) {
                           " (fix: allow 'replication' for this user in pg_hba.conf, or use a database entry of"
                           " type host that covers replication)",
                       false);
+  if (connect_failure_is_permanent(message))
+    throw SourceError("cannot connect to the source (check parameters.url): " + message, false);
+  throw SourceError("cannot connect to the source: " + message, true);
+}
+
+bool connect_failure_is_permanent(const std::string &message) {
   static const char *const kPermanent[] = {"does not exist", "authentication failed", "no pg_hba.conf entry",
                                            "certificate", "SSL", "invalid connection option", "invalid URI",
                                            "invalid sslmode", "missing \"=\""};
   for (const char *marker : kPermanent)
-    if (contains(message, marker))
-      throw SourceError("cannot connect to the source (check parameters.url): " + message, false);
-  throw SourceError("cannot connect to the source: " + message, true);
+    if (contains(message, marker)) return true;
+  return false;
 }
 
 ReplicationConnection::~ReplicationConnection() {

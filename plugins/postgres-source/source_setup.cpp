@@ -62,7 +62,14 @@ bool slot_exists(pqxx::connection &conn, const std::string &slot) {
 
 void drop_slot(pqxx::connection &conn, const std::string &slot) {
   pqxx::nontransaction tx(conn);
-  tx.exec_params("SELECT pg_drop_replication_slot($1)", slot);
+  try {
+    tx.exec_params("SELECT pg_drop_replication_slot($1)", slot);
+  } catch (const pqxx::sql_error &e) {
+    // Still held by the walsender of a connection that is going away (a
+    // source killed a moment ago): worth another try.
+    const bool active = std::string(e.what()).find("is active for PID") != std::string::npos;
+    throw SourceError("dropping the replication slot '" + slot + "' failed: " + e.what(), active);
+  }
 }
 
 std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const std::string &publication) {

@@ -222,7 +222,7 @@ TEST_CASE("values: Float4 and Float8, non-finite ones as null") {
     const std::string kind = type_id == 700 ? "Float4" : "Float8";
     CAPTURE(kind);
     CHECK(tuple_of(type_id, "0.5") == R"([{")" + kind + R"(":0.5}])");
-    CHECK(tuple_of(type_id, "-0") == R"([{")" + kind + R"(":-0}])");
+    CHECK(tuple_of(type_id, "-0") == R"([{")" + kind + R"(":-0.0}])");  // a float, with its sign, to any reader
     CHECK(tuple_of(type_id, "1e+100") == R"([{")" + kind + R"(":1e+100}])");
     CHECK(tuple_of(type_id, "1.5e-07") == R"([{")" + kind + R"(":1.5e-07}])");
     CHECK(tuple_of(type_id, "123456789") == R"([{")" + kind + R"(":123456789}])");
