@@ -209,6 +209,7 @@ class FileWriter : public TopicWriter {
   void read_back(const RecordVisitor &visit) override {
     write_pending();
     off_t pos = ::lseek(fd_, 0, SEEK_END);  // recover() left the file ending in a newline
+    if (pos < 0) throw TopicError(path_ + ": cannot find the end: " + errno_text());
     std::string bytes;                      // the file's bytes from pos on, up to the lines already handed
     int64_t offset = next_offset_;
     bool first_chunk = true;
@@ -218,15 +219,20 @@ class FileWriter : public TopicWriter {
         std::size_t n = static_cast<std::size_t>(std::min<off_t>(pos, kReadChunk));
         pos -= static_cast<off_t>(n);
         std::string chunk(n, '\0');
-        if (::pread(fd_, chunk.data(), n, pos) != static_cast<ssize_t>(n))
-          throw TopicError(path_ + ": read failed: " + errno_text());
+        ssize_t got = ::pread(fd_, chunk.data(), n, pos);
+        if (got != static_cast<ssize_t>(n))
+          throw TopicError(path_ + ": read failed: " + (got < 0 ? errno_text() : "the file shrank while read"));
         bytes.insert(0, chunk);
         if (first_chunk) bytes.pop_back(), first_chunk = false;  // the last line's newline
         continue;
       }
       std::size_t start = newline == std::string::npos ? 0 : newline + 1;
       cn_record record{--offset, 0, {nullptr, 0}, {bytes.data() + start, bytes.size() - start}};
-      if (!visit(record) || newline == std::string::npos) return;
+      // As readers see lines: without a CR before the newline; a blank one
+      // keeps its offset but is no record.
+      if (record.value.len > 0 && record.value.ptr[record.value.len - 1] == '\r') --record.value.len;
+      const bool blank = record.value.len == 0;
+      if ((!blank && !visit(record)) || newline == std::string::npos) return;
       bytes.resize(newline);
     }
   }

@@ -12,11 +12,15 @@ bool resume(SourceInstance &source, TopicWriter &topic, Logger &log, const std::
   int64_t handed = 0;
   topic.read_back([&](const cn_record &record) {
     bool more = false;
-    CallResult r = source.resume(record, more);
+    CallResult r = source.resume(&record, more);
     ++handed;
     if (!r.ok()) failure = r;
     return more;
   });
+  if (handed == 0) {  // tells the plugin that this host reads back, and found nothing
+    bool more = false;
+    failure = source.resume(nullptr, more);
+  }
   if (!failure.ok()) {
     log.error(name + ": resume failed reading back " + topic.describe() + ": " + failure.error);
     return false;

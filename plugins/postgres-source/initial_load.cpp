@@ -89,7 +89,11 @@ void InitialLoad::start_table(const Emit &emit) {
   }
   std::string columns;
   for (const Column &c : t.relation.columns) columns += (columns.empty() ? "" : ", ") + tx_->quote_name(c.name);
-  tx_->exec("DECLARE cn_load NO SCROLL CURSOR FOR SELECT " + columns + " FROM ONLY " + t.quoted_name);
+  // ONLY: a child of an inheritance parent is published (and loaded) on
+  // its own; but a partitioned root published via publish_via_partition_root
+  // holds its rows in its partitions.
+  tx_->exec("DECLARE cn_load NO SCROLL CURSOR FOR SELECT " + columns + " FROM " + (t.partitioned ? "" : "ONLY ") +
+            t.quoted_name);
   cursor_open_ = true;
 }
 

@@ -35,7 +35,12 @@ uint64_t read_u64(const char *p) {
 
 // What the topic holds, as far as skipping what PostgreSQL re-sends goes.
 struct TopicPosition {
-  uint64_t last_commit_lsn = 0;  // of the newest complete transaction
+  // The newest complete transaction's commit record ends here: a re-sent
+  // transaction whose commit record starts before it is in the topic. (Not
+  // "at or before its commit_lsn": a transaction can commit right at an
+  // initial load's consistent point, which the load's commit carries.)
+  uint64_t last_end_lsn = 0;
+  bool load_due = false;         // a cut initial load was closed; a new one must follow
   bool open = false;             // the topic ends inside a transaction
   uint64_t open_final_lsn = 0;
   uint32_t open_xid = 0;
@@ -56,7 +61,10 @@ class PostgresSource {
     }
   }
 
-  bool resume(int64_t offset, std::string_view record) { return tail_.add(offset, record); }
+  bool resume(int64_t offset, std::string_view record) {
+    resumed_ = true;
+    return offset >= 0 && tail_.add(offset, record);  // -1: the topic holds nothing
+  }
 
   void poll(cn::Emitter &emit, uint32_t timeout_ms) {
     guarded([&] {
@@ -86,9 +94,13 @@ class PostgresSource {
   // ---- starting -------------------------------------------------------------
 
   void start(cn::Emitter &emit) {
+    if (!resumed_)
+      throw SourceError("this connector-host did not hand the topic's tail to the plugin (the resume callback), so"
+                        " the source cannot tell what the topic holds; use a connector-host of the same version",
+                        false);
     if (!position_known_) {
-      position_ = TopicPosition{tail_.last_commit_lsn(), tail_.ends_inside_transaction(), tail_.open_final_lsn(),
-                                tail_.open_xid(), tail_.open_changes()};
+      position_ = TopicPosition{tail_.last_end_lsn(),  tail_.load_due(), tail_.ends_inside_transaction(),
+                                tail_.open_final_lsn(), tail_.open_xid(), tail_.open_changes()};
       position_known_ = true;
     }
     std::unique_ptr<pqxx::connection> connection;
@@ -107,19 +119,29 @@ class PostgresSource {
     pqxx::connection &conn = *connection;
     check_wal_level(conn);
     ensure_publication(conn, config_);
-    const bool slot_there = slot_exists(conn, config_.slot);
+    bool slot_there = slot_exists(conn, config_.slot);
     const bool topic_empty = tail_.empty() && emitted_ < 0;
+    if (slot_there && own_slot_unused_) {  // made by this instance for a load that has not begun
+      drop_slot(conn, config_.slot);
+      slot_there = false;
+    }
 
-    if (position_.open && position_.open_xid == 0)  // an initial load was cut short
+    if ((position_.open && position_.open_xid == 0) || position_.load_due)  // an initial load was cut short
       return restart_load(conn, slot_there, emit);
     if (topic_empty && config_.initial_load) {
+      if (config_.skip_setup)
+        throw SourceError("initial_load needs a slot that the source makes itself (for its snapshot), and skip_setup"
+                          " is true (fix: set initial_load: false to stream from the existing slot, or skip_setup:"
+                          " false)",
+                          false);
       // The slot may feed another connector: it is never dropped on a guess.
       if (slot_there)
         throw SourceError("initial_load needs a slot that the source makes itself (for its snapshot), but slot '" +
                               config_.slot + "' exists and the topic is empty (fix: give this connector its own"
                               " parameters.slot; or, if no other connector uses it, drop it with SELECT"
                               " pg_drop_replication_slot('" + config_.slot + "'); or set initial_load: false to"
-                              " stream from it without a load)",
+                              " stream from it without a load. A source stopped during its first start, before"
+                              " its load began, leaves its own slot so: drop it then)",
                           false);
       return begin_load(false);
     }
@@ -146,6 +168,7 @@ class PostgresSource {
   void begin_load(bool truncate_first) {
     stream_ = std::make_unique<ReplicationConnection>(config_.url);
     ReplicationConnection::CreatedSlot slot = stream_->create_slot(config_.slot);
+    own_slot_unused_ = true;
     load_ = std::make_unique<InitialLoad>(config_.url, slot.snapshot, config_.publication, slot.consistent_point,
                                           truncate_first);
     load_point_ = slot.consistent_point;
@@ -154,20 +177,24 @@ class PostgresSource {
                "; loading " + std::to_string(load_->tables()) + " tables from its snapshot");
   }
 
-  // The topic ends inside a load: its snapshot is gone with the slot's
-  // making, so the load starts over in a new one. The cut load is closed
-  // (its rows are committed as they are) and the new one first empties the
-  // tables, so the target ends equal to the source.
+  // The topic ends inside a load (or after one cut short and closed): its
+  // snapshot went with its slot, so the load starts over in a new one, which
+  // first empties the tables, so the target ends equal to the source. What
+  // can fail (the slot, the snapshot) comes first; then the cut load is
+  // closed, its rows committed as they are, with a commit whose end_lsn is 0:
+  // until the new load's commit, the topic says that a load is due.
   void restart_load(pqxx::connection &conn, bool slot_there, cn::Emitter &emit) {
-    host_.warn("the topic ends inside an initial load that was cut short (from offset " +
-               std::to_string(tail_.open_begin_offset()) + "); loading again from a new snapshot");
+    host_.warn("the topic holds an initial load that was cut short; loading again from a new snapshot");
     if (slot_there) drop_slot(conn, config_.slot);
-    std::string event;
-    append_commit(event, Envelope{position_.open_final_lsn, position_.open_final_lsn, postgres_now()}, 0,
-                  position_.open_final_lsn, position_.open_final_lsn, postgres_now());
-    emitted_ = emit.emit(event);
-    position_.open = false;
     begin_load(true);
+    if (position_.open) {
+      std::string event;
+      append_commit(event, Envelope{position_.open_final_lsn, position_.open_final_lsn, postgres_now()}, 0,
+                    position_.open_final_lsn, 0, postgres_now());
+      emitted_ = emit.emit(event);
+      position_.open = false;
+    }
+    position_.load_due = true;
   }
 
   void load_some(cn::Emitter &emit) {
@@ -176,6 +203,7 @@ class PostgresSource {
         [&](const std::string &event) {
           emitted_ = emit.emit(event);
           load_emitted_ = true;
+          own_slot_unused_ = false;
         },
         kRowsPerPoll);
     if (more) return;
@@ -183,7 +211,8 @@ class PostgresSource {
                " tables");
     load_.reset();
     pending_commits_.push_back({emitted_, load_point_});
-    position_.last_commit_lsn = load_point_;
+    position_.last_end_lsn = load_point_;
+    position_.load_due = false;
     start_streaming(load_point_);
   }
 
@@ -213,6 +242,10 @@ class PostgresSource {
         // move past WAL that holds nothing for this publication.
         if (!in_transaction_ && pending_commits_.empty() && emitted_ <= acked_) confirmed_ = std::max(confirmed_, wal_end);
         if (message[17]) send_status(true);
+      } else {
+        throw SourceError("the replication stream sent a message this source does not know ('" +
+                              std::string(1, message[0]) + "', " + std::to_string(message.size()) + " bytes)",
+                          false);
       }
     }
     if (Clock::now() - last_status_ >= std::chrono::seconds(10)) send_status(false);
@@ -227,7 +260,7 @@ class PostgresSource {
       case Decoded::Kind::begin:
         in_transaction_ = true;
         skip_changes_ = 0;
-        if (d.final_lsn <= position_.last_commit_lsn) {
+        if (d.final_lsn < position_.last_end_lsn) {
           skipping_ = true;  // in the topic already, whole
           return false;
         }
@@ -237,9 +270,12 @@ class PostgresSource {
           skip_changes_ = position_.open_changes;
           return false;
         }
-        if (position_.open)
-          host_.warn("the topic ends inside a transaction (final_lsn " + lsn_text(position_.open_final_lsn) +
-                     ") that the source did not send again; a reader will find it unfinished");
+        if (position_.open)  // a begin now would leave it unfinished for good
+          throw SourceError("the topic ends inside a transaction (final_lsn " + lsn_text(position_.open_final_lsn) +
+                                ") that the source server does not send again (was the slot replaced?); the"
+                                " source stops rather than write a begin inside it (fix: start over with a new"
+                                " topic)",
+                            false);
         continuing_ = false;
         position_.open = true;
         position_.open_final_lsn = d.final_lsn;
@@ -272,7 +308,7 @@ class PostgresSource {
         continuing_ = false;
         emitted_ = emit.emit(event_);
         position_.open = false;
-        position_.last_commit_lsn = d.commit_lsn;
+        position_.last_end_lsn = d.end_lsn;
         pending_commits_.push_back({emitted_, d.end_lsn});
         return true;
     }
@@ -323,6 +359,7 @@ class PostgresSource {
   const cn::Host &host_;
   SourceConfig config_;
   TopicTail tail_;
+  bool resumed_ = false;  // the host handed the topic's tail (or said it has none)
   TopicPosition position_;
   bool position_known_ = false;
 
@@ -331,6 +368,7 @@ class PostgresSource {
   std::unique_ptr<InitialLoad> load_;
   uint64_t load_point_ = 0;
   bool load_emitted_ = false;  // the load's begin is in the topic
+  bool own_slot_unused_ = false;  // this instance made the slot; its load has emitted nothing yet
   PgoutputDecoder decoder_;
   std::string event_;
 

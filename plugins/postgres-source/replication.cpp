@@ -83,9 +83,10 @@ ReplicationConnection::ReplicationConnection(const std::string &url) {
 }
 
 bool connect_failure_is_permanent(const std::string &message) {
+  // Not "SSL" alone: "SSL SYSCALL error: EOF detected" is a server going away.
   static const char *const kPermanent[] = {"does not exist", "authentication failed", "no pg_hba.conf entry",
-                                           "certificate", "SSL", "invalid connection option", "invalid URI",
-                                           "invalid sslmode", "missing \"=\""};
+                                           "certificate", "server does not support SSL", "invalid connection option",
+                                           "invalid URI", "invalid sslmode", "missing \"=\""};
   for (const char *marker : kPermanent)
     if (contains(message, marker)) return true;
   return false;
@@ -110,9 +111,9 @@ ReplicationConnection::CreatedSlot ReplicationConnection::create_slot(const std:
     PQclear(r);
     fail("creating the replication slot '" + slot + "'");
   }
-  CreatedSlot created{parse_lsn(PQgetvalue(r, 0, 1)), PQgetvalue(r, 0, 2)};
+  const std::string consistent_point = PQgetvalue(r, 0, 1), snapshot = PQgetvalue(r, 0, 2);
   PQclear(r);
-  return created;
+  return CreatedSlot{parse_lsn(consistent_point), snapshot};
 }
 
 void ReplicationConnection::start(const std::string &slot, uint64_t from, const std::string &publication) {
@@ -137,20 +138,36 @@ void ReplicationConnection::start(const std::string &slot, uint64_t from, const 
 std::string_view ReplicationConnection::next(int timeout_ms) {
   if (buffer_) PQfreemem(buffer_), buffer_ = nullptr;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool consumed_before_return = false;
   for (;;) {
     int n = PQgetCopyData(conn_, &buffer_, 1);
     if (n > 0) return std::string_view(buffer_, static_cast<std::size_t>(n));
     if (n == -2) fail("reading the replication stream");
     if (n == -1) {  // the server ended the stream
       PGresult *r = PQgetResult(conn_);
-      std::string status = r ? PQresStatus(PQresultStatus(r)) : "";
+      const char *sqlstate = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+      std::string state = sqlstate ? sqlstate : "";
       std::string error = r ? PQresultErrorMessage(r) : "";
       PQclear(r);
-      throw SourceError("the source ended the replication stream (" + status + ") " + error, true);
+      while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+      // Worth another try: connection trouble (08), a shutdown or restart
+      // (57P01-57P03), too many connections (53300); not, say, a dropped
+      // publication or removed WAL.
+      const bool transient = state.empty() || state.rfind("08", 0) == 0 || state.rfind("57P0", 0) == 0 ||
+                             state == "53300";
+      throw SourceError("the source ended the replication stream: " + (error.empty() ? "no reason given" : error) +
+                            (state.empty() ? "" : " (SQLSTATE " + state + ")"),
+                        transient);
     }
     int left = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
-    if (left <= 0) return {};
+    if (left <= 0) {
+      // Read what the socket (or TLS) holds already before giving up.
+      if (consumed_before_return) return {};
+      if (!PQconsumeInput(conn_)) fail("reading the replication stream");
+      consumed_before_return = true;
+      continue;
+    }
     pollfd fd{PQsocket(conn_), POLLIN, 0};
     if (::poll(&fd, 1, left) < 0 && errno != EINTR) throw SourceError("waiting for the source failed", true);
     if (!PQconsumeInput(conn_)) fail("reading the replication stream");

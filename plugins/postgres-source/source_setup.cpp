@@ -78,7 +78,7 @@ std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const s
   pqxx::result rows = tx.exec_params(
       "SELECT c.oid::bigint, n.nspname, c.relname, c.relreplident::text, a.attname, a.atttypid::bigint,"
       "       a.atttypmod, (c.relreplident = 'f' OR a.attnum = ANY(coalesce(i.indkey::int2[], '{}')))::int,"
-      "       tn.nspname, t.typname"
+      "       tn.nspname, t.typname, c.relkind = 'p'"
       "  FROM pg_publication_tables p"
       "  JOIN pg_namespace n ON n.nspname = p.schemaname"
       "  JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename"
@@ -99,6 +99,7 @@ std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const s
       t.relation.name = row[2].c_str();
       t.relation.replica_identity = row[3].c_str()[0];
       t.quoted_name = tx.quote_name(t.relation.namespace_) + "." + tx.quote_name(t.relation.name);
+      t.partitioned = row[10].as<bool>();
       tables.push_back(std::move(t));
     }
     PublishedTable &t = tables.back();

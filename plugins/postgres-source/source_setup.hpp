@@ -35,6 +35,7 @@ struct PublishedTable {
   };
   std::vector<UserType> types;
   std::string quoted_name;  // "schema"."table"
+  bool partitioned = false;  // a partitioned table (published via its root): its rows are in its partitions
 };
 std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const std::string &publication);
 

@@ -25,6 +25,8 @@ bool TopicTail::add(int64_t offset, std::string_view record) {
   };
   if (type == "commit") {
     last_commit_lsn_ = u64("commit_lsn");
+    last_end_lsn_ = u64("end_lsn");
+    load_due_ = last_end_lsn_ == 0;
     return false;  // the newest complete transaction: nothing older matters
   }
   if (type == "begin") {

@@ -17,8 +17,12 @@ class TopicTail {
   bool add(int64_t offset, std::string_view record);
 
   bool empty() const { return !seen_any_; }
-  // The commit_lsn of the newest complete transaction; 0 if none.
+  // The commit_lsn and end_lsn of the newest complete transaction; 0 if none.
   uint64_t last_commit_lsn() const { return last_commit_lsn_; }
+  uint64_t last_end_lsn() const { return last_end_lsn_; }
+  // The newest commit closes an initial load that was cut short (its
+  // end_lsn is 0, which no real commit has): a new load is due.
+  bool load_due() const { return load_due_; }
   // The transaction the topic ends inside, if any (a writer stopped in it).
   bool ends_inside_transaction() const { return open_begin_offset_ >= 0; }
   uint64_t open_final_lsn() const { return open_final_lsn_; }
@@ -30,7 +34,8 @@ class TopicTail {
  private:
   bool seen_any_ = false;
   uint64_t changes_after_boundary_ = 0;  // changes read before meeting a begin or commit
-  uint64_t last_commit_lsn_ = 0;
+  uint64_t last_commit_lsn_ = 0, last_end_lsn_ = 0;
+  bool load_due_ = false;
   int64_t open_begin_offset_ = -1;
   uint64_t open_final_lsn_ = 0;
   uint32_t open_xid_ = 0;

@@ -177,9 +177,9 @@ CallResult SourceInstance::ack(int64_t offset) {
 
 bool SourceInstance::wants_resume() const noexcept { return plugin_->source_table().resume != nullptr; }
 
-CallResult SourceInstance::resume(const cn_record &record, bool &more) {
+CallResult SourceInstance::resume(const cn_record *record, bool &more) {
   int wants_more = 0;
-  CallResult r = call_plugin(*ctx_, [&] { return plugin_->source_table().resume(state_, &record, &wants_more); });
+  CallResult r = call_plugin(*ctx_, [&] { return plugin_->source_table().resume(state_, record, &wants_more); });
   more = r.ok() && wants_more != 0;
   return r;
 }

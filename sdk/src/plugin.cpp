@@ -52,7 +52,11 @@ std::string header_problem(const char *what, uint32_t struct_size, uint32_t abi_
 template <class Table>
 Table copy_table(const Table &theirs) {
   Table ours{};
-  std::memcpy(&ours, &theirs, std::min<std::size_t>(theirs.struct_size, sizeof(Table)));
+  // Whole fields only: after the two 32-bit header fields every field is a
+  // pointer, and a size that ends inside one must not leave half of it.
+  std::size_t size = std::min<std::size_t>(theirs.struct_size, sizeof(Table));
+  size -= size % sizeof(void *);
+  std::memcpy(&ours, &theirs, size);
   return ours;
 }
 

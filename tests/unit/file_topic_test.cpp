@@ -217,3 +217,15 @@ TEST_CASE("records appended but not yet flushed are read back too") {
   });
   CHECK(back == std::vector<std::string>{"two", "one"});
 }
+
+TEST_CASE("reading back skips blank lines and CRs, as readers do, keeping the offsets") {
+  Store s;
+  write_file((s.dir.path() / "t.jsonl").string(), "a\n\nb\r\n\r\nc\n");
+  auto w = s.topics->open_writer("t");
+  std::vector<std::pair<int64_t, std::string>> back;
+  w->read_back([&](const cn_record &r) {
+    back.emplace_back(r.offset, text(r));
+    return true;
+  });
+  CHECK(back == std::vector<std::pair<int64_t, std::string>>{{4, "c"}, {2, "b"}, {0, "a"}});
+}

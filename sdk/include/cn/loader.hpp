@@ -163,9 +163,10 @@ class SourceInstance {
   CallResult ack(int64_t offset);
 
   // True if the plugin has resume(): then, before the first poll(), hand it
-  // the topic's records newest first, while *more says so.
+  // the topic's records newest first, while more says so; or, for a topic
+  // without records, call it once with record nullptr.
   bool wants_resume() const noexcept;
-  CallResult resume(const cn_record &record, bool &more);
+  CallResult resume(const cn_record *record, bool &more);
 
   const Plugin &plugin() const noexcept { return *plugin_; }
 

@@ -250,14 +250,16 @@ typedef struct cn_source_plugin {
    * (struct_size tells) and then treated as NULL ---- */
 
   /* Optional (NULL: not called). Called after open() and before the first
-   * poll(), only when the topic holds records: the host hands the topic's
-   * records newest first, one per call, until the callback sets *more to 0
-   * or the oldest record has been handed. A source whose upstream re-sends
-   * what was not confirmed (PostgreSQL re-sends past the slot's confirmed
-   * position) learns from them what the topic already holds, so that it
-   * emits neither a gap nor a duplicate. The record (and its offset, which
-   * is set) is valid only during the call. Anything but CN_OK stops the
-   * connector. */
+   * poll(): the host hands the topic's records newest first, one per call,
+   * until the callback sets *more to 0 or the oldest record has been
+   * handed; when the topic holds no records (or cannot be read back, as
+   * stdout), it calls once with record NULL. So a plugin whose resume() was
+   * not called before its first poll() runs on a host that does not know
+   * it. A source whose upstream re-sends what was not confirmed (PostgreSQL
+   * re-sends past the slot's confirmed position) learns from the records
+   * what the topic already holds, so that it emits neither a gap nor a
+   * duplicate. The record (and its offset, which is set) is valid only
+   * during the call. Anything but CN_OK stops the connector. */
   cn_status (*resume)(void *state, const cn_record *record, int *more);
 } cn_source_plugin;
 

@@ -21,6 +21,7 @@
 //     void poll(cn::Emitter &emit, uint32_t timeout_ms);
 //     void ack(int64_t offset);
 //     // Optional: the topic's records, newest first; return true for more.
+//     // Called once with offset -1 (and no value) for a topic without any.
 //     bool resume(int64_t offset, std::string_view value);
 //   };
 //   CN_DEFINE_SOURCE_PLUGIN(MySource, "my-source", "1.0.0", "what it does")
@@ -203,7 +204,9 @@ template <class T>
 constexpr ResumeFn resume_callback() noexcept {
   if constexpr (has_resume<T>::value) {
     return [](void *s, const cn_record *r, int *more) noexcept {
-      return guard(self<T>(s).host, [&] { *more = self<T>(s).impl.resume(r->offset, view(r->value)) ? 1 : 0; });
+      return guard(self<T>(s).host, [&] {
+        *more = (r ? self<T>(s).impl.resume(r->offset, view(r->value)) : self<T>(s).impl.resume(-1, {})) ? 1 : 0;
+      });
     };
   } else {
     return nullptr;
