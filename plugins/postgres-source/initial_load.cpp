@@ -30,14 +30,7 @@ bool InitialLoad::emit_some(const Emit &emit, std::size_t max_rows) {
     if (truncate_first_ && !tables_.empty()) {
       std::vector<uint32_t> rel_ids;
       for (const PublishedTable &t : tables_) {
-        for (const auto &type : t.types) {
-          event_.clear();
-          append_type(event_, envelope_at(0), type.id, type.namespace_, type.name);
-          emit(event_);
-        }
-        event_.clear();
-        append_relation(event_, envelope_at(0), t.relation);
-        emit(event_);
+        describe(t, emit);
         rel_ids.push_back(t.relation.rel_id);
       }
       event_.clear();
@@ -75,18 +68,22 @@ bool InitialLoad::emit_some(const Emit &emit, std::size_t max_rows) {
   return true;
 }
 
-void InitialLoad::start_table(const Emit &emit) {
-  const PublishedTable &t = tables_[table_];
-  if (!truncate_first_) {  // (else described already, before the truncate)
-    for (const auto &type : t.types) {
-      event_.clear();
-      append_type(event_, envelope_at(0), type.id, type.namespace_, type.name);
-      emit(event_);
-    }
+// As pgoutput describes a table (with envelope positions 0, as it sends
+// them): the user types it uses, then the relation.
+void InitialLoad::describe(const PublishedTable &t, const Emit &emit) {
+  for (const auto &type : t.types) {
     event_.clear();
-    append_relation(event_, envelope_at(0), t.relation);
+    append_type(event_, envelope_at(0), type.id, type.namespace_, type.name);
     emit(event_);
   }
+  event_.clear();
+  append_relation(event_, envelope_at(0), t.relation);
+  emit(event_);
+}
+
+void InitialLoad::start_table(const Emit &emit) {
+  const PublishedTable &t = tables_[table_];
+  if (!truncate_first_) describe(t, emit);  // (else described already, before the truncate)
   std::string columns;
   for (const Column &c : t.relation.columns) columns += (columns.empty() ? "" : ", ") + tx_->quote_name(c.name);
   // ONLY: a child of an inheritance parent is published (and loaded) on

@@ -35,6 +35,7 @@ class InitialLoad {
   uint64_t rows() const { return rows_; }
 
  private:
+  void describe(const PublishedTable &table, const Emit &emit);
   void start_table(const Emit &emit);
 
   std::unique_ptr<pqxx::connection> conn_;

@@ -1,6 +1,6 @@
 #include "source_config.hpp"
 
-#include <rapidjson/document.h>
+#include <connector_config.hpp>
 
 #include <cctype>
 #include <stdexcept>
@@ -9,37 +9,22 @@ namespace pgsource {
 
 namespace {
 
-[[noreturn]] void bad(const std::string &parameter, const std::string &why) {
-  throw std::runtime_error("parameters." + parameter + ": " + why);
-}
+using cn_plugins::ConnectorConfig;
 
-const rapidjson::Value *member(const rapidjson::Value &object, const char *name) {
-  if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
-}
-
-std::string string_parameter(const rapidjson::Value &parameters, const char *name, std::string fallback) {
-  const rapidjson::Value *v = member(parameters, name);
-  if (!v) return fallback;
-  if (!v->IsString()) bad(name, "must be a string");
-  return std::string(v->GetString(), v->GetStringLength());
-}
-
-bool bool_parameter(const rapidjson::Value &parameters, const char *name, bool fallback) {
-  const rapidjson::Value *v = member(parameters, name);
+bool bool_parameter(const ConnectorConfig &config, const char *name, bool fallback) {
+  const rapidjson::Value *v = config.parameter(name);
   if (!v) return fallback;
   if (v->IsBool()) return v->GetBool();
-  // The host passes YAML scalars through; "true"/"false" strings too.
+  // "true"/"false" as strings too (a quoted YAML scalar).
   if (v->IsString() && (std::string(v->GetString()) == "true" || std::string(v->GetString()) == "false"))
     return std::string(v->GetString()) == "true";
-  bad(name, "must be true or false");
+  ConnectorConfig::bad(name, "must be true or false");
 }
 
 // A list given as a YAML sequence or as one comma-separated string.
-std::vector<std::string> list_parameter(const rapidjson::Value &parameters, const char *name) {
+std::vector<std::string> list_parameter(const ConnectorConfig &config, const char *name) {
   std::vector<std::string> items;
-  const rapidjson::Value *v = member(parameters, name);
+  const rapidjson::Value *v = config.parameter(name);
   if (!v) return items;
   auto add = [&](std::string item) {
     while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.pop_back();
@@ -49,7 +34,7 @@ std::vector<std::string> list_parameter(const rapidjson::Value &parameters, cons
   };
   if (v->IsArray()) {
     for (const auto &item : v->GetArray()) {
-      if (!item.IsString()) bad(name, "must be a list of names");
+      if (!item.IsString()) ConnectorConfig::bad(name, "must be a list of names");
       add(item.GetString());
     }
   } else if (v->IsString()) {
@@ -61,7 +46,7 @@ std::vector<std::string> list_parameter(const rapidjson::Value &parameters, cons
       at = comma + 1;
     }
   } else {
-    bad(name, "must be a list of names");
+    ConnectorConfig::bad(name, "must be a list of names");
   }
   return items;
 }
@@ -76,41 +61,24 @@ std::string identifier_from(const std::string &name) {
 }  // namespace
 
 SourceConfig parse_source_config(std::string_view config_json) {
-  rapidjson::Document doc;
-  doc.Parse(config_json.data(), config_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) throw std::runtime_error("the connector configuration is not a JSON object");
-  static const rapidjson::Value kEmpty(rapidjson::kObjectType);
-  const rapidjson::Value *parameters = member(doc, "parameters");
-  const rapidjson::Value &p = parameters ? *parameters : kEmpty;
-  if (!p.IsObject()) throw std::runtime_error("parameters must be a map");
-
+  const ConnectorConfig config(config_json);
   SourceConfig c;
-  const rapidjson::Value *name = member(doc, "name");
-  c.connector = name && name->IsString() ? name->GetString() : "";
-  if (c.connector.empty()) throw std::runtime_error("the connector has no name (name: in connect.yml)");
-
-  c.url = string_parameter(p, "url", "");
-  if (c.url.empty())
-    if (const rapidjson::Value *secrets = member(doc, "secrets"))
-      if (const rapidjson::Value *url = member(*secrets, "FLUVIO_PG_DATABASE_URL"); url && url->IsString())
-        c.url = url->GetString();
-  if (c.url.empty())
-    bad("url", "no source database: set parameters.url or the secret FLUVIO_PG_DATABASE_URL");
-
-  c.publication = string_parameter(p, "publication", identifier_from(c.connector));
-  c.slot = string_parameter(p, "slot", identifier_from(c.connector));
+  c.connector = config.name();
+  c.url = config.database_url("source");
+  c.publication = config.string_parameter("publication", identifier_from(c.connector));
+  c.slot = config.string_parameter("slot", identifier_from(c.connector));
   for (char ch : c.slot)
     if (!(std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) || ch == '_'))
-      bad("slot", "'" + c.slot + "' is not a valid slot name (lower-case letters, digits and _ only)");
-  if (c.publication.empty()) bad("publication", "must not be empty");
-  c.skip_setup = bool_parameter(p, "skip_setup", false);
-  c.initial_load = bool_parameter(p, "initial_load", true);
-  c.tables = list_parameter(p, "tables");
-  c.schemas = list_parameter(p, "schemas");
+      ConnectorConfig::bad("slot", "'" + c.slot + "' is not a valid slot name (lower-case letters, digits and _ only)");
+  if (c.publication.empty()) ConnectorConfig::bad("publication", "must not be empty");
+  c.skip_setup = bool_parameter(config, "skip_setup", false);
+  c.initial_load = bool_parameter(config, "initial_load", true);
+  c.tables = list_parameter(config, "tables");
+  c.schemas = list_parameter(config, "schemas");
   for (const std::string &t : c.tables) {
     std::size_t dot = t.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == t.size())
-      bad("tables", "'" + t + "' is not schema.table");
+      ConnectorConfig::bad("tables", "'" + t + "' is not schema.table");
   }
   return c;
 }

@@ -91,13 +91,18 @@ TEST_CASE("origin and type") {
   CHECK(out == kHead + R"({"type":"type","id":16390,"namespace":"public","name":"mood"}})");
 }
 
+// The sample's dog table (../shared/events/dogs.jsonl), as its first relation event describes it.
+Relation dog_relation() {
+  return Relation{16399,
+                  "public",
+                  "dog",
+                  'd',
+                  {column("name", 1043, 24, 1), column("species", 1043, 24), column("state", 1043, 24),
+                   column("sex", 1042, 5)}};
+}
+
 TEST_CASE("relation: the dog table of the sample") {
-  const Relation dog{16399,
-                     "public",
-                     "dog",
-                     'd',
-                     {column("name", 1043, 24, 1), column("species", 1043, 24), column("state", 1043, 24),
-                      column("sex", 1042, 5)}};
+  const Relation dog = dog_relation();
   std::string out;
   append_relation(out, Envelope{0, 0, 848579648134385}, dog);
   CHECK(out ==
@@ -128,12 +133,7 @@ TEST_CASE("relation: an unknown replica identity letter is refused, out unchange
 }
 
 TEST_CASE("insert: the sample's first dog") {
-  const Relation dog{16399,
-                     "public",
-                     "dog",
-                     'd',
-                     {column("name", 1043, 24, 1), column("species", 1043, 24), column("state", 1043, 24),
-                      column("sex", 1042, 5)}};
+  const Relation dog = dog_relation();
   std::string out;
   append_insert(out, Envelope{31216048, 31216048, 848579648134415}, dog,
                 {text("Lucy"), text("chihuahua"), text("TX"), text("f")});
