@@ -24,7 +24,7 @@ bool TopicTail::add(int64_t offset, std::string_view record) {
     return m[name].GetUint64();
   };
   if (type == "commit") {
-    last_commit_lsn_ = u64("commit_lsn");
+    u64("commit_lsn");  // checked: a commit without it is not a change event
     last_end_lsn_ = u64("end_lsn");
     load_due_ = last_end_lsn_ == 0;
     return false;  // the newest complete transaction: nothing older matters

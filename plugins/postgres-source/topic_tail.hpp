@@ -17,8 +17,7 @@ class TopicTail {
   bool add(int64_t offset, std::string_view record);
 
   bool empty() const { return !seen_any_; }
-  // The commit_lsn and end_lsn of the newest complete transaction; 0 if none.
-  uint64_t last_commit_lsn() const { return last_commit_lsn_; }
+  // The end_lsn of the newest complete transaction's commit; 0 if none.
   uint64_t last_end_lsn() const { return last_end_lsn_; }
   // The newest commit closes an initial load that was cut short (its
   // end_lsn is 0, which no real commit has): a new load is due.
@@ -34,7 +33,7 @@ class TopicTail {
  private:
   bool seen_any_ = false;
   uint64_t changes_after_boundary_ = 0;  // changes read before meeting a begin or commit
-  uint64_t last_commit_lsn_ = 0, last_end_lsn_ = 0;
+  uint64_t last_end_lsn_ = 0;
   bool load_due_ = false;
   int64_t open_begin_offset_ = -1;
   uint64_t open_final_lsn_ = 0;
