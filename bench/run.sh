@@ -12,7 +12,7 @@
 #     before the load (time to catch up); or the events file given is used;
 # (c) native logical replication: a subscription on a slot made before the
 #     load, enabled after it; time until it has caught up (subscription
-#     default synchronous_commit=off); three slots, three subscribers, the
+#     default synchronous_commit=off); five slots, five subscribers, the
 #     median kept;
 # (d) postgres-sink applies the events into a database with the same tables
 #     (durable commits: synchronous_commit=on);
@@ -55,7 +55,10 @@ source_sql() { psql_on "$source_port" "$@"; }
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-median_of_3() { sort -g | sed -n 2p; }  # of "seconds [more]" lines: the middle one
+# Every timing is taken $runs times and the median kept: this machine is
+# shared, and one sample can be off by a fifth.
+runs=5
+median() { sort -g | sed -n "$(((runs + 1) / 2))p"; }  # of "seconds [more]" lines: the middle one
 digests() {  # digests PORT DB: count and md5 of each pgbench table
   local p=$1 db=$2
   for t in accounts:aid branches:bid tellers:tid history:t::text; do
@@ -63,14 +66,14 @@ digests() {  # digests PORT DB: count and md5 of each pgbench table
   done
 }
 source_sql postgres -c "create database source"
-for db in native1 native2 native3; do sql postgres -c "create database $db"; done
+for n in $(seq "$runs"); do sql postgres -c "create database native$n"; done
 
 # ---- (a) the source and its load; (c) native replication --------------------
-# Native replication is measured three times, like the sink: three slots
+# Native replication is measured $runs times, like the sink: as many slots
 # made before the load, each caught up by its own subscription in turn.
 pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -I dtp -q source 2>/dev/null
 source_sql source -c "create publication bench for all tables" >/dev/null
-for n in 1 2 3; do
+for n in $(seq "$runs"); do
   pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q "native$n" 2>/dev/null
   source_sql source -c "select pg_create_logical_replication_slot('bench$n', 'pgoutput')" >/dev/null
   sql "native$n" -c "create subscription bench$n connection 'host=127.0.0.1 port=$source_port user=postgres dbname=source'
@@ -108,7 +111,7 @@ recorded_events=$(wc -l < "$work/topics/pgbench.jsonl")
 recorded_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
 if [ -n "$events" ]; then zcat "$events" > "$work/topics/pgbench.jsonl"; fi
 
-native_runs=$(for n in 1 2 3; do
+native_runs=$(for n in $(seq "$runs"); do
   t0=$(now)
   sql "native$n" -c "alter subscription bench$n enable"
   until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = 'bench$n'")" = t ]; do
@@ -119,12 +122,11 @@ native_runs=$(for n in 1 2 3; do
   source_sql source -c "select pg_drop_replication_slot('bench$n')" >/dev/null
   awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
 done)
-native_seconds=$(echo "$native_runs" | median_of_3)
+native_seconds=$(echo "$native_runs" | median)
 
 # ---- (d) the sink on the change events --------------------------------------
-# The sink, the insert-only stream and COPY are each measured three times,
-# into fresh databases, and the median is kept: this machine is shared, and
-# one sample can be off by a third.
+# The sink, the insert-only stream and COPY too: $runs times each, into
+# fresh databases.
 sink_events=$(wc -l < "$work/topics/pgbench.jsonl")
 sink_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
 fresh_pgbench_db() {  # fresh_pgbench_db DB: a new database with pgbench's (empty) tables
@@ -139,8 +141,8 @@ run_sink() {  # run_sink DB TOPIC: prints seconds and peak RSS (KiB)
   end=$(now)
   echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') $(cat "$work/rss")"
 }
-sink_runs=$(for _ in 1 2 3; do fresh_pgbench_db sink; run_sink sink pgbench; done)
-read -r sink_seconds sink_rss < <(echo "$sink_runs" | median_of_3)
+sink_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db sink; run_sink sink pgbench; done)
+read -r sink_seconds sink_rss < <(echo "$sink_runs" | median)
 
 # ---- (e) insert-only: the sink against raw COPY of the same rows -----------
 accounts_rel=$(grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl" | sed -E 's/.*"rel_id":([0-9]+).*/\1/')
@@ -151,17 +153,17 @@ accounts_rel=$(grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl"
   grep -m1 '"type":"commit"' "$work/topics/pgbench.jsonl"
 } > "$work/topics/inserts.jsonl"
 insert_rows=$(grep -c '"type":"insert"' "$work/topics/inserts.jsonl")
-inserts_runs=$(for _ in 1 2 3; do fresh_pgbench_db inserts; run_sink inserts inserts; done)
-read -r inserts_seconds _ < <(echo "$inserts_runs" | median_of_3)
+inserts_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db inserts; run_sink inserts inserts; done)
+read -r inserts_seconds _ < <(echo "$inserts_runs" | median)
 sql inserts -c "\\copy (select * from pgbench_accounts) to '$work/accounts.copy'"
-copy_runs=$(for _ in 1 2 3; do
+copy_runs=$(for _ in $(seq "$runs"); do
   fresh_pgbench_db copied
   t0=$(now)
   sql copied -c "\\copy pgbench_accounts from '$work/accounts.copy'"
   t1=$(now)
   awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
 done)
-copy_seconds=$(echo "$copy_runs" | median_of_3)
+copy_seconds=$(echo "$copy_runs" | median)
 
 # ---- (f) end-to-end lag under a steady load -------------------------------------
 source_sql postgres -c "create database lagsource"
@@ -209,10 +211,10 @@ inserts_rate=$(rate "$insert_rows" "$inserts_seconds")
 echo
 echo "== results (2 cores; one server; figures from this run)"
 printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-source (recording the load)" "$recorded_changes" "$source_seconds" "$(rate "$recorded_changes" "$source_seconds")" "$(rate "$recorded_events" "$source_seconds")"
-printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replication (median of 3)" "$native_changes" "$native_seconds" "$native_rate"
-printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits; median of 3)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
-printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy; median of 3)" "$insert_rows" "$copy_seconds" "$copy_rate"
-printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "postgres-sink, insert-only (median of 3)" "$insert_rows" "$inserts_seconds" "$inserts_rate"
+printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replication (median of $runs)" "$native_changes" "$native_seconds" "$native_rate"
+printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits; median of $runs)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
+printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy; median of $runs)" "$insert_rows" "$copy_seconds" "$copy_rate"
+printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "postgres-sink, insert-only (median of $runs)" "$insert_rows" "$inserts_seconds" "$inserts_rate"
 echo "runs (s): native $(echo $native_runs)   sink $(echo "$sink_runs" | awk '{print $1}' | tr '\n' ' ')  COPY $(echo $copy_runs)   insert-only $(echo "$inserts_runs" | awk '{print $1}' | tr '\n' ' ')"
 echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >= 3)"
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
@@ -223,7 +225,7 @@ echo
 echo "== checks"
 status=0
 check() { if [ "$2" = "$3" ]; then echo "ok    $1"; else echo "FAIL  $1"; echo "  expected: $2"; echo "  got:      $3"; status=1; fi; }
-for n in 1 2 3; do check "native replica $n equals its source" "$(digests "$source_port" source)" "$(digests "$port" "native$n")"; done
+for n in $(seq "$runs"); do check "native replica $n equals its source" "$(digests "$source_port" source)" "$(digests "$port" "native$n")"; done
 if [ -z "$events" ]; then
   check "sink target equals the source (events recorded by postgres-source)" "$(digests "$source_port" source)" "$(digests "$port" sink)"
 elif [[ "$events" == *pgbench-s1.jsonl.gz ]]; then
