@@ -39,6 +39,15 @@ std::string ConnectorConfig::string_parameter(const char *name, std::string fall
   return std::string(v->GetString(), v->GetStringLength());
 }
 
+bool ConnectorConfig::bool_parameter(const char *name, bool fallback) const {
+  const rapidjson::Value *v = parameter(name);
+  if (!v) return fallback;
+  if (v->IsBool()) return v->GetBool();
+  if (v->IsString() && (std::string(v->GetString()) == "true" || std::string(v->GetString()) == "false"))
+    return std::string(v->GetString()) == "true";
+  bad(name, "must be true or false");
+}
+
 std::string ConnectorConfig::database_url(const char *what) const {
   std::string url = string_parameter("url", "");
   if (url.empty())

@@ -23,6 +23,8 @@ class ConnectorConfig {
   const rapidjson::Value *parameter(const char *name) const;
   // A string parameter; throws if it is there but not a string.
   std::string string_parameter(const char *name, std::string fallback) const;
+  // A true/false parameter (a quoted "true"/"false" too); throws otherwise.
+  bool bool_parameter(const char *name, bool fallback) const;
   // parameters.url, else the secret FLUVIO_PG_DATABASE_URL; throws saying
   // so when neither is there. what: "source" or "target", for the message.
   std::string database_url(const char *what) const;

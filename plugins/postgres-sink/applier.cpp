@@ -1,5 +1,6 @@
 #include "applier.hpp"
 
+#include <postgres_errors.hpp>
 #include <pqxx/tablewriter>
 
 #include <algorithm>
@@ -197,11 +198,7 @@ bool transient(const pqxx::sql_error &e) {
   return false;
 }
 
-std::string message_of(const std::exception &e) {
-  std::string s = e.what();
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
+std::string message_of(const std::exception &e) { return cn_plugins::trimmed_message(e.what()); }
 
 // ---- folding ------------------------------------------------------------------
 

@@ -20,6 +20,7 @@
 #include "target_table.hpp"
 
 #include <cn/plugin.hpp>
+#include <postgres_errors.hpp>
 #include <pqxx/pqxx>
 
 #include <map>
@@ -378,13 +379,9 @@ class PostgresSink {
     try {
       connection_ = std::make_unique<pqxx::connection>(config_.url);
     } catch (const pqxx::broken_connection &e) {
-      static const char *const kPermanent[] = {
-          "does not exist", "authentication failed", "no pg_hba.conf entry", "certificate", "SSL",
-          "invalid connection option", "invalid URI", "invalid sslmode", "missing \"=\""};
       const std::string message = message_of(e);
-      for (const char *marker : kPermanent)
-        if (message.find(marker) != std::string::npos)
-          throw std::runtime_error("cannot connect to the target (not retried; check parameters.url): " + message);
+      if (cn_plugins::connect_failure_is_permanent(message))
+        throw std::runtime_error("cannot connect to the target (not retried; check parameters.url): " + message);
       throw;
     }
   }

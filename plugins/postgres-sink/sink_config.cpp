@@ -26,10 +26,7 @@ SinkConfig parse_sink_config(std::string_view config_json) {
   SinkConfig c;
   c.connector = config.name();
   c.url = config.database_url("target");
-  if (const rapidjson::Value *v = config.parameter("create_tables")) {
-    if (!v->IsBool()) ConnectorConfig::bad("create_tables", "must be true or false");
-    c.create_tables = v->GetBool();
-  }
+  c.create_tables = config.bool_parameter("create_tables", c.create_tables);
   std::string on_error = config.string_parameter("on_error", "stop");
   if (on_error == "stop") c.on_error = OnError::stop;
   else if (on_error == "skip") c.on_error = OnError::skip;

@@ -16,6 +16,7 @@
 #include "topic_tail.hpp"
 
 #include <cn/plugin.hpp>
+#include <postgres_errors.hpp>
 #include <pqxx/pqxx>
 
 #include <chrono>
@@ -99,7 +100,7 @@ class PostgresSource {
                         " the source cannot tell what the topic holds; use a connector-host of the same version",
                         false);
     if (!position_known_) {
-      position_ = TopicPosition{tail_.last_end_lsn(),  tail_.load_due(), tail_.ends_inside_transaction(),
+      position_ = TopicPosition{tail_.last_end_lsn(), tail_.load_due(), tail_.ends_inside_transaction(),
                                 tail_.open_final_lsn(), tail_.open_xid(), tail_.open_changes()};
       position_known_ = true;
     }
@@ -107,12 +108,9 @@ class PostgresSource {
     try {
       connection = std::make_unique<pqxx::connection>(config_.url);
     } catch (const pqxx::broken_connection &e) {
-      // Fix (found by tests/integration/postgres_source_test.cpp): this
-      // first connection's failures all became a retry (guarded() takes a
-      // broken_connection for a lost one), so sslmode=require against a
-      // server without TLS, a bad certificate or an unknown database were
-      // retried forever; the replication connection already tells them apart.
-      if (connect_failure_is_permanent(e.what()))
+      // guarded() retries a broken_connection; one that waiting cannot mend
+      // (a wrong sslmode, certificate or database) stops the connector.
+      if (cn_plugins::connect_failure_is_permanent(e.what()))
         throw SourceError(std::string("cannot connect to the source (check parameters.url): ") + e.what(), false);
       throw;
     }

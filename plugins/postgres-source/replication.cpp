@@ -1,6 +1,7 @@
 #include "replication.hpp"
 
 #include <libpq-fe.h>
+#include <postgres_errors.hpp>
 #include <poll.h>
 
 #include <cerrno>
@@ -13,9 +14,7 @@ namespace pgsource {
 namespace {
 
 std::string message_of(pg_conn *conn) {
-  std::string s = conn ? PQerrorMessage(conn) : "out of memory";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  return cn_plugins::trimmed_message(conn ? PQerrorMessage(conn) : "out of memory");
 }
 
 bool contains(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
@@ -77,19 +76,9 @@ ReplicationConnection::ReplicationConnection(const std::string &url) {
                           " (fix: allow 'replication' for this user in pg_hba.conf, or use a database entry of"
                           " type host that covers replication)",
                       false);
-  if (connect_failure_is_permanent(message))
+  if (cn_plugins::connect_failure_is_permanent(message))
     throw SourceError("cannot connect to the source (check parameters.url): " + message, false);
   throw SourceError("cannot connect to the source: " + message, true);
-}
-
-bool connect_failure_is_permanent(const std::string &message) {
-  // Not "SSL" alone: "SSL SYSCALL error: EOF detected" is a server going away.
-  static const char *const kPermanent[] = {"does not exist", "authentication failed", "no pg_hba.conf entry",
-                                           "certificate", "server does not support SSL", "invalid connection option",
-                                           "invalid URI", "invalid sslmode", "missing \"=\""};
-  for (const char *marker : kPermanent)
-    if (contains(message, marker)) return true;
-  return false;
 }
 
 ReplicationConnection::~ReplicationConnection() {
@@ -147,9 +136,8 @@ std::string_view ReplicationConnection::next(int timeout_ms) {
       PGresult *r = PQgetResult(conn_);
       const char *sqlstate = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
       std::string state = sqlstate ? sqlstate : "";
-      std::string error = r ? PQresultErrorMessage(r) : "";
+      std::string error = cn_plugins::trimmed_message(r ? PQresultErrorMessage(r) : "");
       PQclear(r);
-      while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
       // Worth another try: connection trouble (08), a shutdown or restart
       // (57P01-57P03), too many connections (53300); not, say, a dropped
       // publication or removed WAL.

@@ -30,11 +30,6 @@ uint64_t parse_lsn(const std::string &text);
 // Microseconds since 2000-01-01 UTC, PostgreSQL's epoch.
 int64_t postgres_now();
 
-// Whether libpq's message on a failed connection attempt says that trying
-// again cannot help: a bad URL, TLS or certificate trouble, failed
-// authentication, no such database or role.
-bool connect_failure_is_permanent(const std::string &message);
-
 class ReplicationConnection {
  public:
   // Connects with replication=database. Throws SourceError (a missing

@@ -11,16 +11,6 @@ namespace {
 
 using cn_plugins::ConnectorConfig;
 
-bool bool_parameter(const ConnectorConfig &config, const char *name, bool fallback) {
-  const rapidjson::Value *v = config.parameter(name);
-  if (!v) return fallback;
-  if (v->IsBool()) return v->GetBool();
-  // "true"/"false" as strings too (a quoted YAML scalar).
-  if (v->IsString() && (std::string(v->GetString()) == "true" || std::string(v->GetString()) == "false"))
-    return std::string(v->GetString()) == "true";
-  ConnectorConfig::bad(name, "must be true or false");
-}
-
 // A list given as a YAML sequence or as one comma-separated string.
 std::vector<std::string> list_parameter(const ConnectorConfig &config, const char *name) {
   std::vector<std::string> items;
@@ -71,8 +61,8 @@ SourceConfig parse_source_config(std::string_view config_json) {
     if (!(std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) || ch == '_'))
       ConnectorConfig::bad("slot", "'" + c.slot + "' is not a valid slot name (lower-case letters, digits and _ only)");
   if (c.publication.empty()) ConnectorConfig::bad("publication", "must not be empty");
-  c.skip_setup = bool_parameter(config, "skip_setup", false);
-  c.initial_load = bool_parameter(config, "initial_load", true);
+  c.skip_setup = config.bool_parameter("skip_setup", c.skip_setup);
+  c.initial_load = config.bool_parameter("initial_load", c.initial_load);
   c.tables = list_parameter(config, "tables");
   c.schemas = list_parameter(config, "schemas");
   for (const std::string &t : c.tables) {
