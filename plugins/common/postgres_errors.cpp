@@ -1,19 +1,56 @@
 #include "postgres_errors.hpp"
 
-namespace cn_plugins {
+namespace cn::plugins {
+
+namespace {
+
+bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
+
+std::string quoted(std::string_view text, char quote) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += quote;
+  for (char c : text) {
+    if (c == quote) out += quote;
+    out += c;
+  }
+  out += quote;
+  return out;
+}
+
+}  // namespace
+
+bool is_transient_sqlstate(std::string_view sqlstate) {
+  for (std::string_view transient_class : {"08", "40", "53", "57"})
+    if (starts_with(sqlstate, transient_class)) return true;
+  return sqlstate == "55006";  // object_in_use
+}
+
+bool is_transient(const pqxx::failure &error) {
+  if (dynamic_cast<const pqxx::broken_connection *>(&error) || dynamic_cast<const pqxx::in_doubt_error *>(&error))
+    return true;
+  const auto *sql = dynamic_cast<const pqxx::sql_error *>(&error);
+  return sql && is_transient_sqlstate(sql->sqlstate());
+}
+
+bool connect_failure_is_permanent(std::string_view message) {
+  static constexpr std::string_view kPermanent[] = {
+      "does not exist", "authentication failed", "no pg_hba.conf entry", "certificate",
+      "server does not support SSL", "invalid connection option", "invalid URI", "invalid sslmode", "missing \"=\""};
+  for (std::string_view marker : kPermanent)
+    if (message.find(marker) != std::string_view::npos) return true;
+  return false;
+}
 
 std::string trimmed_message(std::string message) {
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   return message;
 }
 
-bool connect_failure_is_permanent(const std::string &message) {
-  static const char *const kPermanent[] = {"does not exist", "authentication failed", "no pg_hba.conf entry",
-                                           "certificate", "server does not support SSL", "invalid connection option",
-                                           "invalid URI", "invalid sslmode", "missing \"=\""};
-  for (const char *marker : kPermanent)
-    if (message.find(marker) != std::string::npos) return true;
-  return false;
-}
+std::string message_of(const std::exception &error) { return trimmed_message(error.what()); }
 
-}  // namespace cn_plugins
+std::string quote_ident(std::string_view name) { return quoted(name, '"'); }
+
+std::string quote_literal(std::string_view text) { return quoted(text, '\''); }
+
+}  // namespace cn::plugins

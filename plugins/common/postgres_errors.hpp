@@ -1,21 +1,60 @@
-// Reading PostgreSQL's (libpq's) error texts, the same way in every plugin.
+// The one rule for PostgreSQL failures in every plugin here: which are
+// transient (worth a retry after a backoff: the host re-delivers or polls
+// again) and which are permanent (the connector stops with the message).
+//
+// Decided by SQLSTATE wherever PostgreSQL gives one, as its own apply
+// worker does: class 08 (connection exception), 40 (transaction rollback:
+// serialization failure, deadlock), 53 (insufficient resources: out of
+// memory, too many connections, disk full), 57 (operator intervention:
+// shutdown, restart, crash of another backend, a cancelled query) and 55006
+// (object in use: a replication slot still held by a walsender that is
+// going away). Everything else (a constraint, a type error, a missing
+// object, a permission) is permanent: retrying cannot mend it.
+//
+// A failed connection attempt has no SQLSTATE in libpq; for it alone the
+// message text decides (connect_failure_is_permanent).
 #ifndef CN_PLUGINS_POSTGRES_ERRORS_HPP
 #define CN_PLUGINS_POSTGRES_ERRORS_HPP
 
+#include <pqxx/except>
+
+#include <exception>
 #include <string>
+#include <string_view>
 
-namespace cn_plugins {
+namespace cn::plugins {
 
-// The message without the newline (and spaces) PostgreSQL ends it with.
-std::string trimmed_message(std::string message);
+// Whether a failure with this SQLSTATE is worth retrying (see above). An
+// empty SQLSTATE (none was sent) is not: the caller decides by the
+// connection's status.
+bool is_transient_sqlstate(std::string_view sqlstate);
+
+// The rule above for libpqxx's exceptions: a broken connection and a commit
+// in doubt are always transient; an sql_error by its SQLSTATE; any other
+// failure (a conversion, a misuse) is permanent.
+bool is_transient(const pqxx::failure &error);
 
 // Whether libpq's message on a failed connection attempt says that trying
 // again cannot help: a bad URL or sslmode, a server without TLS where TLS
 // is required, a certificate that does not verify, failed authentication,
 // no such database or role. (Not "SSL" alone: "SSL SYSCALL error: EOF
 // detected" is a server going away.)
-bool connect_failure_is_permanent(const std::string &message);
+bool connect_failure_is_permanent(std::string_view message);
 
-}  // namespace cn_plugins
+// A message without the newline (and spaces) PostgreSQL ends it with.
+std::string trimmed_message(std::string message);
+// An exception's what(), trimmed.
+std::string message_of(const std::exception &error);
+
+// "name" with embedded double quotes doubled: an identifier of any spelling,
+// safe in SQL and in replication commands. (libpqxx quotes only on a live
+// connection; this is PostgreSQL's fixed rule and needs none.)
+std::string quote_ident(std::string_view name);
+// 'text' with embedded single quotes doubled: a string literal for a
+// connection whose standard_conforming_strings is on (every server since
+// 9.1), and for replication command options.
+std::string quote_literal(std::string_view text);
+
+}  // namespace cn::plugins
 
 #endif

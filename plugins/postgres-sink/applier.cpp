@@ -6,9 +6,12 @@
 #include <algorithm>
 #include <set>
 
-namespace pgsink {
+namespace cn::pgsink {
 
 namespace {
+
+using plugins::is_transient;
+using plugins::message_of;
 
 
 bool full_identity(const TargetTable &t) { return t.relation.replica_identity == ReplicaIdentity::full; }
@@ -122,7 +125,7 @@ auto refusable(const char *what, const TargetTable &t, int64_t first, int64_t la
   try {
     return f();
   } catch (const pqxx::sql_error &e) {
-    if (transient(e)) throw;
+    if (is_transient(e)) throw;
     throw RunRefused(std::string(what) + " refused by the target: " + message_of(e), first, last, display(t.name));
   }
 }
@@ -190,15 +193,6 @@ Prepared prepare_delete(const TargetTable &t, const std::vector<Row> &rows) {
 }
 
 }  // namespace
-
-bool transient(const pqxx::sql_error &e) {
-  const std::string state = e.sqlstate();
-  for (const char *cls : {"08", "40", "53", "57"})
-    if (state.rfind(cls, 0) == 0) return true;
-  return false;
-}
-
-std::string message_of(const std::exception &e) { return cn_plugins::trimmed_message(e.what()); }
 
 // ---- folding ------------------------------------------------------------------
 
@@ -414,4 +408,4 @@ void Applier::apply_now(pqxx::transaction_base &tx, const Change &c) {
   }
 }
 
-}  // namespace pgsink
+}  // namespace cn::pgsink

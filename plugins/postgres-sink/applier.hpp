@@ -35,7 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace pgsink {
+namespace cn::pgsink {
 
 struct Change {
   enum class Kind : uint8_t { insert, update, delete_, truncate };
@@ -58,15 +58,6 @@ class RunRefused : public std::runtime_error {
   int64_t first_offset, last_offset;
   std::string table;
 };
-
-// True for errors of the connection or of the server's state rather than
-// of the data, which are worth retrying: SQLSTATE class 08 (connection), 40
-// (transaction rollback), 53 (insufficient resources), 57 (operator
-// intervention, such as a shutdown).
-bool transient(const pqxx::sql_error &e);
-
-// An exception's message without the trailing newline PostgreSQL adds.
-std::string message_of(const std::exception &e);
 
 struct ApplyCounts {
   uint64_t inserted = 0, updated = 0, deleted = 0, missing = 0;
@@ -167,6 +158,6 @@ struct Applier::Batch {
   std::size_t rows = 0;
 };
 
-}  // namespace pgsink
+}  // namespace cn::pgsink
 
 #endif

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-namespace pgsink {
+namespace cn::pgsink {
 
 class BackgroundJobs {
  public:
@@ -93,6 +93,6 @@ class BackgroundJobs {
   std::thread worker_;
 };
 
-}  // namespace pgsink
+}  // namespace cn::pgsink
 
 #endif

@@ -14,7 +14,6 @@
 // it by the on_error policy. So the fast path carries no savepoints.
 #include "applier.hpp"
 #include "background_job.hpp"
-#include "event.hpp"
 #include "sink_config.hpp"
 #include "target_state.hpp"
 #include "target_table.hpp"
@@ -26,8 +25,10 @@
 #include <map>
 #include <memory>
 
-namespace pgsink {
+namespace cn::pgsink {
 namespace {
+
+using plugins::message_of;
 
 class PostgresSink {
  public:
@@ -88,16 +89,16 @@ class PostgresSink {
   // ---- records -------------------------------------------------------------
 
   void handle_record(int64_t offset, std::string_view record) {
-    Message message;
+    events::Message message;
     try {
-      message = parse_event(record);
-    } catch (const EventError &e) {
+      message = events::parse_event(record);
+    } catch (const events::EventError &e) {
       return refuse(offset, record, "", std::string("not a valid change event: ") + e.what());
     }
     std::visit([&](auto &m) { handle(offset, record, m); }, message);
   }
 
-  void handle(int64_t offset, std::string_view record, const Begin &) {
+  void handle(int64_t offset, std::string_view record, const events::Begin &) {
     if (in_source_tx_)
       return refuse(offset, record, "",
                     "a begin inside the transaction that began at offset " + std::to_string(source_tx_begin_) +
@@ -109,7 +110,7 @@ class PostgresSink {
     if (careful(offset)) mark_open_tx_written();
   }
 
-  void handle(int64_t offset, std::string_view, const Commit &) {
+  void handle(int64_t offset, std::string_view, const events::Commit &) {
     applier_.seal([this]() -> pqxx::transaction_base & { return transaction(); });
     in_source_tx_ = false;
     if (open_written_) transaction().exec("RELEASE SAVEPOINT cn_open_tx");
@@ -119,7 +120,7 @@ class PostgresSink {
     if (applier_.batch_rows() >= kBackgroundWriteRows) write_batch_in_background();
   }
 
-  void handle(int64_t, std::string_view, const Origin &) {}
+  void handle(int64_t, std::string_view, const events::Origin &) {}
 
   void handle(int64_t, std::string_view, const Type &type) {
     types_[type.id] = type;
@@ -149,7 +150,7 @@ class PostgresSink {
       relations_[relation.rel_id] = relation;
       tables_[relation.rel_id] = std::move(prepared);
     } catch (const pqxx::sql_error &e) {
-      if (transient(e)) throw;
+      if (plugins::is_transient(e)) throw;
       tx.exec("ROLLBACK TO SAVEPOINT cn_relation");
       refuse(offset, record, table, message_of(e));
     } catch (const std::runtime_error &e) {
@@ -158,13 +159,13 @@ class PostgresSink {
     }
   }
 
-  void handle(int64_t offset, std::string_view record, const Insert &insert) {
+  void handle(int64_t offset, std::string_view record, const events::Insert &insert) {
     auto table = table_for(offset, record, insert.rel_id);
     if (!table || !arity_ok(offset, record, *table, insert.tuple, "tuple")) return;
     apply(offset, record, Change{Change::Kind::insert, offset, table, insert.tuple, {}, {}});
   }
 
-  void handle(int64_t offset, std::string_view record, const Update &update) {
+  void handle(int64_t offset, std::string_view record, const events::Update &update) {
     auto table = table_for(offset, record, update.rel_id);
     if (!table || !arity_ok(offset, record, *table, update.new_tuple, "new_tuple")) return;
     const Tuple *locator = locator_of(offset, record, *table, update.old_tuple, update.key_tuple, &update.new_tuple, "update");
@@ -172,7 +173,7 @@ class PostgresSink {
     apply(offset, record, Change{Change::Kind::update, offset, table, update.new_tuple, *locator, {}});
   }
 
-  void handle(int64_t offset, std::string_view record, const Delete &del) {
+  void handle(int64_t offset, std::string_view record, const events::Delete &del) {
     auto table = table_for(offset, record, del.rel_id);
     if (!table) return;
     const Tuple *locator = locator_of(offset, record, *table, del.old_tuple, del.key_tuple, nullptr, "delete");
@@ -180,7 +181,7 @@ class PostgresSink {
     apply(offset, record, Change{Change::Kind::delete_, offset, table, {}, *locator, {}});
   }
 
-  void handle(int64_t offset, std::string_view record, const Truncate &truncate) {
+  void handle(int64_t offset, std::string_view record, const events::Truncate &truncate) {
     std::string tables;
     std::shared_ptr<const TargetTable> first;
     for (uint32_t rel_id : truncate.rel_ids) {
@@ -191,8 +192,8 @@ class PostgresSink {
     }
     if (!first) return;
     Change change{Change::Kind::truncate, offset, first, {}, {}, {}};
-    change.statement = "TRUNCATE " + tables + (truncate.restart_identity ? " RESTART IDENTITY" : "") +
-                       (truncate.cascade ? " CASCADE" : "");
+    change.statement = "TRUNCATE " + tables + (truncate.restart_identity() ? " RESTART IDENTITY" : "") +
+                       (truncate.cascade() ? " CASCADE" : "");
     apply(offset, record, std::move(change));
   }
 
@@ -380,7 +381,7 @@ class PostgresSink {
       connection_ = std::make_unique<pqxx::connection>(config_.url);
     } catch (const pqxx::broken_connection &e) {
       const std::string message = message_of(e);
-      if (cn_plugins::connect_failure_is_permanent(message))
+      if (plugins::connect_failure_is_permanent(message))
         throw std::runtime_error("cannot connect to the target (not retried; check parameters.url): " + message);
       throw;
     }
@@ -423,7 +424,7 @@ class PostgresSink {
       pqxx::nontransaction(*connection_).exec("SET session_replication_role = replica");
       applier_.set_replica_role(true);
     } catch (const pqxx::sql_error &e) {
-      if (transient(e)) throw;
+      if (plugins::is_transient(e)) throw;
       applier_.set_replica_role(false);
       host_.info("the target role may not set session_replication_role (" + message_of(e) +
                  "); tables are written in foreign-key order");
@@ -469,7 +470,7 @@ class PostgresSink {
       drop_connection();
       throw cn::retry_error(std::string("the target rolled back (") + message_of(e) + ")");
     } catch (const pqxx::sql_error &e) {
-      if (!transient(e)) {
+      if (!plugins::is_transient(e)) {
         failed_ = true;
         throw std::runtime_error("target: " + message_of(e));
       }
@@ -518,7 +519,7 @@ class PostgresSink {
 };
 
 }  // namespace
-}  // namespace pgsink
+}  // namespace cn::pgsink
 
-CN_DEFINE_SINK_PLUGIN(pgsink::PostgresSink, "postgres-sink", "0.1.0",
+CN_DEFINE_SINK_PLUGIN(cn::pgsink::PostgresSink, "postgres-sink", "0.1.0",
                       "applies PostgreSQL change events to a PostgreSQL database, exactly once")

@@ -1,28 +1,28 @@
 #include "sink_config.hpp"
 
-#include <connector_config.hpp>
+#include <plugin_config.hpp>
 
 #include <stdexcept>
 
-namespace pgsink {
+namespace cn::pgsink {
 
 namespace {
 
-using cn_plugins::ConnectorConfig;
+using plugins::PluginConfig;
 
-TableName table_parameter(const ConnectorConfig &config, const char *name, const TableName &fallback) {
+TableName table_parameter(const PluginConfig &config, const char *name, const TableName &fallback) {
   std::string text = config.string_parameter(name, "");
   if (text.empty()) return fallback;
   std::size_t dot = text.find('.');
   if (dot == std::string::npos || dot == 0 || dot + 1 == text.size() || text.find('.', dot + 1) != std::string::npos)
-    ConnectorConfig::bad(name, "must be schema.table, got '" + text + "'");
+    PluginConfig::bad(name, "must be schema.table, got '" + text + "'");
   return TableName{text.substr(0, dot), text.substr(dot + 1)};
 }
 
 }  // namespace
 
 SinkConfig parse_sink_config(std::string_view config_json) {
-  const ConnectorConfig config(config_json);
+  const PluginConfig config(config_json);
   SinkConfig c;
   c.connector = config.name();
   c.url = config.database_url("target");
@@ -31,16 +31,16 @@ SinkConfig parse_sink_config(std::string_view config_json) {
   if (on_error == "stop") c.on_error = OnError::stop;
   else if (on_error == "skip") c.on_error = OnError::skip;
   else if (on_error == "dead_letter") c.on_error = OnError::dead_letter;
-  else ConnectorConfig::bad("on_error", "must be stop, skip or dead_letter, got '" + on_error + "'");
+  else PluginConfig::bad("on_error", "must be stop, skip or dead_letter, got '" + on_error + "'");
 
   c.offset_table = table_parameter(config, "offset_table", c.offset_table);
   c.relations_table = table_parameter(config, "relations_table", c.relations_table);
   c.dead_letter_table = table_parameter(config, "dead_letter_table", c.dead_letter_table);
   if (const rapidjson::Value *v = config.parameter("max_rows_per_statement")) {
-    if (!v->IsUint64() || v->GetUint64() == 0) ConnectorConfig::bad("max_rows_per_statement", "must be a whole number > 0");
+    if (!v->IsUint64() || v->GetUint64() == 0) PluginConfig::bad("max_rows_per_statement", "must be a whole number > 0");
     c.max_rows_per_statement = static_cast<std::size_t>(v->GetUint64());
   }
   return c;
 }
 
-}  // namespace pgsink
+}  // namespace cn::pgsink

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace pgsink {
+namespace cn::pgsink {
 
 enum class OnError { stop, skip, dead_letter };
 
@@ -28,6 +28,6 @@ struct SinkConfig {
 // naming the parameter at fault.
 SinkConfig parse_sink_config(std::string_view config_json);
 
-}  // namespace pgsink
+}  // namespace cn::pgsink
 
 #endif

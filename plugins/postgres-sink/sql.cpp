@@ -1,21 +1,6 @@
 #include "sql.hpp"
 
-namespace pgsink {
-
-// pqxx offers quote_name() only on a live connection; identifiers here are
-// also built for messages and before connecting, and PostgreSQL's rule is
-// simple and fixed: wrap in double quotes, double any inside.
-std::string quote_ident(std::string_view name) {
-  std::string out;
-  out.reserve(name.size() + 2);
-  out += '"';
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
+namespace cn::pgsink {
 
 std::string quoted(const TableName &name) { return quote_ident(name.schema) + "." + quote_ident(name.table); }
 
@@ -80,4 +65,4 @@ void append_copy_value(std::string &data, const Value &value) {
   });
 }
 
-}  // namespace pgsink
+}  // namespace cn::pgsink

@@ -3,20 +3,22 @@
 #ifndef CN_PGSINK_SQL_HPP
 #define CN_PGSINK_SQL_HPP
 
-#include "event.hpp"
+#include <change_events/change_events.hpp>
+#include <postgres_errors.hpp>
 
 #include <string>
 #include <string_view>
 
-namespace pgsink {
+namespace cn::pgsink {
+
+using events::Value;
 
 struct TableName {
   std::string schema, table;
   bool operator==(const TableName &o) const { return schema == o.schema && table == o.table; }
 };
 
-// "name" with embedded quotes doubled: safe for any identifier.
-std::string quote_ident(std::string_view name);
+using plugins::quote_ident;
 // "schema"."table"
 std::string quoted(const TableName &name);
 // schema.table, for messages.
@@ -31,6 +33,6 @@ void append_array_element(std::string &literal, const Value &value);
 // backslash, tab, newline and carriage return escaped.
 void append_copy_value(std::string &data, const Value &value);
 
-}  // namespace pgsink
+}  // namespace cn::pgsink
 
 #endif

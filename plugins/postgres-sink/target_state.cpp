@@ -1,28 +1,9 @@
 #include "target_state.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <set>
 #include <stdexcept>
 
-namespace pgsink {
-
-namespace {
-
-std::string type_json(const Type &type) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> out(buffer);
-  out.StartObject();
-  out.Key("type"), out.String("type");
-  out.Key("id"), out.Uint(type.id);
-  out.Key("namespace"), out.String(type.namespace_.c_str(), static_cast<rapidjson::SizeType>(type.namespace_.size()));
-  out.Key("name"), out.String(type.name.c_str(), static_cast<rapidjson::SizeType>(type.name.size()));
-  out.EndObject();
-  return buffer.GetString();
-}
-
-}  // namespace
+namespace cn::pgsink {
 
 void TargetState::prepare(pqxx::connection &connection) const {
   {
@@ -74,8 +55,7 @@ StoredState TargetState::load(pqxx::transaction_base &tx) const {
   pqxx::result rows = tx.exec_params("SELECT kind, definition::text FROM " + quoted(config_.relations_table) +
                                      " WHERE connector = $1 ORDER BY kind, id", config_.connector);
   for (const auto &row : rows) {
-    std::string json = "{\"message\":" + row[1].as<std::string>() + "}";
-    Message m = parse_event(json);
+    events::Message m = events::parse_message(row[1].as<std::string>());
     if (auto *r = std::get_if<Relation>(&m)) state.relations[r->rel_id] = std::move(*r);
     else if (auto *t = std::get_if<Type>(&m)) state.types[t->id] = std::move(*t);
   }
@@ -92,14 +72,14 @@ void TargetState::save_relation(pqxx::transaction_base &tx, const Relation &rela
   tx.exec_params("INSERT INTO " + quoted(config_.relations_table) + " (connector, kind, id, definition)"
                  " VALUES ($1, 'relation', $2, $3::jsonb)"
                  " ON CONFLICT (connector, kind, id) DO UPDATE SET definition = excluded.definition",
-                 config_.connector, static_cast<int64_t>(relation.rel_id), to_json(relation));
+                 config_.connector, static_cast<int64_t>(relation.rel_id), events::message_json(relation));
 }
 
 void TargetState::save_type(pqxx::transaction_base &tx, const Type &type) const {
   tx.exec_params("INSERT INTO " + quoted(config_.relations_table) + " (connector, kind, id, definition)"
                  " VALUES ($1, 'type', $2, $3::jsonb)"
                  " ON CONFLICT (connector, kind, id) DO UPDATE SET definition = excluded.definition",
-                 config_.connector, static_cast<int64_t>(type.id), type_json(type));
+                 config_.connector, static_cast<int64_t>(type.id), events::message_json(type));
 }
 
 void TargetState::save_dead_letter(pqxx::transaction_base &tx, int64_t offset, std::string_view record,
@@ -109,4 +89,4 @@ void TargetState::save_dead_letter(pqxx::transaction_base &tx, int64_t offset, s
                  config_.connector, offset, std::string(record), error);
 }
 
-}  // namespace pgsink
+}  // namespace cn::pgsink

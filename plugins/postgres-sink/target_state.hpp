@@ -9,15 +9,15 @@
 #ifndef CN_PGSINK_TARGET_STATE_HPP
 #define CN_PGSINK_TARGET_STATE_HPP
 
-#include "event.hpp"
 #include "sink_config.hpp"
+#include "target_table.hpp"
 
 #include <pqxx/pqxx>
 
 #include <cstdint>
 #include <map>
 
-namespace pgsink {
+namespace cn::pgsink {
 
 struct StoredState {
   int64_t offset = -1;                   // -1: nothing applied yet
@@ -47,6 +47,6 @@ class TargetState {
   const SinkConfig &config_;
 };
 
-}  // namespace pgsink
+}  // namespace cn::pgsink
 
 #endif

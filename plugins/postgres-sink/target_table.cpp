@@ -1,16 +1,16 @@
 #include "target_table.hpp"
 
+#include <change_events/type_oids.hpp>
+
 #include <algorithm>
 #include <set>
 #include <stdexcept>
 
-namespace pgsink {
+namespace cn::pgsink {
 
 namespace {
 
-// OIDs below this are PostgreSQL's built-in types, the same on every
-// server; above it, a type belongs to the database that made it.
-constexpr uint32_t kFirstNormalObjectId = 16384;
+using events::oid::kFirstNormalObjectId;
 
 TableName name_of(const Relation &r) { return TableName{r.namespace_, r.name}; }
 
@@ -20,14 +20,14 @@ bool table_exists(pqxx::transaction_base &tx, const TableName &name) {
 
 bool has_primary_key(const Relation &r) {
   return r.replica_identity != ReplicaIdentity::full &&
-         std::any_of(r.columns.begin(), r.columns.end(), [](const Column &c) { return c.is_key; });
+         std::any_of(r.columns.begin(), r.columns.end(), [](const Column &c) { return c.is_key(); });
 }
 
 std::vector<std::string> key_names(const Relation &r) {
   std::vector<std::string> names;
   if (has_primary_key(r))
     for (const Column &c : r.columns)
-      if (c.is_key) names.push_back(c.name);
+      if (c.is_key()) names.push_back(c.name);
   return names;
 }
 
@@ -185,7 +185,7 @@ TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation)
       throw std::runtime_error("table " + display(t.name) + " has no column \"" + c.name + "\", which the source sends");
     t.quoted_columns.push_back(quote_ident(c.name));
     t.column_types.push_back(it->second);
-    if (c.is_key) t.key_columns.push_back(i);
+    if (c.is_key()) t.key_columns.push_back(i);
   }
   return t;
 }
@@ -200,4 +200,4 @@ TargetTable prepare_table(pqxx::transaction_base &tx, const Relation &relation, 
   return describe_table(tx, relation);
 }
 
-}  // namespace pgsink
+}  // namespace cn::pgsink

@@ -3,7 +3,6 @@
 #ifndef CN_PGSINK_TARGET_TABLE_HPP
 #define CN_PGSINK_TARGET_TABLE_HPP
 
-#include "event.hpp"
 #include "sql.hpp"
 
 #include <cn/plugin.hpp>
@@ -13,7 +12,13 @@
 #include <string>
 #include <vector>
 
-namespace pgsink {
+namespace cn::pgsink {
+
+using events::Column;
+using events::Relation;
+using events::ReplicaIdentity;
+using events::Tuple;
+using events::Type;
 
 // How to write one relation's changes into its target table.
 struct TargetTable {
@@ -43,6 +48,6 @@ TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation)
 TargetTable prepare_table(pqxx::transaction_base &tx, const Relation &relation, const Relation *previous,
                           const TypeMap &types, bool manage_schema, const cn::Host &host);
 
-}  // namespace pgsink
+}  // namespace cn::pgsink
 
 #endif

@@ -2,11 +2,13 @@
 
 #include "replication.hpp"
 
-namespace pgsource {
+#include <postgres_errors.hpp>
+
+namespace cn::pgsource {
 
 namespace {
 
-Envelope envelope_at(uint64_t lsn) { return Envelope{lsn, lsn, postgres_now()}; }
+events::Envelope envelope_at(uint64_t lsn) { return events::Envelope{lsn, lsn, postgres_now()}; }
 
 }  // namespace
 
@@ -25,38 +27,39 @@ bool InitialLoad::emit_some(const Emit &emit, std::size_t max_rows) {
   if (!begun_) {
     begun_ = true;
     event_.clear();
-    append_begin(event_, envelope_at(consistent_point_), consistent_point_, postgres_now(), 0);
+    events::append_begin(event_, envelope_at(consistent_point_), events::Begin{consistent_point_, postgres_now(), 0});
     emit(event_);
     if (truncate_first_ && !tables_.empty()) {
-      std::vector<uint32_t> rel_ids;
+      events::Truncate truncate;
       for (const PublishedTable &t : tables_) {
         describe(t, emit);
-        rel_ids.push_back(t.relation.rel_id);
+        truncate.rel_ids.push_back(t.relation.rel_id);
       }
       event_.clear();
-      append_truncate(event_, envelope_at(consistent_point_), 0, rel_ids);
+      events::append_truncate(event_, envelope_at(consistent_point_), truncate);
       emit(event_);
     }
   }
   if (table_ == tables_.size()) {
     tx_->exec("COMMIT");
     event_.clear();
-    append_commit(event_, envelope_at(consistent_point_), 0, consistent_point_, consistent_point_, postgres_now());
+    events::append_commit(event_, envelope_at(consistent_point_),
+                          events::Commit{0, consistent_point_, consistent_point_, postgres_now()});
     emit(event_);
     return false;
   }
   if (!cursor_open_) start_table(emit);
   const PublishedTable &t = tables_[table_];
   pqxx::result chunk = tx_->exec("FETCH " + std::to_string(max_rows) + " FROM cn_load");
-  Row row(t.relation.columns.size());
-  const Envelope envelope = envelope_at(consistent_point_);
+  events::TupleView row(t.relation.columns.size());
+  const events::Envelope envelope = envelope_at(consistent_point_);
   for (const auto &r : chunk) {
     for (std::size_t i = 0; i < row.size(); ++i)
       row[i] = r[static_cast<int>(i)].is_null()
-                   ? Datum{Datum::Kind::null, {}}
-                   : Datum{Datum::Kind::text, std::string_view(r[static_cast<int>(i)].c_str(), r[static_cast<int>(i)].size())};
+                   ? events::ValueView{events::ValueKind::null, {}}
+                   : events::ValueView{events::ValueKind::text, std::string_view(r[static_cast<int>(i)].c_str(), r[static_cast<int>(i)].size())};
     event_.clear();
-    append_insert(event_, envelope, t.relation, row);
+    events::append_insert(event_, envelope, t.relation, row);
     emit(event_);
   }
   rows_ += chunk.size();
@@ -71,13 +74,13 @@ bool InitialLoad::emit_some(const Emit &emit, std::size_t max_rows) {
 // As pgoutput describes a table (with envelope positions 0, as it sends
 // them): the user types it uses, then the relation.
 void InitialLoad::describe(const PublishedTable &t, const Emit &emit) {
-  for (const auto &type : t.types) {
+  for (const events::Type &type : t.types) {
     event_.clear();
-    append_type(event_, envelope_at(0), type.id, type.namespace_, type.name);
+    events::append_type(event_, envelope_at(0), type);
     emit(event_);
   }
   event_.clear();
-  append_relation(event_, envelope_at(0), t.relation);
+  events::append_relation(event_, envelope_at(0), t.relation);
   emit(event_);
 }
 
@@ -85,7 +88,7 @@ void InitialLoad::start_table(const Emit &emit) {
   const PublishedTable &t = tables_[table_];
   if (!truncate_first_) describe(t, emit);  // (else described already, before the truncate)
   std::string columns;
-  for (const Column &c : t.relation.columns) columns += (columns.empty() ? "" : ", ") + tx_->quote_name(c.name);
+  for (const events::Column &c : t.relation.columns) columns += (columns.empty() ? "" : ", ") + plugins::quote_ident(c.name);
   // ONLY: a child of an inheritance parent is published (and loaded) on
   // its own; but a partitioned root published via publish_via_partition_root
   // holds its rows in its partitions.
@@ -94,4 +97,4 @@ void InitialLoad::start_table(const Emit &emit) {
   cursor_open_ = true;
 }
 
-}  // namespace pgsource
+}  // namespace cn::pgsource

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace pgsource {
+namespace cn::pgsource {
 
 class InitialLoad {
  public:
@@ -50,6 +50,6 @@ class InitialLoad {
   std::string event_;
 };
 
-}  // namespace pgsource
+}  // namespace cn::pgsource
 
 #endif

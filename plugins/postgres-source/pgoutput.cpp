@@ -6,8 +6,13 @@
 
 #include <cstring>
 
-namespace pgsource {
+namespace cn::pgsource {
 namespace {
+
+using events::Column;
+using events::TupleView;
+using events::ValueKind;
+using events::ValueView;
 
 // The type letter as people read it: 'B', or 0x05 when it is not printable.
 std::string message_label(char type) {
@@ -88,40 +93,44 @@ std::string namespace_or_catalog(std::string_view sent) {
 Decoded decode_begin(const Envelope &envelope, Reader &in, std::string &out) {
   Decoded d;
   d.kind = Decoded::Kind::begin;
-  d.final_lsn = in.u64("final_lsn");
-  const int64_t commit_time = in.i64("the commit timestamp");
-  d.xid = in.u32("xid");
+  events::Begin begin;
+  begin.final_lsn = d.final_lsn = in.u64("final_lsn");
+  begin.timestamp = in.i64("the commit timestamp");
+  begin.xid = d.xid = in.u32("xid");
   in.expect_end();
-  append_begin(out, envelope, d.final_lsn, commit_time, d.xid);
+  events::append_begin(out, envelope, begin);
   return d;
 }
 
 Decoded decode_commit(const Envelope &envelope, Reader &in, std::string &out) {
   Decoded d;
   d.kind = Decoded::Kind::commit;
-  const int8_t flags = in.i8("flags");
-  d.commit_lsn = in.u64("commit_lsn");
-  d.end_lsn = in.u64("end_lsn");
-  const int64_t commit_time = in.i64("the commit timestamp");
+  events::Commit commit;
+  commit.flags = in.i8("flags");
+  commit.commit_lsn = d.commit_lsn = in.u64("commit_lsn");
+  commit.end_lsn = d.end_lsn = in.u64("end_lsn");
+  commit.timestamp = in.i64("the commit timestamp");
   in.expect_end();
-  append_commit(out, envelope, flags, d.commit_lsn, d.end_lsn, commit_time);
+  events::append_commit(out, envelope, commit);
   return d;
 }
 
 Decoded decode_origin(const Envelope &envelope, Reader &in, std::string &out) {
-  const uint64_t commit_lsn = in.u64("commit_lsn");
-  const std::string_view name = in.string("the origin name");
+  events::Origin origin;
+  origin.commit_lsn = in.u64("commit_lsn");
+  origin.name = in.string("the origin name");
   in.expect_end();
-  append_origin(out, envelope, commit_lsn, name);
+  events::append_origin(out, envelope, origin);
   return {Decoded::Kind::origin};
 }
 
 Decoded decode_type(const Envelope &envelope, Reader &in, std::string &out) {
-  const uint32_t type_id = in.u32("the type OID");
-  const std::string namespace_ = namespace_or_catalog(in.string("the namespace"));
-  const std::string_view name = in.string("the type name");
+  events::Type type;
+  type.id = in.u32("the type OID");
+  type.namespace_ = namespace_or_catalog(in.string("the namespace"));
+  type.name = in.string("the type name");
   in.expect_end();
-  append_type(out, envelope, type_id, namespace_, name);
+  events::append_type(out, envelope, type);
   return {Decoded::Kind::type};
 }
 
@@ -140,10 +149,10 @@ Relation read_relation(Reader &in) {
   r.namespace_ = namespace_or_catalog(in.string("the namespace"));
   r.name = in.string("the relation name");
   const std::size_t identity_at = in.offset();
-  r.replica_identity = static_cast<char>(in.u8("the replica identity"));
-  if (std::strchr("dnfi", r.replica_identity) == nullptr || r.replica_identity == '\0') {
-    in.fail(identity_at, "replica identity " + message_label(r.replica_identity) + " is none of d, n, f, i");
-  }
+  const char identity = static_cast<char>(in.u8("the replica identity"));
+  if (identity == '\0' || std::strchr("dnfi", identity) == nullptr)
+    in.fail(identity_at, "replica identity " + message_label(identity) + " is none of d, n, f, i");
+  r.replica_identity = events::replica_identity_from_letter(identity);
   const std::size_t count_at = in.offset();
   const int16_t count = in.i16("the column count");
   // A column takes at least 10 bytes: a wrong count fails here, before it
@@ -160,8 +169,8 @@ Relation read_relation(Reader &in) {
 
 // --- changes -----------------------------------------------------------------
 
-// TupleData into row (its Datums borrow from the message).
-void read_tuple(Reader &in, Row &row) {
+// TupleData into row (its values borrow from the message).
+void read_tuple(Reader &in, TupleView &row) {
   const std::size_t count_at = in.offset();
   const int16_t count = in.i16("the tuple's column count");
   // Each column takes at least its kind byte.
@@ -170,18 +179,18 @@ void read_tuple(Reader &in, Row &row) {
             "a tuple of " + std::to_string(count) + " columns with " + std::to_string(in.left()) + " bytes left");
   }
   row.resize(static_cast<std::size_t>(count));
-  for (Datum &datum : row) {
+  for (ValueView &datum : row) {
     const std::size_t kind_at = in.offset();
     const char kind = static_cast<char>(in.u8("a column's kind"));
     datum.text = {};
     switch (kind) {
-      case 'n': datum.kind = Datum::Kind::null; break;
-      case 'u': datum.kind = Datum::Kind::unchanged_toast; break;
+      case 'n': datum.kind = ValueKind::null; break;
+      case 'u': datum.kind = ValueKind::unchanged_toast; break;
       case 't': {
         const std::size_t length_at = in.offset();
         const int32_t length = in.i32("a value's length");
         if (length < 0) in.fail(length_at, "a value of negative length " + std::to_string(length));
-        datum.kind = Datum::Kind::text;
+        datum.kind = ValueKind::text;
         datum.text = in.bytes(static_cast<std::size_t>(length), "a value");
         break;
       }
@@ -214,23 +223,23 @@ const Relation &read_known_relation(Reader &in, const Relations &relations) {
   return it->second;
 }
 
-Decoded decode_insert(const Envelope &envelope, Reader &in, const Relations &relations, Row &row,
+Decoded decode_insert(const Envelope &envelope, Reader &in, const Relations &relations, TupleView &row,
                       std::string &out) {
   const Relation &relation = read_known_relation(in, relations);
   read_tuple_letter(in, "N");
   read_tuple(in, row);
   in.expect_end();
-  append_insert(out, envelope, relation, row);
+  events::append_insert(out, envelope, relation, row);
   return {};
 }
 
 // 'K' (key columns changed, identity Default or Index) or 'O' (identity
 // Full) brings the old row before the new one; neither is sent otherwise.
-Decoded decode_update(const Envelope &envelope, Reader &in, const Relations &relations, Row &first_row,
-                      Row &new_row, std::string &out) {
+Decoded decode_update(const Envelope &envelope, Reader &in, const Relations &relations, TupleView &first_row,
+                      TupleView &new_row, std::string &out) {
   const Relation &relation = read_known_relation(in, relations);
-  const Row *old_row = nullptr;
-  const Row *key_row = nullptr;
+  const TupleView *old_row = nullptr;
+  const TupleView *key_row = nullptr;
   const char letter = read_tuple_letter(in, "KON");
   if (letter != 'N') {
     read_tuple(in, first_row);
@@ -239,21 +248,21 @@ Decoded decode_update(const Envelope &envelope, Reader &in, const Relations &rel
   }
   read_tuple(in, new_row);
   in.expect_end();
-  append_update(out, envelope, relation, old_row, key_row, new_row);
+  events::append_update(out, envelope, relation, old_row, key_row, new_row);
   return {};
 }
 
-Decoded decode_delete(const Envelope &envelope, Reader &in, const Relations &relations, Row &row,
+Decoded decode_delete(const Envelope &envelope, Reader &in, const Relations &relations, TupleView &row,
                       std::string &out) {
   const Relation &relation = read_known_relation(in, relations);
   const char letter = read_tuple_letter(in, "KO");
   read_tuple(in, row);
   in.expect_end();
-  append_delete(out, envelope, relation, letter == 'O' ? &row : nullptr, letter == 'K' ? &row : nullptr);
+  events::append_delete(out, envelope, relation, letter == 'O' ? &row : nullptr, letter == 'K' ? &row : nullptr);
   return {};
 }
 
-Decoded decode_truncate(const Envelope &envelope, Reader &in, std::vector<uint32_t> &rel_ids, std::string &out) {
+Decoded decode_truncate(const Envelope &envelope, Reader &in, events::Truncate &truncate, std::string &out) {
   const std::size_t count_at = in.offset();
   const int32_t count = in.i32("the relation count");
   const int8_t options = in.i8("options");
@@ -261,10 +270,11 @@ Decoded decode_truncate(const Envelope &envelope, Reader &in, std::vector<uint32
     in.fail(count_at, "a truncate of " + std::to_string(count) + " relations with " + std::to_string(in.left()) +
                           " bytes left");
   }
-  rel_ids.resize(static_cast<std::size_t>(count));
-  for (uint32_t &rel_id : rel_ids) rel_id = in.u32("rel_id");
+  truncate.options = options;
+  truncate.rel_ids.resize(static_cast<std::size_t>(count));
+  for (uint32_t &rel_id : truncate.rel_ids) rel_id = in.u32("rel_id");
   in.expect_end();
-  append_truncate(out, envelope, options, rel_ids);
+  events::append_truncate(out, envelope, truncate);
   return {};
 }
 
@@ -287,7 +297,7 @@ Decoded PgoutputDecoder::decode(const Envelope &envelope, const char *data, std:
     case 'R': {
       Relation relation = read_relation(in);
       in.expect_end();
-      append_relation(out, envelope, relation);  // first: a name that cannot be written keeps the old relation
+      events::append_relation(out, envelope, relation);  // first: a name that cannot be written keeps the old relation
       const uint32_t rel_id = relation.rel_id;
       relations_.insert_or_assign(rel_id, std::move(relation));
       return {Decoded::Kind::relation};
@@ -295,7 +305,7 @@ Decoded PgoutputDecoder::decode(const Envelope &envelope, const char *data, std:
     case 'I': return decode_insert(envelope, in, relations_, new_row_, out);
     case 'U': return decode_update(envelope, in, relations_, first_row_, new_row_, out);
     case 'D': return decode_delete(envelope, in, relations_, first_row_, out);
-    case 'T': return decode_truncate(envelope, in, rel_ids_, out);
+    case 'T': return decode_truncate(envelope, in, truncate_, out);
     default:
       in.fail(0, "unknown message type (is this pgoutput protocol 1 with only the publication_names option?)");
   }
@@ -306,4 +316,4 @@ const Relation *PgoutputDecoder::relation(uint32_t rel_id) const {
   return it == relations_.end() ? nullptr : &it->second;
 }
 
-}  // namespace pgsource
+}  // namespace cn::pgsource

@@ -1,6 +1,6 @@
 // A decoder of PostgreSQL's pgoutput logical replication messages, protocol
 // version 1 with values in text form (no "binary", "streaming", "messages"
-// or "two_phase" option), into change events (events.hpp).
+// or "two_phase" option), into change events (change_events.hpp).
 //
 // The input is one message: the payload of an XLogData ('w') CopyData
 // message after its 25-byte header, which the caller parses into the
@@ -16,7 +16,7 @@
 #ifndef CN_PGSOURCE_PGOUTPUT_HPP
 #define CN_PGSOURCE_PGOUTPUT_HPP
 
-#include "events.hpp"
+#include <change_events/change_events.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +25,10 @@
 #include <unordered_map>
 #include <vector>
 
-namespace pgsource {
+namespace cn::pgsource {
+
+using events::Envelope;
+using events::Relation;
 
 // A message that is not pgoutput protocol 1 as we asked for it: cut short,
 // bytes left over, an unknown message type or tuple letter, a binary value,
@@ -63,7 +66,7 @@ class PgoutputDecoder {
   //
   // Throws DecodeError for a malformed, truncated or unknown message, or an
   // insert/update/delete of a rel_id without a relation message first;
-  // std::invalid_argument (see events.hpp) for a value that does not read as
+  // events::EventError for a value that does not read as
   // its column's type, a row whose width is not its relation's, or a name
   // that is not UTF-8. After a throw, out is as it was before the call and
   // the relations are unchanged.
@@ -76,10 +79,10 @@ class PgoutputDecoder {
  private:
   std::unordered_map<uint32_t, Relation> relations_;
   // Kept between messages so that their capacity is: no allocation per row.
-  Row first_row_, new_row_;
-  std::vector<uint32_t> rel_ids_;
+  events::TupleView first_row_, new_row_;
+  events::Truncate truncate_;
 };
 
-}  // namespace pgsource
+}  // namespace cn::pgsource
 
 #endif

@@ -23,7 +23,7 @@
 #include <deque>
 #include <memory>
 
-namespace pgsource {
+namespace cn::pgsource {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -33,20 +33,6 @@ uint64_t read_u64(const char *p) {
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
   return v;
 }
-
-// What the topic holds, as far as skipping what PostgreSQL re-sends goes.
-struct TopicPosition {
-  // The newest complete transaction's commit record ends here: a re-sent
-  // transaction whose commit record starts before it is in the topic. (Not
-  // "at or before its commit_lsn": a transaction can commit right at an
-  // initial load's consistent point, which the load's commit carries.)
-  uint64_t last_end_lsn = 0;
-  bool load_due = false;         // a cut initial load was closed; a new one must follow
-  bool open = false;             // the topic ends inside a transaction
-  uint64_t open_final_lsn = 0;
-  uint32_t open_xid = 0;
-  uint64_t open_changes = 0;     // its changes in the topic
-};
 
 class PostgresSource {
  public:
@@ -100,8 +86,7 @@ class PostgresSource {
                         " the source cannot tell what the topic holds; use a connector-host of the same version",
                         false);
     if (!position_known_) {
-      position_ = TopicPosition{tail_.last_end_lsn(), tail_.load_due(), tail_.ends_inside_transaction(),
-                                tail_.open_final_lsn(), tail_.open_xid(), tail_.open_changes()};
+      position_ = tail_.position();
       position_known_ = true;
     }
     std::unique_ptr<pqxx::connection> connection;
@@ -110,7 +95,7 @@ class PostgresSource {
     } catch (const pqxx::broken_connection &e) {
       // guarded() retries a broken_connection; one that waiting cannot mend
       // (a wrong sslmode, certificate or database) stops the connector.
-      if (cn_plugins::connect_failure_is_permanent(e.what()))
+      if (plugins::connect_failure_is_permanent(e.what()))
         throw SourceError(std::string("cannot connect to the source (check parameters.url): ") + e.what(), false);
       throw;
     }
@@ -187,8 +172,8 @@ class PostgresSource {
     begin_load(true);
     if (position_.open) {
       std::string event;
-      append_commit(event, Envelope{position_.open_final_lsn, position_.open_final_lsn, postgres_now()}, 0,
-                    position_.open_final_lsn, 0, postgres_now());
+      events::append_commit(event, events::Envelope{position_.open_final_lsn, position_.open_final_lsn, postgres_now()},
+                            events::Commit{0, position_.open_final_lsn, 0, postgres_now()});
       emitted_ = emit.emit(event);
       position_.open = false;
     }
@@ -231,7 +216,7 @@ class PostgresSource {
       std::string_view message = stream_->next(emitted ? 0 : std::max(left, 0));
       if (message.empty()) break;
       if (message[0] == 'w' && message.size() >= 25) {
-        Envelope envelope{read_u64(message.data() + 1), read_u64(message.data() + 9),
+        events::Envelope envelope{read_u64(message.data() + 1), read_u64(message.data() + 9),
                           static_cast<int64_t>(read_u64(message.data() + 17))};
         if (handle(emit, envelope, message.data() + 25, message.size() - 25)) ++emitted;
       } else if (message[0] == 'k' && message.size() >= 18) {
@@ -251,7 +236,7 @@ class PostgresSource {
 
   // Decodes one pgoutput message and emits its event unless the topic has
   // it. True if an event was emitted.
-  bool handle(cn::Emitter &emit, const Envelope &envelope, const char *data, std::size_t size) {
+  bool handle(cn::Emitter &emit, const events::Envelope &envelope, const char *data, std::size_t size) {
     event_.clear();
     Decoded d = decoder_.decode(envelope, data, size, event_);
     switch (d.kind) {
@@ -336,7 +321,11 @@ class PostgresSource {
       throw cn::retry_error(e.what());
     } catch (const pqxx::broken_connection &e) {
       reset();
-      throw cn::retry_error(std::string("lost the connection to the source: ") + e.what());
+      throw cn::retry_error("lost the connection to the source: " + plugins::message_of(e));
+    } catch (const pqxx::failure &e) {
+      if (!plugins::is_transient(e)) throw;  // the connector stops with its message
+      reset();
+      throw cn::retry_error("the source is unavailable: " + plugins::message_of(e));
     }
   }
 
@@ -383,7 +372,7 @@ class PostgresSource {
 };
 
 }  // namespace
-}  // namespace pgsource
+}  // namespace cn::pgsource
 
-CN_DEFINE_SOURCE_PLUGIN(pgsource::PostgresSource, "postgres-source", "0.1.0",
+CN_DEFINE_SOURCE_PLUGIN(cn::pgsource::PostgresSource, "postgres-source", "0.1.0",
                         "streams a PostgreSQL database's changes (logical replication, pgoutput) into the topic")

@@ -9,33 +9,31 @@
 #include <cinttypes>
 #include <cstdio>
 
-namespace pgsource {
+namespace cn::pgsource {
 
 namespace {
 
-std::string message_of(pg_conn *conn) {
-  return cn_plugins::trimmed_message(conn ? PQerrorMessage(conn) : "out of memory");
+std::string connection_message(pg_conn *conn) {
+  return plugins::trimmed_message(conn ? PQerrorMessage(conn) : "out of memory");
+}
+
+std::string sqlstate_of(const PGresult *result) {
+  const char *sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return sqlstate ? sqlstate : "";
 }
 
 bool contains(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
+
+// SQLSTATEs that name which failure a command met.
+constexpr const char *kObjectInUse = "55006";      // a slot held by another walsender
+constexpr const char *kUndefinedObject = "42704";  // no such slot or publication
 
 void put_u64(char *p, uint64_t v) {
   for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
 }
 
-// A quoted identifier for replication commands.
-std::string quoted(const std::string &name) {
-  std::string q = "\"";
-  for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-// A quoted string literal for replication command options.
-std::string literal(const std::string &text) {
-  std::string q = "'";
-  for (char c : text) q += c == '\'' ? std::string("''") : std::string(1, c);
-  return q + "'";
-}
+using plugins::quote_ident;
+using plugins::quote_literal;
 
 }  // namespace
 
@@ -63,7 +61,7 @@ ReplicationConnection::ReplicationConnection(const std::string &url) {
   const char *values[] = {url.c_str(), "database", "postgres-source", "UTF8", nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (PQstatus(conn_) == CONNECTION_OK) return;
-  std::string message = message_of(conn_);
+  std::string message = connection_message(conn_);
   PQfinish(conn_);
   conn_ = nullptr;
   if (contains(message, "must be superuser or replication role") ||
@@ -76,7 +74,7 @@ ReplicationConnection::ReplicationConnection(const std::string &url) {
                           " (fix: allow 'replication' for this user in pg_hba.conf, or use a database entry of"
                           " type host that covers replication)",
                       false);
-  if (cn_plugins::connect_failure_is_permanent(message))
+  if (plugins::connect_failure_is_permanent(message))
     throw SourceError("cannot connect to the source (check parameters.url): " + message, false);
   throw SourceError("cannot connect to the source: " + message, true);
 }
@@ -86,19 +84,18 @@ ReplicationConnection::~ReplicationConnection() {
   if (conn_) PQfinish(conn_);
 }
 
-void ReplicationConnection::fail(const std::string &doing) {
-  std::string message = message_of(conn_);
-  bool lost = PQstatus(conn_) != CONNECTION_OK || contains(message, "terminating connection") ||
-              contains(message, "server closed the connection") || contains(message, "shutting down");
-  throw SourceError(doing + ": " + message, lost);
+void ReplicationConnection::fail(const std::string &doing, const std::string &sqlstate) {
+  const bool transient = PQstatus(conn_) != CONNECTION_OK || plugins::is_transient_sqlstate(sqlstate);
+  throw SourceError(doing + ": " + connection_message(conn_), transient);
 }
 
 ReplicationConnection::CreatedSlot ReplicationConnection::create_slot(const std::string &slot) {
-  std::string command = "CREATE_REPLICATION_SLOT " + quoted(slot) + " LOGICAL pgoutput EXPORT_SNAPSHOT";
+  std::string command = "CREATE_REPLICATION_SLOT " + quote_ident(slot) + " LOGICAL pgoutput EXPORT_SNAPSHOT";
   PGresult *r = PQexec(conn_, command.c_str());
   if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    const std::string sqlstate = sqlstate_of(r);
     PQclear(r);
-    fail("creating the replication slot '" + slot + "'");
+    fail("creating the replication slot '" + slot + "'", sqlstate);
   }
   const std::string consistent_point = PQgetvalue(r, 0, 1), snapshot = PQgetvalue(r, 0, 2);
   PQclear(r);
@@ -106,22 +103,23 @@ ReplicationConnection::CreatedSlot ReplicationConnection::create_slot(const std:
 }
 
 void ReplicationConnection::start(const std::string &slot, uint64_t from, const std::string &publication) {
-  std::string command = "START_REPLICATION SLOT " + quoted(slot) + " LOGICAL " + lsn_text(from) +
-                        " (proto_version '1', publication_names " + literal(quoted(publication)) + ")";
+  std::string command = "START_REPLICATION SLOT " + quote_ident(slot) + " LOGICAL " + lsn_text(from) +
+                        " (proto_version '1', publication_names " + quote_literal(quote_ident(publication)) + ")";
   PGresult *r = PQexec(conn_, command.c_str());
-  ExecStatusType status = PQresultStatus(r);
+  const ExecStatusType status = PQresultStatus(r);
+  const std::string sqlstate = sqlstate_of(r);
   PQclear(r);
   if (status == PGRES_COPY_BOTH) return;
-  std::string message = message_of(conn_);
-  if (contains(message, "is active for PID"))
+  const std::string message = connection_message(conn_);
+  if (sqlstate == kObjectInUse)
     throw SourceError("the replication slot '" + slot + "' is in use by another process: " + message +
                           " (another connector on the same slot? stop it, or give this one its own parameters.slot)",
                       true);
-  if (contains(message, "does not exist") && contains(message, "publication"))
+  if (sqlstate == kUndefinedObject && contains(message, "publication"))
     throw SourceError("the publication '" + publication + "' does not exist: " + message +
                           " (fix: run CREATE PUBLICATION on the source, or set skip_setup: false)",
                       false);
-  fail("starting replication on slot '" + slot + "'");
+  fail("starting replication on slot '" + slot + "'", sqlstate);
 }
 
 std::string_view ReplicationConnection::next(int timeout_ms) {
@@ -134,15 +132,13 @@ std::string_view ReplicationConnection::next(int timeout_ms) {
     if (n == -2) fail("reading the replication stream");
     if (n == -1) {  // the server ended the stream
       PGresult *r = PQgetResult(conn_);
-      const char *sqlstate = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-      std::string state = sqlstate ? sqlstate : "";
-      std::string error = cn_plugins::trimmed_message(r ? PQresultErrorMessage(r) : "");
+      const std::string state = sqlstate_of(r);
+      std::string error = plugins::trimmed_message(r ? PQresultErrorMessage(r) : "");
       PQclear(r);
-      // Worth another try: connection trouble (08), a shutdown or restart
-      // (57P01-57P03), too many connections (53300); not, say, a dropped
-      // publication or removed WAL.
-      const bool transient = state.empty() || state.rfind("08", 0) == 0 || state.rfind("57P0", 0) == 0 ||
-                             state == "53300";
+      // An end without an error is a server going away; one with an
+      // error is judged by the common rule (a dropped publication or
+      // removed WAL is not worth another try).
+      const bool transient = state.empty() || plugins::is_transient_sqlstate(state);
       throw SourceError("the source ended the replication stream: " + (error.empty() ? "no reason given" : error) +
                             (state.empty() ? "" : " (SQLSTATE " + state + ")"),
                         transient);
@@ -174,4 +170,4 @@ void ReplicationConnection::send_status(uint64_t written, uint64_t flushed, bool
     fail("sending a status update to the source");
 }
 
-}  // namespace pgsource
+}  // namespace cn::pgsource

@@ -12,7 +12,7 @@
 
 struct pg_conn;
 
-namespace pgsource {
+namespace cn::pgsource {
 
 // A failure of the source. transient: the connection was lost or the server
 // is busy or shutting down, and trying again later may work; otherwise the
@@ -61,11 +61,13 @@ class ReplicationConnection {
   void send_status(uint64_t written, uint64_t flushed, bool reply_requested);
 
  private:
-  [[noreturn]] void fail(const std::string &doing);
+  // Throws SourceError for a command that failed with sqlstate ("" when
+  // none): transient by the common rule or when the connection is gone.
+  [[noreturn]] void fail(const std::string &doing, const std::string &sqlstate = "");
   pg_conn *conn_ = nullptr;
   char *buffer_ = nullptr;  // the last message, freed at the next call
 };
 
-}  // namespace pgsource
+}  // namespace cn::pgsource
 
 #endif

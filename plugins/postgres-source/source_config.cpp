@@ -1,18 +1,18 @@
 #include "source_config.hpp"
 
-#include <connector_config.hpp>
+#include <plugin_config.hpp>
 
 #include <cctype>
 #include <stdexcept>
 
-namespace pgsource {
+namespace cn::pgsource {
 
 namespace {
 
-using cn_plugins::ConnectorConfig;
+using plugins::PluginConfig;
 
 // A list given as a YAML sequence or as one comma-separated string.
-std::vector<std::string> list_parameter(const ConnectorConfig &config, const char *name) {
+std::vector<std::string> list_parameter(const PluginConfig &config, const char *name) {
   std::vector<std::string> items;
   const rapidjson::Value *v = config.parameter(name);
   if (!v) return items;
@@ -24,7 +24,7 @@ std::vector<std::string> list_parameter(const ConnectorConfig &config, const cha
   };
   if (v->IsArray()) {
     for (const auto &item : v->GetArray()) {
-      if (!item.IsString()) ConnectorConfig::bad(name, "must be a list of names");
+      if (!item.IsString()) PluginConfig::bad(name, "must be a list of names");
       add(item.GetString());
     }
   } else if (v->IsString()) {
@@ -36,7 +36,7 @@ std::vector<std::string> list_parameter(const ConnectorConfig &config, const cha
       at = comma + 1;
     }
   } else {
-    ConnectorConfig::bad(name, "must be a list of names");
+    PluginConfig::bad(name, "must be a list of names");
   }
   return items;
 }
@@ -51,7 +51,7 @@ std::string identifier_from(const std::string &name) {
 }  // namespace
 
 SourceConfig parse_source_config(std::string_view config_json) {
-  const ConnectorConfig config(config_json);
+  const PluginConfig config(config_json);
   SourceConfig c;
   c.connector = config.name();
   c.url = config.database_url("source");
@@ -59,8 +59,8 @@ SourceConfig parse_source_config(std::string_view config_json) {
   c.slot = config.string_parameter("slot", identifier_from(c.connector));
   for (char ch : c.slot)
     if (!(std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) || ch == '_'))
-      ConnectorConfig::bad("slot", "'" + c.slot + "' is not a valid slot name (lower-case letters, digits and _ only)");
-  if (c.publication.empty()) ConnectorConfig::bad("publication", "must not be empty");
+      PluginConfig::bad("slot", "'" + c.slot + "' is not a valid slot name (lower-case letters, digits and _ only)");
+  if (c.publication.empty()) PluginConfig::bad("publication", "must not be empty");
   c.skip_setup = config.bool_parameter("skip_setup", c.skip_setup);
   c.initial_load = config.bool_parameter("initial_load", c.initial_load);
   c.tables = list_parameter(config, "tables");
@@ -68,9 +68,9 @@ SourceConfig parse_source_config(std::string_view config_json) {
   for (const std::string &t : c.tables) {
     std::size_t dot = t.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == t.size())
-      ConnectorConfig::bad("tables", "'" + t + "' is not schema.table");
+      PluginConfig::bad("tables", "'" + t + "' is not schema.table");
   }
   return c;
 }
 
-}  // namespace pgsource
+}  // namespace cn::pgsource

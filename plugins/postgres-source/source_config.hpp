@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pgsource {
+namespace cn::pgsource {
 
 struct SourceConfig {
   std::string connector;    // the connector's name
@@ -24,6 +24,6 @@ struct SourceConfig {
 // naming the parameter at fault.
 SourceConfig parse_source_config(std::string_view config_json);
 
-}  // namespace pgsource
+}  // namespace cn::pgsource
 
 #endif

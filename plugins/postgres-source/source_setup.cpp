@@ -2,17 +2,19 @@
 
 #include "replication.hpp"
 
-namespace pgsource {
+#include <postgres_errors.hpp>
+
+#include <change_events/type_oids.hpp>
+
+namespace cn::pgsource {
 
 namespace {
 
-// pgoutput sends a type message for every column type at or above the first
-// OID that initdb assigns (below it: built-in types).
-constexpr uint32_t kFirstGenbkiObjectId = 10000;
+using plugins::quote_ident;
 
-std::string split_table(pqxx::connection &conn, const std::string &schema_table) {
+std::string split_table(const std::string &schema_table) {
   std::size_t dot = schema_table.find('.');
-  return conn.quote_name(schema_table.substr(0, dot)) + "." + conn.quote_name(schema_table.substr(dot + 1));
+  return quote_ident(schema_table.substr(0, dot)) + "." + quote_ident(schema_table.substr(dot + 1));
 }
 
 }  // namespace
@@ -34,24 +36,26 @@ void ensure_publication(pqxx::connection &conn, const SourceConfig &config) {
   if (config.skip_setup)
     throw SourceError("the publication '" + config.publication +
                           "' does not exist, and skip_setup is true, so the source creates nothing (fix: run"
-                          " CREATE PUBLICATION " + conn.quote_name(config.publication) +
+                          " CREATE PUBLICATION " + quote_ident(config.publication) +
                           " FOR ALL TABLES; on the source, or set skip_setup: false)",
                       false);
   std::string what;
   if (!config.tables.empty()) {
-    for (const std::string &t : config.tables) what += (what.empty() ? "FOR TABLE " : ", ") + split_table(conn, t);
+    for (const std::string &t : config.tables) what += (what.empty() ? "FOR TABLE " : ", ") + split_table(t);
   }
   if (!config.schemas.empty()) {
     what += what.empty() ? "FOR TABLES IN SCHEMA " : ", TABLES IN SCHEMA ";
     for (std::size_t i = 0; i < config.schemas.size(); ++i)
-      what += (i ? ", " : "") + conn.quote_name(config.schemas[i]);
+      what += (i ? ", " : "") + quote_ident(config.schemas[i]);
   }
   if (what.empty()) what = "FOR ALL TABLES";
   try {
-    tx.exec("CREATE PUBLICATION " + conn.quote_name(config.publication) + " " + what);
+    tx.exec("CREATE PUBLICATION " + quote_ident(config.publication) + " " + what);
     tx.commit();
   } catch (const pqxx::sql_error &e) {
-    throw SourceError("creating the publication '" + config.publication + "' " + what + " failed: " + e.what(), false);
+    throw SourceError("creating the publication '" + config.publication + "' " + what +
+                          " failed: " + plugins::message_of(e),
+                      plugins::is_transient(e));
   }
 }
 
@@ -66,9 +70,9 @@ void drop_slot(pqxx::connection &conn, const std::string &slot) {
     tx.exec_params("SELECT pg_drop_replication_slot($1)", slot);
   } catch (const pqxx::sql_error &e) {
     // Still held by the walsender of a connection that is going away (a
-    // source killed a moment ago): worth another try.
-    const bool active = std::string(e.what()).find("is active for PID") != std::string::npos;
-    throw SourceError("dropping the replication slot '" + slot + "' failed: " + e.what(), active);
+    // source killed a moment ago, SQLSTATE 55006): worth another try.
+    throw SourceError("dropping the replication slot '" + slot + "' failed: " + plugins::message_of(e),
+                      plugins::is_transient(e));
   }
 }
 
@@ -97,18 +101,18 @@ std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const s
       t.relation.rel_id = rel_id;
       t.relation.namespace_ = row[1].c_str();
       t.relation.name = row[2].c_str();
-      t.relation.replica_identity = row[3].c_str()[0];
-      t.quoted_name = tx.quote_name(t.relation.namespace_) + "." + tx.quote_name(t.relation.name);
+      t.relation.replica_identity = events::replica_identity_from_letter(row[3].c_str()[0]);
+      t.quoted_name = quote_ident(t.relation.namespace_) + "." + quote_ident(t.relation.name);
       t.partitioned = row[10].as<bool>();
       tables.push_back(std::move(t));
     }
     PublishedTable &t = tables.back();
-    Column column;
+    events::Column column;
     column.name = row[4].c_str();
     column.type_id = row[5].as<uint32_t>();
     column.type_modifier = row[6].as<int32_t>();
     column.flags = static_cast<int8_t>(row[7].as<int>());
-    if (column.type_id >= kFirstGenbkiObjectId) {
+    if (column.type_id >= events::oid::kFirstGenbkiObjectId) {
       bool known = false;
       for (const auto &type : t.types) known = known || type.id == column.type_id;
       if (!known) t.types.push_back({column.type_id, row[8].c_str(), row[9].c_str()});
@@ -118,4 +122,4 @@ std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const s
   return tables;
 }
 
-}  // namespace pgsource
+}  // namespace cn::pgsource

@@ -4,7 +4,7 @@
 #ifndef CN_PGSOURCE_SOURCE_SETUP_HPP
 #define CN_PGSOURCE_SOURCE_SETUP_HPP
 
-#include "events.hpp"
+#include <change_events/change_events.hpp>
 #include "source_config.hpp"
 
 #include <pqxx/pqxx>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace pgsource {
+namespace cn::pgsource {
 
 // Throws SourceError saying what to run when wal_level is not logical.
 void check_wal_level(pqxx::connection &conn);
@@ -28,17 +28,13 @@ void drop_slot(pqxx::connection &conn, const std::string &slot);
 // A published table as pgoutput describes it (the relation event), with
 // the user types its columns use (type events, sent before it).
 struct PublishedTable {
-  Relation relation;
-  struct UserType {
-    uint32_t id;
-    std::string namespace_, name;
-  };
-  std::vector<UserType> types;
+  events::Relation relation;
+  std::vector<events::Type> types;
   std::string quoted_name;  // "schema"."table"
   bool partitioned = false;  // a partitioned table (published via its root): its rows are in its partitions
 };
 std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const std::string &publication);
 
-}  // namespace pgsource
+}  // namespace cn::pgsource
 
 #endif

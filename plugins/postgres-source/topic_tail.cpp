@@ -1,44 +1,42 @@
 #include "topic_tail.hpp"
 
-#include <rapidjson/document.h>
+#include <change_events/change_events.hpp>
 
 #include <stdexcept>
 #include <string>
 
-namespace pgsource {
+namespace cn::pgsource {
 
 bool TopicTail::add(int64_t offset, std::string_view record) {
   seen_any_ = true;
-  rapidjson::Document doc;
-  doc.Parse(record.data(), record.size());
-  auto bad = [&]() -> bool {
-    throw std::runtime_error("the topic's record at offset " + std::to_string(offset) +
-                             " is not a change event; the source cannot tell where the topic ends");
+  const auto bad = [offset](const std::string &why) {
+    return std::runtime_error("the topic's record at offset " + std::to_string(offset) +
+                              " is not a change event (" + why + "); the source cannot tell where the topic ends");
   };
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("message") || !doc["message"].IsObject()) return bad();
-  const rapidjson::Value &m = doc["message"];
-  if (!m.HasMember("type") || !m["type"].IsString()) return bad();
-  const std::string type = m["type"].GetString();
-  auto u64 = [&](const char *name) -> uint64_t {
-    if (!m.HasMember(name) || !m[name].IsUint64()) bad();
-    return m[name].GetUint64();
-  };
-  if (type == "commit") {
-    u64("commit_lsn");  // checked: a commit without it is not a change event
-    last_end_lsn_ = u64("end_lsn");
-    load_due_ = last_end_lsn_ == 0;
+  events::Message message;
+  try {
+    message = events::parse_event(record);
+  } catch (const events::EventError &e) {
+    throw bad(e.what());
+  }
+  if (const auto *commit = std::get_if<events::Commit>(&message)) {
+    position_.last_end_lsn = commit->end_lsn;
+    position_.load_due = commit->end_lsn == 0;
     return false;  // the newest complete transaction: nothing older matters
   }
-  if (type == "begin") {
-    if (open_begin_offset_ >= 0) bad();  // two begins without a commit between them
+  if (const auto *begin = std::get_if<events::Begin>(&message)) {
+    if (position_.open) throw bad("a second begin without a commit between them");
     open_begin_offset_ = offset;
-    open_final_lsn_ = u64("final_lsn");
-    open_xid_ = static_cast<uint32_t>(u64("xid"));
-    open_changes_ = changes_after_boundary_;
+    position_.open = true;
+    position_.open_final_lsn = begin->final_lsn;
+    position_.open_xid = begin->xid;
+    position_.open_changes = changes_after_boundary_;
     return true;  // on to the commit before it
   }
-  if (type == "insert" || type == "update" || type == "delete" || type == "truncate") ++changes_after_boundary_;
+  if (std::holds_alternative<events::Insert>(message) || std::holds_alternative<events::Update>(message) ||
+      std::holds_alternative<events::Delete>(message) || std::holds_alternative<events::Truncate>(message))
+    ++changes_after_boundary_;
   return true;
 }
 
-}  // namespace pgsource
+}  // namespace cn::pgsource

@@ -7,7 +7,26 @@
 #include <cstdint>
 #include <string_view>
 
-namespace pgsource {
+namespace cn::pgsource {
+
+// What the topic holds, as far as skipping what PostgreSQL re-sends goes.
+struct TopicPosition {
+  // The newest complete transaction's commit record ends here: a re-sent
+  // transaction whose commit record starts before it is in the topic. (Not
+  // "at or before its commit_lsn": a transaction can commit right at an
+  // initial load's consistent point, which the load's commit carries.)
+  uint64_t last_end_lsn = 0;
+  // The newest commit closes an initial load that was cut short (its
+  // end_lsn is 0, which no real commit has): a new load is due.
+  bool load_due = false;
+  // The topic ends inside a transaction (a writer stopped in it): its
+  // begin's final_lsn and xid, and how many of its changes (insert, update,
+  // delete, truncate) the topic holds.
+  bool open = false;
+  uint64_t open_final_lsn = 0;
+  uint32_t open_xid = 0;
+  uint64_t open_changes = 0;
+};
 
 class TopicTail {
  public:
@@ -17,30 +36,18 @@ class TopicTail {
   bool add(int64_t offset, std::string_view record);
 
   bool empty() const { return !seen_any_; }
-  // The end_lsn of the newest complete transaction's commit; 0 if none.
-  uint64_t last_end_lsn() const { return last_end_lsn_; }
-  // The newest commit closes an initial load that was cut short (its
-  // end_lsn is 0, which no real commit has): a new load is due.
-  bool load_due() const { return load_due_; }
-  // The transaction the topic ends inside, if any (a writer stopped in it).
-  bool ends_inside_transaction() const { return open_begin_offset_ >= 0; }
-  uint64_t open_final_lsn() const { return open_final_lsn_; }
-  uint32_t open_xid() const { return open_xid_; }
+  const TopicPosition &position() const { return position_; }
+  // The offset of the begin of the transaction the topic ends inside; -1
+  // when it ends with a commit.
   int64_t open_begin_offset() const { return open_begin_offset_; }
-  // Its insert/update/delete/truncate events in the topic.
-  uint64_t open_changes() const { return open_changes_; }
 
  private:
   bool seen_any_ = false;
   uint64_t changes_after_boundary_ = 0;  // changes read before meeting a begin or commit
-  uint64_t last_end_lsn_ = 0;
-  bool load_due_ = false;
   int64_t open_begin_offset_ = -1;
-  uint64_t open_final_lsn_ = 0;
-  uint32_t open_xid_ = 0;
-  uint64_t open_changes_ = 0;
+  TopicPosition position_;
 };
 
-}  // namespace pgsource
+}  // namespace cn::pgsource
 
 #endif

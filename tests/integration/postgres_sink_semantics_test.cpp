@@ -24,8 +24,8 @@ Lines cat(std::initializer_list<Lines> parts) {
   return all;
 }
 
-ev::Col key(const std::string &name, int32_t type, int32_t modifier = -1) { return {name, type, modifier, true}; }
-ev::Col col(const std::string &name, int32_t type, int32_t modifier = -1) { return {name, type, modifier, false}; }
+ev::Col key(const std::string &name, uint32_t type, int32_t modifier = -1) { return {name, type, modifier, true}; }
+ev::Col col(const std::string &name, uint32_t type, int32_t modifier = -1) { return {name, type, modifier, false}; }
 
 // public.<name> (id integer primary key, v text): the table most tests use.
 std::string rel_idv(uint32_t rel_id, const std::string &name = "t") {

@@ -1,7 +1,10 @@
-// Building change events (../shared/events/FORMAT.md) for tests, properly
-// escaped, one JSON line each.
+// Building change events for tests, through the project's own writer
+// (plugins/common/change_events): one JSON line each.
 #ifndef CN_TEST_EVENTS_HPP
 #define CN_TEST_EVENTS_HPP
+
+#include <change_events/change_events.hpp>
+#include <change_events/type_oids.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -10,9 +13,13 @@
 
 namespace cn_test::events {
 
-// One value of a tuple, already in its JSON form.
+using namespace cn::events::oid;  // kInt4, kText, ...: the column types of relation()
+
+// One value of a tuple: PostgreSQL's text form, and the type whose value
+// kind it is written as.
 struct V {
-  std::string json;
+  std::optional<uint32_t> type_id;  // none for Null and UnchangedToast; 0 (no kind of its own) for RawText
+  cn::events::Value value;
 };
 V null();
 V toast();  // "UnchangedToast"
@@ -24,21 +31,17 @@ V i8(int64_t v);
 V oid(uint32_t v);
 V boolean(bool v);
 V chr(int8_t v);   // the "char" type
-V f4(double v);    // written as a JSON number
+V f4(double v);    // written as the shortest JSON number of the double
 V f8(double v);
 V f8_nonfinite();  // {"Float8":null}
 
 struct Col {
   std::string name;
-  int32_t type_id;
+  uint32_t type_id;
   int32_t type_modifier = -1;
   bool key = false;
 };
 
-// Common type OIDs.
-constexpr int32_t kBool = 16, kChar = 18, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25, kOid = 26, kJson = 114,
-                  kFloat4 = 700, kFloat8 = 701, kBpchar = 1042, kVarchar = 1043, kDate = 1082, kTimestamp = 1114,
-                  kNumeric = 1700, kUuid = 2950, kJsonb = 3802, kBytea = 17, kInt4Array = 1007, kTextArray = 1009;
 // varchar(n) / char(n) type modifier
 inline int32_t chars(int n) { return n + 4; }
 // numeric(p, s) type modifier

@@ -15,7 +15,8 @@
 #include <charconv>
 #include <functional>
 
-using namespace pgsource;
+using namespace cn::pgsource;
+using namespace cn::events;
 
 namespace {
 
@@ -292,7 +293,7 @@ TEST_CASE("pgoutput: relation messages are kept, the latest one per rel_id") {
   REQUIRE(r != nullptr);
   CHECK(r->namespace_ == "public");
   CHECK(r->name == "dog");
-  CHECK(r->replica_identity == 'd');
+  CHECK(r->replica_identity == ReplicaIdentity::default_);
   REQUIRE(r->columns.size() == 4);
   CHECK(r->columns[0].flags == 1);
   CHECK(r->columns[3].name == "sex");
@@ -502,7 +503,7 @@ TEST_CASE("pgoutput: a change to a relation never described is a DecodeError") {
   }
 }
 
-TEST_CASE("pgoutput: values that do not read as their type are std::invalid_argument, out untouched") {
+TEST_CASE("pgoutput: values that do not read as their type are EventError, out untouched") {
   PgoutputDecoder decoder;
   decode(decoder, kinds_relation());
   std::string out = "kept";
@@ -511,13 +512,13 @@ TEST_CASE("pgoutput: values that do not read as their type are std::invalid_argu
   for (int i = 0; i < 9; ++i) insert.null();
   CHECK_THROWS_WITH_AS(decoder.decode(kEnvelope, insert.bytes().data(), insert.bytes().size(), out),
                        R"(table pg_catalog.kinds, column "b" (type 16): "yes" is not a bool ('t' or 'f'))",
-                       std::invalid_argument);
+                       EventError);
   CHECK(out == "kept");
 
   Wire narrow('I');
   narrow.u32(500).u8('N').i16(2).text("1").text("t");
   CHECK_THROWS_WITH_AS(decoder.decode(kEnvelope, narrow.bytes().data(), narrow.bytes().size(), out),
-                       "table pg_catalog.kinds: a row of 2 values for 11 columns", std::invalid_argument);
+                       "table pg_catalog.kinds: a row of 2 values for 11 columns", EventError);
   CHECK(out == "kept");
 }
 
@@ -528,7 +529,7 @@ TEST_CASE("pgoutput: a relation whose names are not UTF-8 keeps the one before")
   bad.u32(16399).str("public").str("d\xffg").u8('d').i16(0);
   std::string out;
   CHECK_THROWS_WITH_AS(decoder.decode(kEnvelope, bad.bytes().data(), bad.bytes().size(), out),
-                       "the relation name is not valid UTF-8", std::invalid_argument);
+                       "the relation name is not valid UTF-8", EventError);
   CHECK(out.empty());
   REQUIRE(decoder.relation(16399) != nullptr);
   CHECK(decoder.relation(16399)->columns.size() == 4);
@@ -542,7 +543,7 @@ TEST_CASE("pgoutput: values borrowed from one message do not leak into the next"
     const std::string first = Wire('I').u32(16399).u8('N').i16(4).text("A").text("B").text("C").text("D").bytes();
     decoder.decode(kEnvelope, first.data(), first.size(), out);
   }
-  // Fewer text values the second time: the rows' reused Datums must not
+  // Fewer text values the second time: the rows' reused values must not
   // keep the first message's (now freed) text.
   const Wire second = std::move(Wire('I').u32(16399).u8('N').i16(4).null().toast().null().text("x"));
   CHECK(decode(decoder, second) ==

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-using pgsource::TopicTail;
+using cn::pgsource::TopicTail;
 
 namespace {
 
@@ -40,29 +40,29 @@ TEST_CASE("a topic ending with a commit: its positions, and nothing older is rea
   std::vector<std::string> topic = {begin(100, 7), kInsert, commit(100, 120), begin(200, 8), kInsert, commit(200, 230)};
   CHECK(feed(tail, topic) == 1);
   CHECK_FALSE(tail.empty());
-  CHECK(tail.last_end_lsn() == 230);
-  CHECK_FALSE(tail.ends_inside_transaction());
-  CHECK_FALSE(tail.load_due());
+  CHECK(tail.position().last_end_lsn == 230);
+  CHECK_FALSE(tail.position().open);
+  CHECK_FALSE(tail.position().load_due);
 }
 
 TEST_CASE("a topic ending inside a transaction: its begin, its changes so far, and the commit before it") {
   TopicTail tail;
   std::vector<std::string> topic = {begin(100, 7), kInsert, commit(100, 120), begin(200, 8), kRelation, kInsert, kInsert};
   CHECK(feed(tail, topic) == 5);
-  CHECK(tail.ends_inside_transaction());
-  CHECK(tail.open_final_lsn() == 200);
-  CHECK(tail.open_xid() == 8);
-  CHECK(tail.open_changes() == 2);  // relation events are not changes
+  CHECK(tail.position().open);
+  CHECK(tail.position().open_final_lsn == 200);
+  CHECK(tail.position().open_xid == 8);
+  CHECK(tail.position().open_changes == 2);  // relation events are not changes
   CHECK(tail.open_begin_offset() == 3);
-  CHECK(tail.last_end_lsn() == 120);
+  CHECK(tail.position().last_end_lsn == 120);
 }
 
 TEST_CASE("a cut initial load closed by a commit with end_lsn 0: a new load is due") {
   TopicTail tail;
   std::vector<std::string> topic = {begin(500, 0), kRelation, kInsert, commit(500, 0)};
   feed(tail, topic);
-  CHECK(tail.load_due());
-  CHECK_FALSE(tail.ends_inside_transaction());
+  CHECK(tail.position().load_due);
+  CHECK_FALSE(tail.position().open);
 }
 
 TEST_CASE("a record that is not a change event, or two begins in a row, is an error naming the offset") {

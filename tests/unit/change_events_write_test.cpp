@@ -1,15 +1,14 @@
-// The postgres-source's change events (plugins/postgres-source/events.hpp):
-// every message type and value kind against exact JSON lines of the format
-// (../shared/events/FORMAT.md), and the values that do not read as their type.
-// By its path: tests/support, earlier on the include path, has an events.hpp too.
-#include "../../plugins/postgres-source/events.hpp"
+// Writing change events (plugins/common/change_events): every message type
+// and value kind against exact JSON lines of the format
+// (docs/change-events.md), and the values that do not read as their type.
+#include <change_events/change_events.hpp>
 
 #include <doctest/doctest.h>
 
 #include <functional>
 #include <stdexcept>
 
-using namespace pgsource;
+using namespace cn::events;
 
 namespace {
 
@@ -23,15 +22,15 @@ Column column(const char *name, uint32_t type_id, int32_t type_modifier = -1, in
 
 // A table with one column of the given type, as the values' tests need.
 Relation table_of(uint32_t type_id, const char *column_name = "v") {
-  return Relation{42, "public", "t", 'd', {column(column_name, type_id)}};
+  return Relation{42, "public", "t", ReplicaIdentity::default_, {column(column_name, type_id)}};
 }
 
-Datum text(std::string_view t) { return Datum{Datum::Kind::text, t}; }
-Datum null() { return Datum{Datum::Kind::null, {}}; }
-Datum unchanged() { return Datum{Datum::Kind::unchanged_toast, {}}; }
+ValueView text(std::string_view t) { return ValueView{ValueKind::text, t}; }
+ValueView null() { return ValueView{ValueKind::null, {}}; }
+ValueView unchanged() { return ValueView{ValueKind::unchanged_toast, {}}; }
 
 // The tuple an insert of one value writes, e.g. [{"Int4":5}].
-std::string tuple_of(uint32_t type_id, Datum value) {
+std::string tuple_of(uint32_t type_id, ValueView value) {
   std::string out;
   append_insert(out, kEnvelope, table_of(type_id), {value});
   const std::string prefix = kHead + R"({"type":"insert","rel_id":42,"tuple":)";
@@ -42,11 +41,11 @@ std::string tuple_of(uint32_t type_id, Datum value) {
 
 std::string tuple_of(uint32_t type_id, std::string_view value) { return tuple_of(type_id, text(value)); }
 
-// What a call throws as std::invalid_argument ("" if nothing).
+// What a call throws as EventError ("" if nothing).
 std::string error_of(const std::function<void()> &call) {
   try {
     call();
-  } catch (const std::invalid_argument &e) {
+  } catch (const EventError &e) {
     return e.what();
   }
   return "";
@@ -60,34 +59,34 @@ std::string value_error(uint32_t type_id, std::string_view value) {
 
 TEST_CASE("begin and commit as in the sample") {
   std::string out;
-  append_begin(out, Envelope{31216048, 31216048, 848579648134316}, 31216576, 848579648073996, 746);
+  append_begin(out, Envelope{31216048, 31216048, 848579648134316}, Begin{31216576, 848579648073996, 746});
   CHECK(out ==
         R"({"wal_start":31216048,"wal_end":31216048,"timestamp":848579648134316,"message":{"type":"begin","final_lsn":31216576,"timestamp":848579648073996,"xid":746}})");
   out.clear();
-  append_commit(out, Envelope{31216624, 31216624, 848579648135186}, 0, 31216576, 31216624, 848579648073996);
+  append_commit(out, Envelope{31216624, 31216624, 848579648135186}, Commit{0, 31216576, 31216624, 848579648073996});
   CHECK(out ==
         R"({"wal_start":31216624,"wal_end":31216624,"timestamp":848579648135186,"message":{"type":"commit","flags":0,"commit_lsn":31216576,"end_lsn":31216624,"timestamp":848579648073996}})");
 }
 
 TEST_CASE("the envelope's extremes: u64 LSNs, negative timestamps") {
   std::string out;
-  append_begin(out, Envelope{UINT64_MAX, 0, INT64_MIN}, UINT64_MAX, -1, UINT32_MAX);
+  append_begin(out, Envelope{UINT64_MAX, 0, INT64_MIN}, Begin{UINT64_MAX, -1, UINT32_MAX});
   CHECK(out ==
         R"({"wal_start":18446744073709551615,"wal_end":0,"timestamp":-9223372036854775808,"message":{"type":"begin","final_lsn":18446744073709551615,"timestamp":-1,"xid":4294967295}})");
 }
 
 TEST_CASE("events append: what out holds already stays") {
   std::string out = "previous\n";
-  append_truncate(out, kEnvelope, 0, {1});
+  append_truncate(out, kEnvelope, Truncate{0, {1}});
   CHECK(out == "previous\n" + kHead + R"({"type":"truncate","options":0,"rel_ids":[1]}})");
 }
 
 TEST_CASE("origin and type") {
   std::string out;
-  append_origin(out, kEnvelope, 123456, "pg_16384");
+  append_origin(out, kEnvelope, Origin{123456, "pg_16384"});
   CHECK(out == kHead + R"({"type":"origin","commit_lsn":123456,"name":"pg_16384"}})");
   out.clear();
-  append_type(out, kEnvelope, 16390, "public", "mood");
+  append_type(out, kEnvelope, Type{16390, "public", "mood"});
   CHECK(out == kHead + R"({"type":"type","id":16390,"namespace":"public","name":"mood"}})");
 }
 
@@ -96,7 +95,7 @@ Relation dog_relation() {
   return Relation{16399,
                   "public",
                   "dog",
-                  'd',
+                  ReplicaIdentity::default_,
                   {column("name", 1043, 24, 1), column("species", 1043, 24), column("state", 1043, 24),
                    column("sex", 1042, 5)}};
 }
@@ -114,22 +113,19 @@ TEST_CASE("relation: every replica identity, no columns, names escaped, type_id 
       {'d', "Default"}, {'n', "Nothing"}, {'f', "Full"}, {'i', "Index"}};
   for (const auto &[letter, name] : identities) {
     std::string out;
-    append_relation(out, kEnvelope, Relation{7, "s", "t", letter, {}});
+    append_relation(out, kEnvelope, Relation{7, "s", "t", replica_identity_from_letter(letter), {}});
     CHECK(out == kHead + R"({"type":"relation","rel_id":7,"namespace":"s","name":"t","replica_identity":")" + name +
                      R"(","columns":[]}})");
   }
   std::string out;
   append_relation(out, kEnvelope,
-                  Relation{4294967295u, "my \"schema\"", "t\\1", 'f', {column("é", 3000000000u, 2147483647, -1)}});
+                  Relation{4294967295u, "my \"schema\"", "t\\1", ReplicaIdentity::full, {column("é", 3000000000u, 2147483647, -1)}});
   CHECK(out == kHead +
                    R"({"type":"relation","rel_id":4294967295,"namespace":"my \"schema\"","name":"t\\1","replica_identity":"Full","columns":[{"flags":-1,"name":"é","type_id":-1294967296,"type_modifier":2147483647}]}})");
 }
 
-TEST_CASE("relation: an unknown replica identity letter is refused, out unchanged") {
-  std::string out = "x";
-  CHECK(error_of([&] { append_relation(out, kEnvelope, Relation{7, "s", "t", 'z', {}}); }) ==
-        "replica identity 'z' is none of d, n, f, i");
-  CHECK(out == "x");
+TEST_CASE("replica identity: an unknown letter is refused") {
+  CHECK(error_of([&] { replica_identity_from_letter('z'); }) == "replica identity 'z' is none of d, n, f, i");
 }
 
 TEST_CASE("insert: the sample's first dog") {
@@ -142,10 +138,10 @@ TEST_CASE("insert: the sample's first dog") {
 }
 
 TEST_CASE("update and delete: old, key and new tuples, null when absent") {
-  const Relation r{9, "public", "t", 'd', {column("id", 23, -1, 1), column("b", 25)}};
-  const Row key{text("1"), null()};
-  const Row old_row{text("1"), text("x")};
-  const Row new_row{text("2"), unchanged()};
+  const Relation r{9, "public", "t", ReplicaIdentity::default_, {column("id", 23, -1, 1), column("b", 25)}};
+  const TupleView key{text("1"), null()};
+  const TupleView old_row{text("1"), text("x")};
+  const TupleView new_row{text("2"), unchanged()};
   std::string out;
   append_update(out, kEnvelope, r, nullptr, &key, new_row);
   CHECK(out == kHead +
@@ -177,7 +173,7 @@ TEST_CASE("truncate: options and relation ids") {
   };
   for (std::size_t i = 0; i < 4; ++i) {
     std::string out;
-    append_truncate(out, kEnvelope, cases[i].first, cases[i].second);
+    append_truncate(out, kEnvelope, Truncate{cases[i].first, cases[i].second});
     CHECK(out == kHead + expected[i]);
   }
 }
@@ -305,7 +301,7 @@ TEST_CASE("values: RawText for every other type") {
 }
 
 TEST_CASE("a bad value names the table and the column, and shows at most 40 characters") {
-  Relation r{5, "sales", "orders", 'd', {column("id", 23), column("paid", 16)}};
+  Relation r{5, "sales", "orders", ReplicaIdentity::default_, {column("id", 23), column("paid", 16)}};
   std::string out = "kept";
   const std::string long_value(100, 'x');
   const std::string error = error_of([&] { append_insert(out, kEnvelope, r, {text("1"), text(long_value)}); });
@@ -315,12 +311,12 @@ TEST_CASE("a bad value names the table and the column, and shows at most 40 char
 }
 
 TEST_CASE("a row whose width is not the relation's is refused") {
-  Relation r{5, "public", "dog", 'd', {column("name", 1043), column("species", 1043)}};
+  Relation r{5, "public", "dog", ReplicaIdentity::default_, {column("name", 1043), column("species", 1043)}};
   std::string out;
   CHECK(error_of([&] { append_insert(out, kEnvelope, r, {text("Lucy")}); }) ==
         "table public.dog: a row of 1 values for 2 columns");
-  const Row good{text("a"), text("b")};
-  const Row wide{text("a"), text("b"), null()};
+  const TupleView good{text("a"), text("b")};
+  const TupleView wide{text("a"), text("b"), null()};
   CHECK(error_of([&] { append_update(out, kEnvelope, r, nullptr, &wide, good); }) ==
         "table public.dog: a row of 3 values for 2 columns");
   CHECK(error_of([&] { append_update(out, kEnvelope, r, nullptr, nullptr, wide); }) != "");
@@ -330,8 +326,8 @@ TEST_CASE("a row whose width is not the relation's is refused") {
 
 TEST_CASE("names that are not UTF-8 are refused") {
   std::string out;
-  CHECK(error_of([&] { append_relation(out, kEnvelope, Relation{1, "public", "t\xff", 'd', {}}); }) ==
+  CHECK(error_of([&] { append_relation(out, kEnvelope, Relation{1, "public", "t\xff", ReplicaIdentity::default_, {}}); }) ==
         "the relation name is not valid UTF-8");
-  CHECK(error_of([&] { append_origin(out, kEnvelope, 1, "\xc0"); }) == "the origin name is not valid UTF-8");
+  CHECK(error_of([&] { append_origin(out, kEnvelope, Origin{1, "\xc0"}); }) == "the origin name is not valid UTF-8");
   CHECK(out.empty());
 }

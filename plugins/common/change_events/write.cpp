@@ -1,30 +1,14 @@
-// The change events of events.hpp, written straight into the caller's
+// Writing change events (docs/change-events.md) straight into the caller's
 // string: the hot path (one insert per row of a bulk load) appends to `out`
 // and allocates nothing else. Errors are rare and may allocate freely.
-#include "events.hpp"
+#include "change_events.hpp"
+#include "type_oids.hpp"
 
 #include <array>
 #include <charconv>
-#include <stdexcept>
 
-namespace pgsource {
+namespace cn::events {
 namespace {
-
-// --- type OIDs (pg_type.dat) that get their own value kind ------------------
-
-constexpr uint32_t kBoolOid = 16;
-constexpr uint32_t kCharOid = 18;  // the internal one-byte "char"
-constexpr uint32_t kNameOid = 19;
-constexpr uint32_t kInt8Oid = 20;
-constexpr uint32_t kInt2Oid = 21;
-constexpr uint32_t kInt4Oid = 23;
-constexpr uint32_t kTextOid = 25;
-constexpr uint32_t kOidOid = 26;
-constexpr uint32_t kFloat4Oid = 700;
-constexpr uint32_t kFloat8Oid = 701;
-constexpr uint32_t kUnknownOid = 705;
-constexpr uint32_t kBpcharOid = 1042;
-constexpr uint32_t kVarcharOid = 1043;
 
 // --- numbers ---------------------------------------------------------------
 
@@ -173,7 +157,7 @@ void append_escape(std::string &out, unsigned char c) {
 
 // A name of the catalog (schema, table, column, type, origin).
 void append_name(std::string &out, std::string_view name, const char *what) {
-  if (!append_json_string(out, name)) throw std::invalid_argument(std::string(what) + " is not valid UTF-8");
+  if (!append_json_string(out, name)) throw EventError(std::string(what) + " is not valid UTF-8");
 }
 
 // --- errors ----------------------------------------------------------------
@@ -203,7 +187,7 @@ std::string table_name(const Relation &relation) { return relation.namespace_ + 
 [[noreturn]] void throw_bad_value(const Relation &relation, std::size_t column, std::string_view text,
                                   const char *expected) {
   const Column &c = relation.columns[column];
-  throw std::invalid_argument("table " + table_name(relation) + ", column \"" + c.name + "\" (type " +
+  throw EventError("table " + table_name(relation) + ", column \"" + c.name + "\" (type " +
                               std::to_string(c.type_id) + "): " + shown_value(text) + " is not " + expected);
 }
 
@@ -264,7 +248,7 @@ void append_raw_text(std::string &out, std::string_view text) {
 
 void append_text_value(std::string &out, const Relation &relation, std::size_t column, std::string_view text) {
   switch (relation.columns[column].type_id) {
-    case kBoolOid:
+    case oid::kBool:
       if (text == "t") {
         out += "{\"Bool\":true}";
       } else if (text == "f") {
@@ -273,7 +257,7 @@ void append_text_value(std::string &out, const Relation &relation, std::size_t c
         throw_bad_value(relation, column, text, "a bool ('t' or 'f')");
       }
       return;
-    case kCharOid: {
+    case oid::kChar: {
       uint8_t byte = 0;
       if (!char_byte(text, byte)) throw_bad_value(relation, column, text, "a \"char\" (one byte or \\ooo)");
       out += "{\"Char\":";
@@ -281,17 +265,17 @@ void append_text_value(std::string &out, const Relation &relation, std::size_t c
       out.push_back('}');
       return;
     }
-    case kInt2Oid: return append_integer<int16_t>(out, relation, column, text, "{\"Int2\":", "an int2");
-    case kInt4Oid: return append_integer<int32_t>(out, relation, column, text, "{\"Int4\":", "an int4");
-    case kInt8Oid: return append_integer<int64_t>(out, relation, column, text, "{\"Int8\":", "an int8");
-    case kOidOid: return append_integer<uint32_t>(out, relation, column, text, "{\"Oid\":", "an oid");
-    case kFloat4Oid: return append_float(out, relation, column, text, "{\"Float4\":");
-    case kFloat8Oid: return append_float(out, relation, column, text, "{\"Float8\":");
-    case kVarcharOid:
-    case kTextOid:
-    case kBpcharOid:
-    case kNameOid:
-    case kUnknownOid:
+    case oid::kInt2: return append_integer<int16_t>(out, relation, column, text, "{\"Int2\":", "an int2");
+    case oid::kInt4: return append_integer<int32_t>(out, relation, column, text, "{\"Int4\":", "an int4");
+    case oid::kInt8: return append_integer<int64_t>(out, relation, column, text, "{\"Int8\":", "an int8");
+    case oid::kOid: return append_integer<uint32_t>(out, relation, column, text, "{\"Oid\":", "an oid");
+    case oid::kFloat4: return append_float(out, relation, column, text, "{\"Float4\":");
+    case oid::kFloat8: return append_float(out, relation, column, text, "{\"Float8\":");
+    case oid::kVarchar:
+    case oid::kText:
+    case oid::kBpchar:
+    case oid::kName:
+    case oid::kUnknown:
       out += "{\"String\":";
       if (!append_json_string(out, text)) throw_bad_value(relation, column, text, "valid UTF-8");
       out.push_back('}');
@@ -300,67 +284,62 @@ void append_text_value(std::string &out, const Relation &relation, std::size_t c
   }
 }
 
-void append_value(std::string &out, const Relation &relation, std::size_t column, const Datum &datum) {
-  switch (datum.kind) {
-    case Datum::Kind::null: out += "\"Null\""; return;
-    case Datum::Kind::unchanged_toast: out += "\"UnchangedToast\""; return;
-    case Datum::Kind::text: return append_text_value(out, relation, column, datum.text);
+void append_value(std::string &out, const Relation &relation, std::size_t column, const ValueView &value) {
+  switch (value.kind) {
+    case ValueKind::null: out += "\"Null\""; return;
+    case ValueKind::unchanged_toast: out += "\"UnchangedToast\""; return;
+    case ValueKind::text: return append_text_value(out, relation, column, value.text);
   }
-  throw std::invalid_argument("table " + table_name(relation) + ": a value of unknown kind");
+  throw EventError("table " + table_name(relation) + ": a value of unknown kind");
 }
 
-void append_row(std::string &out, const Relation &relation, const Row &row) {
-  if (row.size() != relation.columns.size()) {
-    throw std::invalid_argument("table " + table_name(relation) + ": a row of " + std::to_string(row.size()) +
-                                " values for " + std::to_string(relation.columns.size()) + " columns");
+void append_tuple(std::string &out, const Relation &relation, const TupleView &tuple) {
+  if (tuple.size() != relation.columns.size()) {
+    throw EventError("table " + table_name(relation) + ": a row of " + std::to_string(tuple.size()) +
+                     " values for " + std::to_string(relation.columns.size()) + " columns");
   }
   out.push_back('[');
-  for (std::size_t i = 0; i < row.size(); ++i) {
+  for (std::size_t i = 0; i < tuple.size(); ++i) {
     if (i) out.push_back(',');
-    append_value(out, relation, i, row[i]);
+    append_value(out, relation, i, tuple[i]);
   }
   out.push_back(']');
 }
 
-void append_optional_row(std::string &out, const Relation &relation, const Row *row) {
-  if (row) {
-    append_row(out, relation, *row);
+void append_optional_tuple(std::string &out, const Relation &relation, const TupleView *tuple) {
+  if (tuple) {
+    append_tuple(out, relation, *tuple);
   } else {
     out += "null";
   }
 }
 
-const char *replica_identity_name(char letter) {
-  switch (letter) {
-    case 'd': return "Default";
-    case 'n': return "Nothing";
-    case 'f': return "Full";
-    case 'i': return "Index";
-  }
-  throw std::invalid_argument(std::string("replica identity '") + letter + "' is none of d, n, f, i");
-}
+// --- the envelope and the message object -------------------------------------
 
-// --- the envelope ------------------------------------------------------------
-
-// Writes the envelope and the message's type; close() ends both objects.
-// An event that throws before close() is taken back out of `out`, so that a
-// caller never finds half an event in its buffer.
-class EventWriter {
+// Writes the envelope (unless there is none: a message alone) and the
+// message's type; close() ends the objects. A message that throws before
+// close() is taken back out of `out`, so that a caller never finds half an
+// event in its buffer.
+class MessageWriter {
  public:
-  EventWriter(std::string &out, const Envelope &e, const char *type) : out_(out), start_(out.size()) {
-    out_ += "{\"wal_start\":";
-    append_decimal(out_, e.wal_start);
-    out_ += ",\"wal_end\":";
-    append_decimal(out_, e.wal_end);
-    out_ += ",\"timestamp\":";
-    append_decimal(out_, e.timestamp);
-    out_ += ",\"message\":{\"type\":\"";
+  MessageWriter(std::string &out, const Envelope *e, const char *type)
+      : out_(out), start_(out.size()), in_envelope_(e != nullptr) {
+    if (e) {
+      out_ += "{\"wal_start\":";
+      append_decimal(out_, e->wal_start);
+      out_ += ",\"wal_end\":";
+      append_decimal(out_, e->wal_end);
+      out_ += ",\"timestamp\":";
+      append_decimal(out_, e->timestamp);
+      out_ += ",\"message\":";
+    }
+    out_ += "{\"type\":\"";
     out_ += type;
     out_.push_back('"');
   }
-  EventWriter(const EventWriter &) = delete;
-  EventWriter &operator=(const EventWriter &) = delete;
-  ~EventWriter() {
+  MessageWriter(const MessageWriter &) = delete;
+  MessageWriter &operator=(const MessageWriter &) = delete;
+  ~MessageWriter() {
     if (!closed_) out_.resize(start_);
   }
 
@@ -376,13 +355,14 @@ class EventWriter {
     append_decimal(field(key), n);
   }
   void close() {
-    out_ += "}}";
+    out_ += in_envelope_ ? "}}" : "}";
     closed_ = true;
   }
 
  private:
   std::string &out_;
   const std::size_t start_;
+  const bool in_envelope_;
   bool closed_ = false;
 };
 
@@ -392,7 +372,7 @@ void append_column(std::string &out, const Column &column) {
   out += ",\"name\":";
   append_name(out, column.name, "a column name");
   out += ",\"type_id\":";
-  // FORMAT.md (after Fluvio) has type_id as an i32: an OID above 2^31 - 1
+  // The format (after Fluvio) has type_id as an i32: an OID above 2^31 - 1
   // comes out negative, as it does there.
   append_decimal(out, static_cast<int32_t>(column.type_id));
   out += ",\"type_modifier\":";
@@ -400,40 +380,13 @@ void append_column(std::string &out, const Column &column) {
   out.push_back('}');
 }
 
-}  // namespace
-
-void append_begin(std::string &out, const Envelope &e, uint64_t final_lsn, int64_t commit_time, uint32_t xid) {
-  EventWriter w(out, e, "begin");
-  w.number("final_lsn", final_lsn);
-  w.number("timestamp", commit_time);
-  w.number("xid", xid);
-  w.close();
-}
-
-void append_commit(std::string &out, const Envelope &e, int8_t flags, uint64_t commit_lsn, uint64_t end_lsn,
-                   int64_t commit_time) {
-  EventWriter w(out, e, "commit");
-  w.number("flags", flags);
-  w.number("commit_lsn", commit_lsn);
-  w.number("end_lsn", end_lsn);
-  w.number("timestamp", commit_time);
-  w.close();
-}
-
-void append_origin(std::string &out, const Envelope &e, uint64_t commit_lsn, std::string_view name) {
-  EventWriter w(out, e, "origin");
-  w.number("commit_lsn", commit_lsn);
-  append_name(w.field("name"), name, "the origin name");
-  w.close();
-}
-
-void append_relation(std::string &out, const Envelope &e, const Relation &relation) {
-  EventWriter w(out, e, "relation");
+void write_relation(std::string &out, const Envelope *e, const Relation &relation) {
+  MessageWriter w(out, e, "relation");
   w.number("rel_id", relation.rel_id);
   append_name(w.field("namespace"), relation.namespace_, "the namespace");
   append_name(w.field("name"), relation.name, "the relation name");
   w.field("replica_identity") += '"';
-  out += replica_identity_name(relation.replica_identity);
+  out += to_string(relation.replica_identity);
   out += '"';
   w.field("columns") += '[';
   for (std::size_t i = 0; i < relation.columns.size(); ++i) {
@@ -444,51 +397,114 @@ void append_relation(std::string &out, const Envelope &e, const Relation &relati
   w.close();
 }
 
-void append_type(std::string &out, const Envelope &e, uint32_t type_id, std::string_view namespace_,
-                 std::string_view name) {
-  EventWriter w(out, e, "type");
-  w.number("id", type_id);
-  append_name(w.field("namespace"), namespace_, "the type's namespace");
-  append_name(w.field("name"), name, "the type name");
+void write_type(std::string &out, const Envelope *e, const Type &type) {
+  MessageWriter w(out, e, "type");
+  w.number("id", type.id);
+  append_name(w.field("namespace"), type.namespace_, "the type's namespace");
+  append_name(w.field("name"), type.name, "the type name");
   w.close();
 }
 
-void append_insert(std::string &out, const Envelope &e, const Relation &relation, const Row &row) {
-  EventWriter w(out, e, "insert");
+}  // namespace
+
+const char *to_string(ReplicaIdentity identity) {
+  switch (identity) {
+    case ReplicaIdentity::default_: return "Default";
+    case ReplicaIdentity::nothing: return "Nothing";
+    case ReplicaIdentity::full: return "Full";
+    case ReplicaIdentity::index: return "Index";
+  }
+  return "?";
+}
+
+ReplicaIdentity replica_identity_from_letter(char letter) {
+  switch (letter) {
+    case 'd': return ReplicaIdentity::default_;
+    case 'n': return ReplicaIdentity::nothing;
+    case 'f': return ReplicaIdentity::full;
+    case 'i': return ReplicaIdentity::index;
+  }
+  throw EventError(std::string("replica identity '") + letter + "' is none of d, n, f, i");
+}
+
+void append_begin(std::string &out, const Envelope &e, const Begin &begin) {
+  MessageWriter w(out, &e, "begin");
+  w.number("final_lsn", begin.final_lsn);
+  w.number("timestamp", begin.timestamp);
+  w.number("xid", begin.xid);
+  w.close();
+}
+
+void append_commit(std::string &out, const Envelope &e, const Commit &commit) {
+  MessageWriter w(out, &e, "commit");
+  w.number("flags", commit.flags);
+  w.number("commit_lsn", commit.commit_lsn);
+  w.number("end_lsn", commit.end_lsn);
+  w.number("timestamp", commit.timestamp);
+  w.close();
+}
+
+void append_origin(std::string &out, const Envelope &e, const Origin &origin) {
+  MessageWriter w(out, &e, "origin");
+  w.number("commit_lsn", origin.commit_lsn);
+  append_name(w.field("name"), origin.name, "the origin name");
+  w.close();
+}
+
+void append_relation(std::string &out, const Envelope &e, const Relation &relation) {
+  write_relation(out, &e, relation);
+}
+
+void append_type(std::string &out, const Envelope &e, const Type &type) { write_type(out, &e, type); }
+
+void append_insert(std::string &out, const Envelope &e, const Relation &relation, const TupleView &tuple) {
+  MessageWriter w(out, &e, "insert");
   w.number("rel_id", relation.rel_id);
-  append_row(w.field("tuple"), relation, row);
+  append_tuple(w.field("tuple"), relation, tuple);
   w.close();
 }
 
-void append_update(std::string &out, const Envelope &e, const Relation &relation, const Row *old_row,
-                   const Row *key_row, const Row &new_row) {
-  EventWriter w(out, e, "update");
+void append_update(std::string &out, const Envelope &e, const Relation &relation, const TupleView *old_tuple,
+                   const TupleView *key_tuple, const TupleView &new_tuple) {
+  MessageWriter w(out, &e, "update");
   w.number("rel_id", relation.rel_id);
-  append_optional_row(w.field("old_tuple"), relation, old_row);
-  append_optional_row(w.field("key_tuple"), relation, key_row);
-  append_row(w.field("new_tuple"), relation, new_row);
+  append_optional_tuple(w.field("old_tuple"), relation, old_tuple);
+  append_optional_tuple(w.field("key_tuple"), relation, key_tuple);
+  append_tuple(w.field("new_tuple"), relation, new_tuple);
   w.close();
 }
 
-void append_delete(std::string &out, const Envelope &e, const Relation &relation, const Row *old_row,
-                   const Row *key_row) {
-  EventWriter w(out, e, "delete");
+void append_delete(std::string &out, const Envelope &e, const Relation &relation, const TupleView *old_tuple,
+                   const TupleView *key_tuple) {
+  MessageWriter w(out, &e, "delete");
   w.number("rel_id", relation.rel_id);
-  append_optional_row(w.field("old_tuple"), relation, old_row);
-  append_optional_row(w.field("key_tuple"), relation, key_row);
+  append_optional_tuple(w.field("old_tuple"), relation, old_tuple);
+  append_optional_tuple(w.field("key_tuple"), relation, key_tuple);
   w.close();
 }
 
-void append_truncate(std::string &out, const Envelope &e, int8_t options, const std::vector<uint32_t> &rel_ids) {
-  EventWriter w(out, e, "truncate");
-  w.number("options", options);
+void append_truncate(std::string &out, const Envelope &e, const Truncate &truncate) {
+  MessageWriter w(out, &e, "truncate");
+  w.number("options", truncate.options);
   w.field("rel_ids") += '[';
-  for (std::size_t i = 0; i < rel_ids.size(); ++i) {
+  for (std::size_t i = 0; i < truncate.rel_ids.size(); ++i) {
     if (i) out.push_back(',');
-    append_decimal(out, rel_ids[i]);
+    append_decimal(out, truncate.rel_ids[i]);
   }
   out.push_back(']');
   w.close();
 }
 
-}  // namespace pgsource
+std::string message_json(const Relation &relation) {
+  std::string out;
+  write_relation(out, nullptr, relation);
+  return out;
+}
+
+std::string message_json(const Type &type) {
+  std::string out;
+  write_type(out, nullptr, type);
+  return out;
+}
+
+}  // namespace cn::events

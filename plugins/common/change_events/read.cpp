@@ -1,11 +1,8 @@
-// Parsing of the change events (../shared/events/FORMAT.md) with RapidJSON's
-// DOM, and the JSON form of a Relation.
-#include "event.hpp"
+// Reading change events (docs/change-events.md) with RapidJSON's DOM.
+#include "change_events.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cfloat>
 #include <charconv>
@@ -13,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-namespace pgsink {
+namespace cn::events {
 namespace {
 
 using Json = rapidjson::Value;  // allocates from a MemoryPoolAllocator
@@ -271,7 +268,7 @@ Relation read_relation(const Json &m) {
     const Json &c = columns[i];
     if (!c.IsObject()) fail(at, "expected an object");
     Column &column = r.columns[i];
-    column.is_key = (get_i8(c, Path(at, "flags")) & 1) != 0;
+    column.flags = get_i8(c, Path(at, "flags"));
     column.name = get_string(c, Path(at, "name"));
     // A type OID; a writer may give one above 2^31 as a negative i32.
     const Path type_at(at, "type_id");
@@ -311,8 +308,10 @@ Message read_message(const Json &m) {
     e.xid = get_u32(m, Path(kMessage, "xid"));
     return e;
   }
-  if (t == "commit") {  // "flags" (always 0) is not kept
+  if (t == "commit") {
     Commit e;
+    const Path flags_at(kMessage, "flags");  // always 0, and optional to a reader
+    if (find(m, flags_at)) e.flags = get_i8(m, flags_at);
     e.commit_lsn = get_u64(m, Path(kMessage, "commit_lsn"));
     e.end_lsn = get_u64(m, Path(kMessage, "end_lsn"));
     e.timestamp = get_i64(m, Path(kMessage, "timestamp"));
@@ -329,9 +328,7 @@ Message read_message(const Json &m) {
   if (t == "relation") return read_relation(m);
   if (t == "truncate") {
     Truncate e;
-    const int8_t options = get_i8(m, Path(kMessage, "options"));
-    e.cascade = (options & 1) != 0;
-    e.restart_identity = (options & 2) != 0;
+    e.options = get_i8(m, Path(kMessage, "options"));
     const Path ids_at(kMessage, "rel_ids");
     const Json &ids = get_array(m, ids_at);
     e.rel_ids.resize(ids.Size());
@@ -400,48 +397,11 @@ Message parse_event(std::string_view json) {
   return read_message(message->value);
 }
 
-std::string to_json(const Relation &relation) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> w(out);
-  auto string = [&w](const std::string &s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
-  w.StartObject();
-  w.Key("type");
-  w.String("relation");
-  w.Key("rel_id");
-  w.Uint(relation.rel_id);
-  w.Key("namespace");
-  string(relation.namespace_);
-  w.Key("name");
-  string(relation.name);
-  w.Key("replica_identity");
-  w.String(to_string(relation.replica_identity));
-  w.Key("columns");
-  w.StartArray();
-  for (const Column &c : relation.columns) {
-    w.StartObject();
-    w.Key("flags");
-    w.Int(c.is_key ? 1 : 0);
-    w.Key("name");
-    string(c.name);
-    w.Key("type_id");
-    w.Uint(c.type_id);
-    w.Key("type_modifier");
-    w.Int(c.type_modifier);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return std::string(out.GetString(), out.GetSize());
+Message parse_message(std::string_view json) {
+  std::string event;
+  event.reserve(json.size() + 12);
+  event.append("{\"message\":").append(json).append("}");
+  return parse_event(event);
 }
 
-const char *to_string(ReplicaIdentity identity) {
-  switch (identity) {
-    case ReplicaIdentity::default_: return "Default";
-    case ReplicaIdentity::nothing: return "Nothing";
-    case ReplicaIdentity::full: return "Full";
-    case ReplicaIdentity::index: return "Index";
-  }
-  return "?";
-}
-
-}  // namespace pgsink
+}  // namespace cn::events

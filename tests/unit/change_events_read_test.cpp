@@ -1,7 +1,7 @@
-// The change events of the topic: every message type from the real sample
-// topic, every value kind to the text PostgreSQL's input functions accept,
-// the errors, and the JSON form of a Relation.
-#include "event.hpp"
+// Reading change events (plugins/common/change_events): every message type
+// from the real sample topic, every value kind to the text PostgreSQL's
+// input functions accept, the errors, and a message alone (message_json).
+#include <change_events/change_events.hpp>
 
 #include "paths.hpp"
 
@@ -15,7 +15,7 @@
 #include <random>
 #include <thread>
 
-using namespace pgsink;
+using namespace cn::events;
 
 // Values and tuples in failure messages: NULL, TOAST, or the text quoted.
 namespace doctest {
@@ -107,7 +107,7 @@ std::string message_text(const std::string &line) {
 
 }  // namespace
 
-TEST_SUITE("event") {
+TEST_SUITE("change events: reading") {
 
 TEST_CASE("every line of dogs.jsonl parses, with the types of its story") {
   REQUIRE(dogs().size() == 37);
@@ -148,27 +148,27 @@ TEST_CASE("relation") {
   CHECK(r.name == "dog");
   CHECK(r.replica_identity == ReplicaIdentity::default_);
   REQUIRE(r.columns.size() == 4);
-  CHECK(r.columns[0] == Column{"name", 1043, 24, true});
-  CHECK(r.columns[1] == Column{"species", 1043, 24, false});
-  CHECK(r.columns[2] == Column{"state", 1043, 24, false});
-  CHECK(r.columns[3] == Column{"sex", 1042, 5, false});
+  CHECK(r.columns[0] == Column{1, "name", 1043, 24});
+  CHECK(r.columns[1] == Column{0, "species", 1043, 24});
+  CHECK(r.columns[2] == Column{0, "state", 1043, 24});
+  CHECK(r.columns[3] == Column{0, "sex", 1042, 5});
 
   // After "add column weight_kg numeric(5,2)".
   r = dog<Relation>(19);
   REQUIRE(r.columns.size() == 5);
-  CHECK(r.columns[4] == Column{"weight_kg", 1700, 327686, false});
+  CHECK(r.columns[4] == Column{0, "weight_kg", 1700, 327686});
 
   // After "replica identity full": every column is a key column.
   r = dog<Relation>(26);
   CHECK(r.replica_identity == ReplicaIdentity::full);
   REQUIRE(r.columns.size() == 5);
-  for (const Column &c : r.columns) CHECK(c.is_key);
+  for (const Column &c : r.columns) CHECK(c.is_key());
 
   // Of pgbench: a type modifier of -1.
   r = parse_as<Relation>(
       R"({"message":{"type":"relation","rel_id":16914,"namespace":"public","name":"pgbench_accounts","replica_identity":"Index","columns":[{"flags":1,"name":"aid","type_id":23,"type_modifier":-1}]}})");
   CHECK(r.replica_identity == ReplicaIdentity::index);
-  CHECK(r.columns.at(0) == Column{"aid", 23, -1, true});
+  CHECK(r.columns.at(0) == Column{1, "aid", 23, -1});
 
   // No columns, identity Nothing; a type OID above 2^31 given as a negative i32.
   r = parse_as<Relation>(
@@ -240,20 +240,20 @@ TEST_CASE("delete") {
 
 TEST_CASE("truncate") {
   Truncate t = dog<Truncate>(31);
-  CHECK_FALSE(t.cascade);
-  CHECK_FALSE(t.restart_identity);
+  CHECK_FALSE(t.cascade());
+  CHECK_FALSE(t.restart_identity());
   CHECK(t.rel_ids == std::vector<uint32_t>{16399});
 
   t = parse_as<Truncate>(R"({"message":{"type":"truncate","options":1,"rel_ids":[1,4294967295]}})");
-  CHECK(t.cascade);
-  CHECK_FALSE(t.restart_identity);
+  CHECK(t.cascade());
+  CHECK_FALSE(t.restart_identity());
   CHECK(t.rel_ids == std::vector<uint32_t>{1, 4294967295u});
   t = parse_as<Truncate>(R"({"message":{"type":"truncate","options":2,"rel_ids":[]}})");
-  CHECK_FALSE(t.cascade);
-  CHECK(t.restart_identity);
+  CHECK_FALSE(t.cascade());
+  CHECK(t.restart_identity());
   t = parse_as<Truncate>(R"({"message":{"type":"truncate","options":3,"rel_ids":[5]}})");
-  CHECK(t.cascade);
-  CHECK(t.restart_identity);
+  CHECK(t.cascade());
+  CHECK(t.restart_identity());
 }
 
 TEST_CASE("origin and type (not in the sample topic)") {
@@ -457,27 +457,28 @@ TEST_CASE("errors name the field") {
   CHECK_THROWS_AS(parse_event("{"), EventError);
 }
 
-TEST_CASE("to_json of a relation") {
+TEST_CASE("message_json of a relation") {
   Relation r = dog<Relation>(1);
   // The format's own layout: the sample's message object, byte for byte.
-  CHECK(to_json(r) == message_text(dogs()[1]));
-  CHECK(to_json(dog<Relation>(26)) == message_text(dogs()[26]));
+  CHECK(message_json(r) == message_text(dogs()[1]));
+  CHECK(message_json(dog<Relation>(26)) == message_text(dogs()[26]));
 
   SUBCASE("round trip with names that need escaping") {
     Relation odd;
     odd.rel_id = 4294967295u;
     odd.namespace_ = "sch\xc3\xa9ma\nnew line\ttab";
     odd.name = "we\"ird\\name";
-    odd.columns = {Column{"quote\"d", 23, -1, true}, Column{"back\\slash", 4294967295u, 2147483647, false},
-                   Column{std::string("nul\0byte", 8), 1043, 24, true}, Column{"", 0, -2147483647 - 1, false}};
+    odd.columns = {Column{1, "quote\"d", 23, -1}, Column{0, "back\\slash", 4294967295u, 2147483647},
+                   Column{1, std::string("nul\0byte", 8), 1043, 24}, Column{0, "", 0, -2147483647 - 1}};
     for (ReplicaIdentity identity :
          {ReplicaIdentity::default_, ReplicaIdentity::nothing, ReplicaIdentity::full, ReplicaIdentity::index}) {
       odd.replica_identity = identity;
-      std::string json = to_json(odd);
+      std::string json = message_json(odd);
       CHECK(json.find("\"replica_identity\":\"" + std::string(to_string(identity)) + "\"") != std::string::npos);
       CHECK(parse_as<Relation>("{\"message\":" + json + "}") == odd);
+      CHECK(std::get<Relation>(parse_message(json)) == odd);
     }
-    CHECK(to_json(odd).find(R"("name":"we\"ird\\name")") != std::string::npos);
+    CHECK(message_json(odd).find(R"("name":"we\"ird\\name")") != std::string::npos);
   }
 }
 

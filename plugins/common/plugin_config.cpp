@@ -1,8 +1,8 @@
-#include "connector_config.hpp"
+#include "plugin_config.hpp"
 
 #include <stdexcept>
 
-namespace cn_plugins {
+namespace cn::plugins {
 
 namespace {
 
@@ -14,7 +14,7 @@ const rapidjson::Value *member(const rapidjson::Value &object, const char *name)
 
 }  // namespace
 
-ConnectorConfig::ConnectorConfig(std::string_view json) {
+PluginConfig::PluginConfig(std::string_view json) {
   doc_.Parse(json.data(), json.size());
   if (doc_.HasParseError() || !doc_.IsObject()) throw std::runtime_error("the connector configuration is not a JSON object");
   parameters_ = member(doc_, "parameters");
@@ -24,22 +24,22 @@ ConnectorConfig::ConnectorConfig(std::string_view json) {
   if (name_.empty()) throw std::runtime_error("the connector has no name (name: in connect.yml)");
 }
 
-void ConnectorConfig::bad(const std::string &parameter, const std::string &why) {
+void PluginConfig::bad(const std::string &parameter, const std::string &why) {
   throw std::runtime_error("parameters." + parameter + ": " + why);
 }
 
-const rapidjson::Value *ConnectorConfig::parameter(const char *name) const {
+const rapidjson::Value *PluginConfig::parameter(const char *name) const {
   return parameters_ ? member(*parameters_, name) : nullptr;
 }
 
-std::string ConnectorConfig::string_parameter(const char *name, std::string fallback) const {
+std::string PluginConfig::string_parameter(const char *name, std::string fallback) const {
   const rapidjson::Value *v = parameter(name);
   if (!v) return fallback;
   if (!v->IsString()) bad(name, "must be a string");
   return std::string(v->GetString(), v->GetStringLength());
 }
 
-bool ConnectorConfig::bool_parameter(const char *name, bool fallback) const {
+bool PluginConfig::bool_parameter(const char *name, bool fallback) const {
   const rapidjson::Value *v = parameter(name);
   if (!v) return fallback;
   if (v->IsBool()) return v->GetBool();
@@ -48,7 +48,7 @@ bool ConnectorConfig::bool_parameter(const char *name, bool fallback) const {
   bad(name, "must be true or false");
 }
 
-std::string ConnectorConfig::database_url(const char *what) const {
+std::string PluginConfig::database_url(const char *what) const {
   std::string url = string_parameter("url", "");
   if (url.empty())
     if (const rapidjson::Value *secrets = member(doc_, "secrets"))
@@ -59,4 +59,4 @@ std::string ConnectorConfig::database_url(const char *what) const {
   return url;
 }
 
-}  // namespace cn_plugins
+}  // namespace cn::plugins

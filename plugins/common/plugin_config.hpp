@@ -1,21 +1,21 @@
 // What the host hands a plugin's open() as configuration: the connector's
 // connect.yml as JSON ({name, type, topic, parameters, secrets}), read the
 // same way by every plugin here.
-#ifndef CN_PLUGINS_CONNECTOR_CONFIG_HPP
-#define CN_PLUGINS_CONNECTOR_CONFIG_HPP
+#ifndef CN_PLUGINS_PLUGIN_CONFIG_HPP
+#define CN_PLUGINS_PLUGIN_CONFIG_HPP
 
 #include <rapidjson/document.h>
 
 #include <string>
 #include <string_view>
 
-namespace cn_plugins {
+namespace cn::plugins {
 
-class ConnectorConfig {
+class PluginConfig {
  public:
   // Throws std::runtime_error if the JSON is not an object, parameters is
   // not a map, or the connector has no name.
-  explicit ConnectorConfig(std::string_view json);
+  explicit PluginConfig(std::string_view json);
 
   const std::string &name() const { return name_; }
 
@@ -38,6 +38,6 @@ class ConnectorConfig {
   std::string name_;
 };
 
-}  // namespace cn_plugins
+}  // namespace cn::plugins
 
 #endif
