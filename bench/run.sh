@@ -21,6 +21,8 @@
 # (f) end-to-end lag: source and sink both running under a steady pgbench
 #     load; a probe row committed on the source every 100 ms, its lag being
 #     its commit time on the target minus its time on the source.
+# (g) the change-event format's reader and writer alone (change_events_bench),
+#     on one thread, on the same events: events/s each way.
 # The targets live on a second server. Prints changes/s, the ratios, the
 # sink's peak RSS, the lag, and checks that every target equals its source.
 set -euo pipefail
@@ -31,7 +33,7 @@ events=${1:-}
 
 .ci/install-deps
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCN_BUILD_TESTS=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink postgres_source >/dev/null
+cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink postgres_source change_events_bench >/dev/null
 host=$root/build-release/bin/connector-host
 
 # ---- two throwaway servers ---------------------------------------------------
@@ -220,10 +222,12 @@ echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >=
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
 echo "sink peak RSS:             $((sink_rss / 1024)) MiB"
 echo "end-to-end lag (source commit -> target commit), source and sink running: p50 ${lag_p50} ms, p95 ${lag_p95} ms, max ${lag_max} ms"
+# The event format's reader and writer alone, on one thread, on the same events.
+"$root/build-release/bin/change_events_bench" "$work/topics/pgbench.jsonl" || status_events=1
 
 echo
 echo "== checks"
-status=0
+status=${status_events:-0}
 check() { if [ "$2" = "$3" ]; then echo "ok    $1"; else echo "FAIL  $1"; echo "  expected: $2"; echo "  got:      $3"; status=1; fi; }
 for n in $(seq "$runs"); do check "native replica $n equals its source" "$(digests "$source_port" source)" "$(digests "$port" "native$n")"; done
 if [ -z "$events" ]; then

@@ -18,6 +18,7 @@
 #define CN_CHANGE_EVENTS_HPP
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -154,6 +155,8 @@ using Message = std::variant<Begin, Commit, Origin, Relation, Type, Insert, Upda
 // that is not a valid event: not JSON, no message, an unknown type, a
 // missing or mistyped field, an unknown value kind.
 Message parse_event(std::string_view json);
+// The same, and the envelope's fields into envelope (0 where absent).
+Message parse_event(std::string_view json, Envelope &envelope);
 
 // Parses a message object alone, as message_json() writes it.
 Message parse_message(std::string_view json);
@@ -185,6 +188,15 @@ void append_update(std::string &out, const Envelope &envelope, const Relation &r
 void append_delete(std::string &out, const Envelope &envelope, const Relation &relation, const TupleView *old_tuple,
                    const TupleView *key_tuple);
 void append_truncate(std::string &out, const Envelope &envelope, const Truncate &truncate);
+
+// Writes any message, as parse_event() read it (values in text form):
+// the way back from the model. A change (insert, update, delete) needs its
+// relation for the value kinds: relation_of(rel_id) gives it, or nullptr,
+// which throws EventError. Slower than the append_* above (it makes views of
+// the tuples): for tools and tests, not for a hot path.
+using RelationLookup = std::function<const Relation *(uint32_t rel_id)>;
+void append_event(std::string &out, const Envelope &envelope, const Message &message,
+                  const RelationLookup &relation_of);
 
 // The message object alone ({"type":"relation",...}), without the envelope:
 // how a sink keeps relation and type messages beside its data.

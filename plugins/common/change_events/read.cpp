@@ -378,9 +378,15 @@ class Parser {
   std::string text_;
 };
 
-}  // namespace
+// The envelope's fields that are there (a reader needs none of them).
+void read_envelope(const Json &event, Envelope &envelope) {
+  const Path wal_start("wal_start"), wal_end("wal_end"), timestamp("timestamp");
+  if (find(event, wal_start)) envelope.wal_start = get_u64(event, wal_start);
+  if (find(event, wal_end)) envelope.wal_end = get_u64(event, wal_end);
+  if (find(event, timestamp)) envelope.timestamp = get_i64(event, timestamp);
+}
 
-Message parse_event(std::string_view json) {
+Message parse(std::string_view json, Envelope *envelope) {
   thread_local Parser parser;
   // RapidJSON reads a NUL byte as the end of the text: reject one rather
   // than ignore what follows it.
@@ -394,7 +400,17 @@ Message parse_event(std::string_view json) {
   if (!doc.IsObject()) throw EventError("not a JSON object");
   auto message = doc.FindMember("message");
   if (message == doc.MemberEnd() || !message->value.IsObject()) throw EventError("no \"message\" object");
+  if (envelope) read_envelope(doc, *envelope);
   return read_message(message->value);
+}
+
+}  // namespace
+
+Message parse_event(std::string_view json) { return parse(json, nullptr); }
+
+Message parse_event(std::string_view json, Envelope &envelope) {
+  envelope = Envelope{};
+  return parse(json, &envelope);
 }
 
 Message parse_message(std::string_view json) {
