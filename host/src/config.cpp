@@ -187,7 +187,6 @@ ConnectorConfig Parser::parse(const std::string &text) {
     fail(e.mark, "", "not valid YAML: " + e.msg);
   }
   ConnectorConfig config;
-  config.source_file = path_;
   if (!root || root.IsNull()) fail(YAML::Mark::null_mark(), "", "is empty");
   if (!root.IsMap()) fail(root.Mark(), "", "must be a map of keys (version, name, type, topic, parameters, secrets)");
 

@@ -39,7 +39,6 @@ Environment process_environment();
 extern const std::vector<std::string> kWellKnownEnvironmentSecrets;
 
 struct ConnectorConfig {
-  std::string source_file;  // where it was read from; empty if built from flags
   std::string version;
   std::string name;
   std::string type;

@@ -1,9 +1,10 @@
 #include "log.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <string>
+#include <utility>
 
 namespace cn::host {
 
@@ -29,37 +30,7 @@ const char *level_tag(cn_log_level level) {
   return "?????";
 }
 
-// The password of scheme://user:password@host..., or empty.
-std::string_view url_password(std::string_view url) {
-  std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return {};
-  std::string_view rest = url.substr(scheme_end + 3);
-  std::size_t at = rest.find('@');
-  if (at == std::string_view::npos) return {};
-  std::string_view userinfo = rest.substr(0, at);
-  std::size_t colon = userinfo.find(':');
-  return colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1);
-}
-
 }  // namespace
-
-void Redactor::add(std::string_view secret) {
-  for (std::string_view value : {secret, url_password(secret)}) {
-    if (value.size() < 3) continue;
-    if (std::find(secrets_.begin(), secrets_.end(), value) != secrets_.end()) continue;
-    secrets_.emplace_back(value);
-  }
-  std::sort(secrets_.begin(), secrets_.end(),
-            [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
-}
-
-std::string Redactor::redact(std::string_view text) const {
-  std::string out(text);
-  for (const std::string &secret : secrets_)
-    for (std::size_t at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3))
-      out.replace(at, secret.size(), "***");
-  return out;
-}
 
 void Logger::add_secret(std::string_view secret) {
   std::lock_guard<std::mutex> lock(mutex_);

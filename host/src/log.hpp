@@ -3,33 +3,18 @@
 #ifndef CN_HOST_LOG_HPP
 #define CN_HOST_LOG_HPP
 
+#include "redactor.hpp"
+
 #include <cn/loader.hpp>
 
 #include <mutex>
 #include <optional>
-#include <string>
 #include <string_view>
-#include <vector>
 
 namespace cn::host {
 
 // Parses "trace", "debug", "info", "warn" or "error".
 std::optional<cn_log_level> parse_log_level(std::string_view name);
-
-// Replaces each occurrence of a secret in text by "***". Longer secrets are
-// masked first, so one that contains another is masked whole.
-class Redactor {
- public:
-  // Adds a secret value; if it is a URL with a password (scheme://user:pw@),
-  // the password alone is added too, so a plugin that logs a parsed URL
-  // leaks nothing either. Values shorter than 3 characters are ignored:
-  // masking them would mangle every message without protecting anything.
-  void add(std::string_view secret);
-  std::string redact(std::string_view text) const;
-
- private:
-  std::vector<std::string> secrets_;  // longest first
-};
 
 class Logger : public LogSink {
  public:

@@ -1,6 +1,7 @@
 // connector-host: runs one connector plugin between a topic and the world.
 #include "config.hpp"
 #include "log.hpp"
+#include "open_instance.hpp"
 #include "plugin_path.hpp"
 #include "run.hpp"
 #include "stop.hpp"
@@ -113,12 +114,12 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
   const std::string json = config.plugin_json();
   if (plugin->kind() == cn::PluginKind::sink) {
     auto reader = topics->open_reader(config.topic, !flags.once);
-    cn::SinkInstance sink(plugin, log, json);
-    return run_sink(sink, *reader, run, log);
+    std::unique_ptr<cn::SinkInstance> sink = open_sink(plugin, log, json, run);
+    return sink ? run_sink(*sink, *reader, run, log) : kExitOk;
   }
   auto writer = topics->open_writer(config.topic);
-  cn::SourceInstance source(plugin, log, json);
-  return run_source(source, *writer, run, log);
+  std::unique_ptr<cn::SourceInstance> source = open_source(plugin, log, json, run);
+  return source ? run_source(*source, *writer, run, log) : kExitOk;
 }
 
 }  // namespace
@@ -159,7 +160,7 @@ int main(int argc, char **argv) {
   } catch (const ConfigError &e) {
     log.error(e.what());
     return kExitUsage;
-  } catch (const std::exception &e) {  // TopicError, a failed open(), ...
+  } catch (const std::exception &e) {  // TopicError, an open() that returned CN_ERROR, ...
     log.error(e.what());
     return kExitFailed;
   }

@@ -1,4 +1,5 @@
 #include "run.hpp"
+#include "backoff.hpp"
 #include "stop.hpp"
 
 namespace cn::host {

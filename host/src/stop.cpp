@@ -1,5 +1,6 @@
 #include "stop.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -24,7 +25,6 @@ void install_stop_handlers() {
 }
 
 bool stop_requested() { return g_stop.load(); }
-void request_stop() { g_stop.store(true); }
 
 void sleep_unless_stopped(std::chrono::milliseconds d) {
   constexpr auto kSlice = std::chrono::milliseconds(20);

@@ -7,14 +7,17 @@
 #include "process.hpp"
 
 #include <cn/loader.hpp>
+#include <cn/plugin.hpp>
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <cstddef>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -87,37 +90,44 @@ std::string after_path(const std::string &line, const std::string &path) {
   return at == std::string::npos ? std::string() : line.substr(at + path.size() + 2);
 }
 
+// "ABI version N", as the loader words the version this header describes.
+const std::string kAbi = "ABI version " + std::to_string(CN_ABI_VERSION);
+const std::string kEntry = CN_ENTRY_SYMBOL;
+
 const std::vector<Refusal> &refusals() {
   static const std::vector<Refusal> all = {
       {"not_a_shared_object", "cannot be loaded as a shared object: ...", "invalid ELF header"},
       {"empty_file", "cannot be loaded as a shared object: ...", "file too short"},
-      {"no_entry_symbol", "exports no cn_plugin_entry_v1: not a connector-host plugin", ""},
+      {"no_entry_symbol", "exports no " + kEntry + ": not a connector-host plugin", ""},
       {"newer_major_entry",
-       "exports no cn_plugin_entry_v1 (it was built for ABI version 2; this host speaks version 1)"
-       ": not a connector-host plugin",
+       "exports no " + kEntry + " (it was built for ABI version 2; this host speaks version " +
+           std::to_string(CN_ABI_VERSION) + "): not a connector-host plugin",
        ""},
       {"wrong_abi_version",
-       "the plugin descriptor was built for ABI version 99; this host speaks version 1", ""},
+       "the plugin descriptor was built for ABI version 99; this host speaks version " +
+           std::to_string(CN_ABI_VERSION),
+       ""},
+      // Both tables were whole in 1.0: their 1.0 size is their sizeof.
       {"short_struct",
        "the plugin descriptor is " + std::to_string(offsetof(cn_plugin, description)) +
-           " bytes, shorter than the " + std::to_string(sizeof(cn_plugin)) +
-           " bytes ABI version 1 requires (a truncated or corrupt table)",
+           " bytes, shorter than the " + std::to_string(sizeof(cn_plugin)) + " bytes " + kAbi +
+           " requires (a truncated or corrupt table)",
        ""},
       {"short_sink_table",
        "the sink table is " + std::to_string(offsetof(cn_sink_plugin, commit)) +
-           " bytes, shorter than the " + std::to_string(sizeof(cn_sink_plugin)) +
-           " bytes ABI version 1 requires (a truncated or corrupt table)",
+           " bytes, shorter than the " + std::to_string(sizeof(cn_sink_plugin)) + " bytes " + kAbi +
+           " requires (a truncated or corrupt table)",
        ""},
       {"null_required_callback", "the sink table has no required callback: consume", ""},
       {"null_source_callbacks", "the source table has no required callback: poll, ack", ""},
       {"entry_returns_null",
-       "the plugin declined to load with host ABI version 1 (its entry returned NULL)", ""},
+       "the plugin declined to load with host " + kAbi + " (its entry returned NULL)", ""},
       {"no_name", "the plugin has no name", ""},
       {"no_version", "the plugin has no version", ""},
       {"both_sink_and_source", "the plugin is both a sink and a source", ""},
       {"neither_sink_nor_source",
        "the plugin is neither a sink nor a source (both tables are NULL)", ""},
-      {"entry_throws", "cn_plugin_entry_v1 threw: boom from the entry", ""},
+      {"entry_throws", kEntry + " threw: boom from the entry", ""},
   };
   return all;
 }
@@ -133,6 +143,7 @@ const std::map<std::string, std::string> &loadable() {
       {"throwing_callback", "throwing-callback"}, {"error_status", "error-status"},
       {"bad_status_value", "bad-status-value"},   {"open_fails", "open-fails"},
       {"retry_then_ok", "retry-then-ok"},       {"older_source_table", "older-source-table"},
+      {"open_retries", "open-retries"},
   };
   return all;
 }
@@ -258,6 +269,38 @@ TEST_CASE("a plugin whose open() fails stops the host with exit 1 and the plugin
   const std::string path = plugin_path("open_fails");
   check_failed_run(run_plugin(path), path,
                    "ERROR host: open-fails (" + path + "): open failed: cannot reach the warehouse: connection refused");
+}
+
+TEST_CASE("a plugin whose open() asks to retry is opened again after a backoff, then runs") {
+  const std::string path = plugin_path("open_retries");
+  const std::string asked = "WARN  host: open-retries (" + path + "): open asked to retry: ";
+
+  SUBCASE("to the end of the topic, exit 0") {
+    ProcessResult r = run_plugin(path, {"--retry-initial-ms", "10", "--retry-max-ms", "1000"});
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(0));
+    std::vector<std::string> retries = lines_with(r.err, asked);
+    REQUIRE(retries.size() == 3);
+    CHECK(contains(retries[0], asked + "the warehouse is starting up (open call 1); opening again in 10 ms (attempt 1)"));
+    CHECK(contains(retries[1], asked + "the warehouse is starting up (open call 2); opening again in 20 ms (attempt 2)"));
+    CHECK(contains(retries[2], asked + "the warehouse is starting up (open call 3); opening again in 40 ms (attempt 3)"));
+    CHECK(contains(r.err, "end of " + dogs_topic() + " reached; last offset handed over: " +
+                              std::to_string(kDogsRecords - 1)));
+    CHECK(lines_with(r.err, " ERROR ").empty());
+  }
+
+  SUBCASE("a stop during the backoff exits 0 without opening") {
+    cn_test::Child host({cn_test::kHostBinary, "--plugin", path, "--topic", "dogs", "--topics", topics_dir(),
+                         "--once", "--retry-initial-ms", "60000"});
+    REQUIRE(host.wait_for([&](const std::string &, const std::string &err) { return contains(err, asked); }));
+    host.send_signal(SIGTERM);
+    ProcessResult r = host.wait();
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(0));
+    CHECK(lines_with(r.err, asked).size() == 1);
+    CHECK(contains(r.err, "stop requested before open-retries (" + path + ") opened"));
+    CHECK_FALSE(contains(r.err, "reading "));
+  }
 }
 
 TEST_CASE("a plugin that asks to retry is recovered: every record is applied exactly once") {
@@ -430,7 +473,7 @@ TEST_CASE("cn::SinkInstance turns a misbehaving callback into a CallResult") {
     CHECK(r.status == CN_ERROR);
     CHECK(r.error == "the plugin returned 7, which is not a cn_status");
   }
-  SUBCASE("cn::retry_error through the C++ helper") {
+  SUBCASE("cn::RetryError through the C++ helper") {
     cn::SinkInstance sink(cn::Plugin::load(plugin_path("retry_then_ok")), log, config);
     cn::CallResult r = sink.consume(five.records.data(), five.records.size());
     CHECK(r.status == CN_RETRY);
@@ -441,6 +484,99 @@ TEST_CASE("cn::SinkInstance turns a misbehaving callback into a CallResult") {
     CHECK_THROWS_WITH_AS(cn::SinkInstance(plugin, log, config),
                          ("open-fails (" + plugin_path("open_fails") +
                           "): open failed: cannot reach the warehouse: connection refused").c_str(),
-                         std::runtime_error);
+                         cn::OpenError);
+    try {
+      cn::SinkInstance sink(plugin, log, config);
+    } catch (const cn::OpenError &e) {
+      CHECK(e.status() == CN_ERROR);
+      CHECK(e.reason() == "cannot reach the warehouse: connection refused");
+    }
   }
 }
+
+TEST_CASE("cn::SinkInstance reports an open() that asks to retry as a retryable OpenError") {
+  CollectingLog log;
+  auto plugin = cn::Plugin::load(plugin_path("open_retries"));
+  // open_retries counts its open calls per process; no other test here opens it.
+  for (int call = 1; call <= 3; ++call) {
+    CAPTURE(call);
+    const std::string reason = "the warehouse is starting up (open call " + std::to_string(call) + ")";
+    bool threw = false;
+    try {
+      cn::SinkInstance sink(plugin, log, "{}");
+    } catch (const cn::OpenError &e) {
+      threw = true;
+      CHECK(e.status() == CN_RETRY);
+      CHECK(e.reason() == reason);
+      CHECK(std::string(e.what()) == "open-retries (" + plugin_path("open_retries") + "): open failed (retryable): " + reason);
+    }
+    CHECK(threw);
+  }
+  cn::SinkInstance sink(plugin, log, "{}");
+  Records one(1);
+  CHECK(sink.consume(one.records.data(), 1).ok());
+}
+
+namespace {
+
+// What a host's services were asked, for a cn_host built by hand.
+struct HostCalls {
+  std::vector<std::string> logged, errors;
+};
+void record_log(void *ctx, cn_log_level, cn_str message) {
+  static_cast<HostCalls *>(ctx)->logged.emplace_back(cn::view(message));
+}
+void record_error(void *ctx, cn_str message) {
+  static_cast<HostCalls *>(ctx)->errors.emplace_back(cn::view(message));
+}
+
+}  // namespace
+
+TEST_CASE("CN_HAS_FIELD is true only for a field the struct's struct_size holds entirely") {
+  cn_source_plugin table{};
+  table.struct_size = sizeof(cn_source_plugin);
+  CHECK(CN_HAS_FIELD(&table, cn_source_plugin, resume));
+  table.struct_size = static_cast<uint32_t>(offsetof(cn_source_plugin, resume));  // a 1.0 table
+  CHECK(CN_HAS_FIELD(&table, cn_source_plugin, close));
+  CHECK_FALSE(CN_HAS_FIELD(&table, cn_source_plugin, resume));
+  table.struct_size = static_cast<uint32_t>(offsetof(cn_source_plugin, resume) + 1);  // ends inside it
+  CHECK_FALSE(CN_HAS_FIELD(&table, cn_source_plugin, resume));
+}
+
+TEST_CASE("cn::Host never calls a service beyond the struct_size of the host's cn_host") {
+  HostCalls calls;
+  // Every field is set, so a service read past struct_size would be called.
+  cn_host host{sizeof(cn_host), CN_ABI_VERSION, &record_log, &record_error};
+
+  SUBCASE("a whole cn_host: both services") {
+    cn::Host h(&host, &calls);
+    h.info("hello");
+    h.set_error("broken");
+    CHECK(calls.logged == std::vector<std::string>{"hello"});
+    CHECK(calls.errors == std::vector<std::string>{"broken"});
+  }
+  SUBCASE("a cn_host that ends after log: set_error is a no-op") {
+    host.struct_size = static_cast<uint32_t>(offsetof(cn_host, set_error));
+    cn::Host h(&host, &calls);
+    h.warn("still logged");
+    h.set_error("dropped");
+    CHECK(calls.logged == std::vector<std::string>{"still logged"});
+    CHECK(calls.errors.empty());
+  }
+  SUBCASE("a cn_host of its header only: both are no-ops") {
+    host.struct_size = static_cast<uint32_t>(offsetof(cn_host, log));
+    cn::Host h(&host, &calls);
+    h.error("dropped");
+    h.set_error("dropped");
+    CHECK(calls.logged.empty());
+    CHECK(calls.errors.empty());
+  }
+  SUBCASE("a NULL service is a no-op too") {
+    host.set_error = nullptr;
+    cn::Host(&host, &calls).set_error("dropped");
+    CHECK(calls.errors.empty());
+  }
+}
+
+// Plugins written against the older name keep building.
+static_assert(std::is_same_v<cn::retry_error, cn::RetryError>);

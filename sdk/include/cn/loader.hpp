@@ -111,6 +111,24 @@ struct CallResult {
   bool ok() const noexcept { return status == CN_OK; }
 };
 
+// A plugin's open() did not return CN_OK, so no instance exists. what() is
+// "NAME (PATH): open failed: REASON", with " (retryable)" after "failed"
+// when status() is CN_RETRY: the plugin may open later, and a caller that
+// wants it backs off and constructs the instance again (connector-host
+// does). CN_ERROR: it will not. A plugin that let an exception escape open(),
+// or returned a status outside cn_status, gives CN_ERROR.
+class OpenError : public std::runtime_error {
+ public:
+  OpenError(const Plugin &plugin, cn_status status, const std::string &reason);
+  cn_status status() const noexcept { return status_; }
+  // The plugin's own text (set_error), or the loader's explanation.
+  const std::string &reason() const noexcept { return reason_; }
+
+ private:
+  cn_status status_;
+  std::string reason_;
+};
+
 namespace detail {
 struct InstanceContext;
 }
@@ -121,9 +139,7 @@ struct InstanceContext;
 // CN_ERROR with an explanation.
 class SinkInstance {
  public:
-  // Calls open(). Throws std::runtime_error "<plugin>: open failed: ..." if
-  // it does not return CN_OK (open_status() is then not reachable, so the
-  // status is in the message: RETRY or ERROR).
+  // Calls open() once. Throws OpenError if it does not return CN_OK.
   SinkInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
                std::string_view config_json);
   ~SinkInstance();  // calls close()
@@ -149,7 +165,7 @@ using RecordAppender = std::function<int64_t(const cn_record &record)>;
 // One open source instance; the same rules as SinkInstance.
 class SourceInstance {
  public:
-  // Calls open(), as SinkInstance does.
+  // Calls open() once. Throws OpenError if it does not return CN_OK.
   SourceInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
                  std::string_view config_json);
   ~SourceInstance();  // calls close()

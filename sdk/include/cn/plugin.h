@@ -7,14 +7,30 @@
  * points at a table of callbacks, either a sink (topic -> somewhere) or a
  * source (somewhere -> topic).
  *
- * Compatibility rules
- *   - Every struct that crosses the boundary starts with struct_size and
- *     abi_version. Structs grow only at the end; a reader uses the fields
- *     that both sides know (struct_size tells which) and treats the rest as
- *     absent. So an old host loads a new plugin and a new host an old one.
- *   - abi_version is the major version. A change that is not "append a
- *     field" gets a new major version and a new entry symbol
- *     (cn_plugin_entry_v2), so a host never misreads a plugin of another era.
+ * Versions, and how the ABI grows
+ *   - Every struct that crosses the boundary as a table (cn_host,
+ *     cn_record_batch, cn_sink_plugin, cn_source_plugin, cn_plugin) starts
+ *     with uint32_t struct_size, the sizeof its writer was compiled with,
+ *     and abi_version. Within a major version, such structs grow only at the
+ *     end; nothing is removed, moved, retyped or given a new meaning.
+ *   - Each field appended after the first publication (1.0) is tagged where
+ *     it is declared with the minor version that brought it ("Since 1.1"),
+ *     and CN_ABI_MINOR is the newest of them. The minor is never exchanged
+ *     at run time: struct_size alone says which fields a struct holds.
+ *   - A writer provides at least every field of 1.0 (connector-host refuses
+ *     a plugin table that does not). Before touching a field tagged "Since",
+ *     a reader checks with CN_HAS_FIELD that the writer's struct holds it; a
+ *     field it does not hold is absent, and an absent callback or service
+ *     counts as NULL. So an old host loads a new plugin and a new host an
+ *     old one.
+ *   - Any other change makes a new major version (CN_ABI_VERSION) with a new
+ *     entry symbol (cn_plugin_entry_v2), so that a host and a plugin of
+ *     different majors never find each other's entry and never misread each
+ *     other's structs.
+ *   - cn_record has no struct_size: in a batch, its size is
+ *     cn_record_batch.record_size. A record passed alone (emit, resume)
+ *     carries no size, so a field appended to cn_record reaches the other
+ *     side only in a batch, or through a callback that passes the size too.
  *
  * Ownership rules
  *   - Every pointer passed across (strings, records, tables) is borrowed for
@@ -51,11 +67,26 @@
 extern "C" {
 #endif
 
-/* The ABI major version this header describes. */
+/* The ABI major version this header describes: the value of every
+ * abi_version field, and the argument the host passes to the entry. */
 #define CN_ABI_VERSION 1u
 
-/* The name of the one symbol a plugin exports. */
+/* The ABI minor version this header describes: how far its structs have
+ * grown within the major. 0: as first published. 1: cn_source_plugin.resume
+ * appended. For people and #if; nothing passes it at run time. */
+#define CN_ABI_MINOR 1u
+
+/* The name of the one symbol a plugin exports: "cn_plugin_entry_v" followed
+ * by CN_ABI_VERSION. */
 #define CN_ENTRY_SYMBOL "cn_plugin_entry_v1"
+
+/* True when the struct that ptr points at holds field entirely, as its
+ * struct_size (its first member) says; type is the struct's type and ptr
+ * must not be NULL. Use it before reading a field tagged "Since", e.g.
+ *   if (CN_HAS_FIELD(table, cn_source_plugin, resume) && table->resume) ... */
+#define CN_HAS_FIELD(ptr, type, field)                                         \
+  ((size_t)(ptr)->struct_size >=                                               \
+   offsetof(type, field) + sizeof(((const type *)0)->field))
 
 /* Marks the entry symbol as exported when the plugin is built with
  * -fvisibility=hidden (recommended: then nothing else leaks). */
@@ -153,12 +184,13 @@ typedef struct cn_host {
 /*
  * Life of a sink instance, as the host drives it:
  *
- *   open -> resume_offset -> (consume* commit)* -> close
+ *   open+ -> resume_offset -> (consume* commit)* -> close
  *
- * On CN_RETRY from resume_offset, consume or commit the host backs off, then
- * calls resume_offset again and hands over the records that follow the
- * offset it returns. So a plugin that returns CN_RETRY must first drop every
- * record it has not made durable; it will see them again.
+ * open() is called again after a backoff for as long as it returns CN_RETRY
+ * (see open). On CN_RETRY from resume_offset, consume or commit the host
+ * backs off, then calls resume_offset again and hands over the records that
+ * follow the offset it returns. So a plugin that returns CN_RETRY must first
+ * drop every record it has not made durable; it will see them again.
  */
 typedef struct cn_sink_plugin {
   uint32_t struct_size;
@@ -167,11 +199,18 @@ typedef struct cn_sink_plugin {
   /* Creates an instance. config_json is the connector configuration as one
    * JSON object: {"name", "type", "version", "topic", "parameters": {...},
    * "secrets": {...}}, with ${{ secrets.NAME }} references in parameters
-   * already replaced. host and host_ctx stay valid until close() returns.
+   * already replaced. host and host_ctx stay valid until close() returns
+   * (if open() fails, until it returns).
    * On CN_OK, *state is the instance (may be NULL if the plugin needs none)
    * and the host will call close() exactly once. On any other status the
    * plugin has released everything it took, *state is ignored and close()
-   * is not called. Required. */
+   * is not called.
+   * CN_RETRY means "not now, maybe later" (say, the database is not up
+   * yet): the host backs off as after any other CN_RETRY (connector-host:
+   * --retry-initial-ms, doubling up to --retry-max-ms) and calls open()
+   * again, until it returns CN_OK or CN_ERROR or the host is asked to stop
+   * (connector-host then exits 0, as on any stop). CN_ERROR: the host stops
+   * the connector. Required. */
   cn_status (*open)(const cn_host *host, void *host_ctx, cn_str config_json,
                     void **state);
 
@@ -218,13 +257,15 @@ typedef cn_status (*cn_emit_fn)(void *emit_ctx, const cn_record *record,
 /*
  * Life of a source instance, as the host drives it:
  *
- *   open -> (poll* ack)* -> close
+ *   open+ -> resume* -> (poll* ack)* -> close
+ *
+ * open() is retried as a sink's is.
  */
 typedef struct cn_source_plugin {
   uint32_t struct_size;
   uint32_t abi_version;
 
-  /* As cn_sink_plugin.open. Required. */
+  /* As cn_sink_plugin.open, CN_RETRY included. Required. */
   cn_status (*open)(const cn_host *host, void *host_ctx, cn_str config_json,
                     void **state);
 
@@ -246,10 +287,9 @@ typedef struct cn_source_plugin {
    * what the topic already holds. Required. */
   void (*close)(void *state);
 
-  /* ---- added in the same ABI version; absent from an older plugin's table
-   * (struct_size tells) and then treated as NULL ---- */
-
-  /* Optional (NULL: not called). Called after open() and before the first
+  /* Since 1.1: a host reads it only if CN_HAS_FIELD(table, cn_source_plugin,
+   * resume); a table of 1.0 ends before it and counts as NULL here.
+   * Optional (NULL: not called). Called after open() and before the first
    * poll(): the host hands the topic's records newest first, one per call,
    * until the callback sets *more to 0 or the oldest record has been
    * handed; when the topic holds no records (or cannot be read back, as

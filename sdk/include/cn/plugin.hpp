@@ -3,8 +3,10 @@
 // Header-only, on top of cn/plugin.h. The class never sees the C ABI:
 // its constructor is open(), its destructor is close(), and its member
 // functions are the other callbacks. Exceptions never cross the boundary:
-//   cn::retry_error (or a subclass)  -> CN_RETRY, with what() as the error
-//   any other exception              -> CN_ERROR, with what() as the error
+//   cn::RetryError (or a subclass)  -> CN_RETRY, with what() as the error
+//   any other exception             -> CN_ERROR, with what() as the error
+// A constructor that throws RetryError is an open() that returns CN_RETRY:
+// the host backs off and constructs again (see cn_sink_plugin.open).
 //
 // A sink class:
 //   struct MySink {
@@ -46,10 +48,14 @@ namespace cn {
 
 // Thrown by plugin code for a transient failure: the host backs off and
 // recovers (see cn/plugin.h), instead of stopping the connector.
-class retry_error : public std::runtime_error {
+class RetryError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The older name of RetryError, kept so that plugins written against it
+// still build.
+using retry_error = RetryError;
 
 inline std::string_view view(cn_str s) noexcept {
   return s.len == 0 ? std::string_view() : std::string_view(s.ptr, s.len);
@@ -58,12 +64,17 @@ inline std::string_view view(cn_str s) noexcept {
 inline cn_str borrow(std::string_view s) noexcept { return cn_str{s.data(), s.size()}; }
 
 // The host's services for one instance. Valid for the life of the instance.
+// A service that the host's cn_host does not hold (CN_HAS_FIELD), or holds
+// as NULL, is a no-op. That is checked for the services of 1.0 too, which
+// every host must provide: a host that passes a struct shorter than that
+// loses those services rather than the plugin reading past the struct.
 class Host {
  public:
   Host(const cn_host *host, void *host_ctx) noexcept : host_(host), ctx_(host_ctx) {}
 
   void log(cn_log_level level, std::string_view message) const noexcept {
-    host_->log(ctx_, level, borrow(message));
+    if (host_ && CN_HAS_FIELD(host_, cn_host, log) && host_->log)
+      host_->log(ctx_, level, borrow(message));
   }
   void debug(std::string_view m) const noexcept { log(CN_LOG_DEBUG, m); }
   void info(std::string_view m) const noexcept { log(CN_LOG_INFO, m); }
@@ -71,7 +82,8 @@ class Host {
   void error(std::string_view m) const noexcept { log(CN_LOG_ERROR, m); }
 
   void set_error(std::string_view message) const noexcept {
-    host_->set_error(ctx_, borrow(message));
+    if (host_ && CN_HAS_FIELD(host_, cn_host, set_error) && host_->set_error)
+      host_->set_error(ctx_, borrow(message));
   }
 
  private:
@@ -145,7 +157,7 @@ cn_status guard(const Host &host, F &&f) noexcept {
   try {
     f();
     return CN_OK;
-  } catch (const retry_error &e) {
+  } catch (const RetryError &e) {
     host.set_error(e.what());
     return CN_RETRY;
   } catch (const std::exception &e) {

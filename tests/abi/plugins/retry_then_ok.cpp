@@ -1,4 +1,4 @@
-// Flaky on purpose (written with cn/plugin.hpp): consume throws cn::retry_error on two calls
+// Flaky on purpose (written with cn/plugin.hpp): consume throws cn::RetryError on two calls
 // (its first two by default, or from the call numbered by the parameter "first_failing_call"),
 // then works. Records are applied at commit(): each one is printed to stdout as "<offset>" and
 // the offset is stored in the file named by the parameter "state_file", if given, so that a
@@ -45,7 +45,7 @@ class RetryThenOk {
   void consume(const cn::RecordBatch &batch) {
     ++calls_;
     if (calls_ == first_failing_call_ || calls_ == first_failing_call_ + 1)
-      throw cn::retry_error("transient failure on consume call " + std::to_string(calls_));
+      throw cn::RetryError("transient failure on consume call " + std::to_string(calls_));
     for (const cn_record &record : batch) pending_.push_back(record.offset);
   }
 

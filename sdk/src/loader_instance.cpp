@@ -1,5 +1,6 @@
-// Driving plugin instances: every call goes through call_plugin(), which
-// turns whatever the plugin does into a CallResult.
+// The loader (cn/loader.hpp), driving plugin instances: every call goes
+// through call_plugin(), which turns whatever the plugin does into a
+// CallResult (or, for open(), into an OpenError).
 #include <cn/loader.hpp>
 
 #include <exception>
@@ -82,9 +83,7 @@ void *open_instance(const Plugin &plugin, const Table &table, InstanceContext &c
   CallResult r = call_plugin(ctx, [&] {
     return table.open(&ctx.host, &ctx, cn_str{config_json.data(), config_json.size()}, &state);
   });
-  if (!r.ok())
-    throw std::runtime_error(plugin.name() + " (" + plugin.path().string() + "): open failed" +
-                             (r.status == CN_RETRY ? " (retryable)" : "") + ": " + r.error);
+  if (!r.ok()) throw OpenError(plugin, r.status, r.error);
   return state;
 }
 
@@ -123,6 +122,12 @@ cn_status host_emit(void *emit_ctx, const cn_record *record, int64_t *assigned_o
 }
 
 }  // namespace
+
+OpenError::OpenError(const Plugin &plugin, cn_status status, const std::string &reason)
+    : std::runtime_error(plugin.name() + " (" + plugin.path().string() + "): open failed" +
+                         (status == CN_RETRY ? " (retryable)" : "") + ": " + reason),
+      status_(status),
+      reason_(reason) {}
 
 SinkInstance::SinkInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
                            std::string_view config_json)

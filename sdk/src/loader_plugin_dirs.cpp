@@ -1,4 +1,4 @@
-// Finding plugins in drop-in directories.
+// The loader (cn/loader.hpp), finding plugins in drop-in directories.
 #include <cn/loader.hpp>
 
 #include <algorithm>

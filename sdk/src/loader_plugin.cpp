@@ -1,5 +1,5 @@
-// Loading one plugin file and checking its descriptor before anything
-// else touches it.
+// The loader (cn/loader.hpp), loading one plugin file: Plugin::load checks
+// the descriptor and its table before anything else touches them.
 #include <cn/loader.hpp>
 
 #include <boost/dll/shared_library.hpp>
@@ -8,16 +8,58 @@
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace cn {
 
-// The sizes of the ABI 1 structs as first published. A plugin's struct may
-// be larger (built against a newer minor revision) but never smaller.
 namespace {
-constexpr uint32_t kMinPluginSize = sizeof(cn_plugin);
-constexpr uint32_t kMinSinkSize = sizeof(cn_sink_plugin);
-// resume() came later in ABI version 1: a table that ends before it is whole.
-constexpr uint32_t kMinSourceSize = offsetof(cn_source_plugin, resume);
+
+// The growth rule of plugin.h, as the loader applies it to a plugin's
+// tables. A table must hold every field of 1.0: it must reach the end of
+// its last one (kFirstPublished). A field appended since is copied only
+// where CN_HAS_FIELD finds it in the plugin's table (copy_appended), and is
+// otherwise left zero, which the rest of the loader reads as absent.
+// Appending a field to plugin.h means one more line in copy_appended.
+template <class Table>
+struct Growth;
+
+template <>
+struct Growth<cn_plugin> {
+  static constexpr std::size_t kFirstPublished = offsetof(cn_plugin, source) + sizeof(cn_plugin::source);
+  static void copy_appended(const cn_plugin &, cn_plugin &) {}
+};
+
+template <>
+struct Growth<cn_sink_plugin> {
+  static constexpr std::size_t kFirstPublished =
+      offsetof(cn_sink_plugin, close) + sizeof(cn_sink_plugin::close);
+  static void copy_appended(const cn_sink_plugin &, cn_sink_plugin &) {}
+};
+
+template <>
+struct Growth<cn_source_plugin> {
+  static constexpr std::size_t kFirstPublished =
+      offsetof(cn_source_plugin, close) + sizeof(cn_source_plugin::close);
+  static void copy_appended(const cn_source_plugin &theirs, cn_source_plugin &ours) {
+    if (CN_HAS_FIELD(&theirs, cn_source_plugin, resume)) ours.resume = theirs.resume;  // since 1.1
+  }
+};
+
+// A plugin of another major exports another entry symbol: "cn_plugin_entry_v"
+// and its major (plugin.h). Looking for those explains a refusal.
+constexpr std::string_view kEntryPrefix = "cn_plugin_entry_v";
+
+constexpr unsigned major_of(std::string_view entry_symbol) {
+  unsigned major = 0;
+  for (char c : entry_symbol.substr(kEntryPrefix.size())) major = major * 10 + static_cast<unsigned>(c - '0');
+  return major;
+}
+static_assert(std::string_view(CN_ENTRY_SYMBOL).substr(0, kEntryPrefix.size()) == kEntryPrefix &&
+                  major_of(CN_ENTRY_SYMBOL) == CN_ABI_VERSION,
+              "CN_ENTRY_SYMBOL must be \"cn_plugin_entry_v\" followed by CN_ABI_VERSION");
+
+std::string entry_symbol_of(unsigned major) { return std::string(kEntryPrefix) + std::to_string(major); }
+
 }  // namespace
 
 struct Plugin::Library {
@@ -35,28 +77,27 @@ Plugin::~Plugin() = default;
 
 namespace {
 
-std::string header_problem(const char *what, uint32_t struct_size, uint32_t abi_version,
-                           uint32_t min_size) {
-  if (abi_version != CN_ABI_VERSION)
-    return std::string(what) + " was built for ABI version " + std::to_string(abi_version) +
+// Why the table's header makes it unusable, or "" if it does not.
+template <class Table>
+std::string header_problem(const char *what, const Table &table) {
+  if (table.abi_version != CN_ABI_VERSION)
+    return std::string(what) + " was built for ABI version " + std::to_string(table.abi_version) +
            "; this host speaks version " + std::to_string(CN_ABI_VERSION);
-  if (struct_size < min_size)
-    return std::string(what) + " is " + std::to_string(struct_size) +
-           " bytes, shorter than the " + std::to_string(min_size) +
-           " bytes ABI version 1 requires (a truncated or corrupt table)";
+  if (table.struct_size < Growth<Table>::kFirstPublished)
+    return std::string(what) + " is " + std::to_string(table.struct_size) + " bytes, shorter than the " +
+           std::to_string(Growth<Table>::kFirstPublished) + " bytes ABI version " +
+           std::to_string(CN_ABI_VERSION) + " requires (a truncated or corrupt table)";
   return {};
 }
 
-// Copies a plugin's table into one of our size: the fields a newer plugin
-// added are dropped, the ones an older plugin lacks stay zero.
+// Copies a plugin's table, which header_problem() accepted, into one of our
+// size: the fields a newer plugin appended are dropped, the ones an older
+// plugin lacks stay zero.
 template <class Table>
 Table copy_table(const Table &theirs) {
   Table ours{};
-  // Whole fields only: after the two 32-bit header fields every field is a
-  // pointer, and a size that ends inside one must not leave half of it.
-  std::size_t size = std::min<std::size_t>(theirs.struct_size, sizeof(Table));
-  size -= size % sizeof(void *);
-  std::memcpy(&ours, &theirs, size);
+  std::memcpy(&ours, &theirs, Growth<Table>::kFirstPublished);
+  Growth<Table>::copy_appended(theirs, ours);
   return ours;
 }
 
@@ -86,9 +127,8 @@ std::string missing_callbacks(const cn_source_plugin &t) {
 }
 
 template <class Table>
-void check_table(const std::filesystem::path &path, const char *what, const Table &table,
-                 uint32_t min_size) {
-  std::string problem = header_problem(what, table.struct_size, table.abi_version, min_size);
+void check_table(const std::filesystem::path &path, const char *what, const Table &table) {
+  std::string problem = header_problem(what, table);
   if (problem.empty()) {
     std::string missing = missing_callbacks(copy_table(table));
     if (!missing.empty()) problem = std::string(what) + " has no required callback: " + missing;
@@ -118,10 +158,10 @@ std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path &path) {
   boost::dll::shared_library &dll = plugin->library_->dll;
   if (!dll.has(CN_ENTRY_SYMBOL)) {
     std::string reason = std::string("exports no ") + CN_ENTRY_SYMBOL;
-    for (int major = 2; major <= 9; ++major)
-      if (dll.has("cn_plugin_entry_v" + std::to_string(major)))
+    for (unsigned major = 1; major <= CN_ABI_VERSION + 8; ++major)
+      if (major != CN_ABI_VERSION && dll.has(entry_symbol_of(major)))
         reason += " (it was built for ABI version " + std::to_string(major) +
-                  "; this host speaks version 1)";
+                  "; this host speaks version " + std::to_string(CN_ABI_VERSION) + ")";
     throw PluginLoadError(path, reason + ": not a connector-host plugin");
   }
 
@@ -137,8 +177,7 @@ std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path &path) {
     throw PluginLoadError(path, "the plugin declined to load with host ABI version " +
                                     std::to_string(CN_ABI_VERSION) + " (its entry returned NULL)");
 
-  std::string problem = header_problem("the plugin descriptor", descriptor->struct_size,
-                                       descriptor->abi_version, kMinPluginSize);
+  std::string problem = header_problem("the plugin descriptor", *descriptor);
   if (!problem.empty()) throw PluginLoadError(path, problem);
   const cn_plugin d = copy_table(*descriptor);
 
@@ -153,11 +192,11 @@ std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path &path) {
   plugin->description_ = d.description ? d.description : "";
 
   if (d.sink) {
-    check_table(path, "the sink table", *d.sink, kMinSinkSize);
+    check_table(path, "the sink table", *d.sink);
     plugin->kind_ = PluginKind::sink;
     plugin->sink_ = copy_table(*d.sink);
   } else {
-    check_table(path, "the source table", *d.source, kMinSourceSize);
+    check_table(path, "the source table", *d.source);
     plugin->kind_ = PluginKind::source;
     plugin->source_ = copy_table(*d.source);
   }

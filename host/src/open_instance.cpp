@@ -1,0 +1,45 @@
+#include "open_instance.hpp"
+
+#include "backoff.hpp"
+#include "stop.hpp"
+
+#include <string>
+
+namespace cn::host {
+
+namespace {
+
+template <class Instance>
+std::unique_ptr<Instance> open_retrying(const std::shared_ptr<const Plugin> &plugin, Logger &log,
+                                        std::string_view config_json, const RunOptions &options) {
+  Backoff backoff(options.retry_initial, options.retry_max);
+  for (;;) {
+    try {
+      return std::make_unique<Instance>(plugin, log, config_json);
+    } catch (const OpenError &e) {
+      if (e.status() != CN_RETRY) throw;
+      auto delay = backoff.next();
+      log.warn(who(*plugin) + ": open asked to retry: " + e.reason() + "; opening again in " +
+               std::to_string(delay.count()) + " ms (attempt " + std::to_string(backoff.attempts()) + ")");
+      sleep_unless_stopped(delay);
+    }
+    if (stop_requested()) {
+      log.info("stop requested before " + who(*plugin) + " opened: exiting");
+      return nullptr;
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<SinkInstance> open_sink(const std::shared_ptr<const Plugin> &plugin, Logger &log,
+                                        std::string_view config_json, const RunOptions &options) {
+  return open_retrying<SinkInstance>(plugin, log, config_json, options);
+}
+
+std::unique_ptr<SourceInstance> open_source(const std::shared_ptr<const Plugin> &plugin, Logger &log,
+                                            std::string_view config_json, const RunOptions &options) {
+  return open_retrying<SourceInstance>(plugin, log, config_json, options);
+}
+
+}  // namespace cn::host
