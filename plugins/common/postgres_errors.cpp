@@ -27,7 +27,8 @@ bool is_transient_sqlstate(std::string_view sqlstate) {
 }
 
 bool is_transient(const pqxx::failure &error) {
-  if (dynamic_cast<const pqxx::broken_connection *>(&error) || dynamic_cast<const pqxx::in_doubt_error *>(&error))
+  if (dynamic_cast<const pqxx::broken_connection *>(&error) || dynamic_cast<const pqxx::in_doubt_error *>(&error) ||
+      dynamic_cast<const pqxx::transaction_rollback *>(&error))
     return true;
   const auto *sql = dynamic_cast<const pqxx::sql_error *>(&error);
   return sql && is_transient_sqlstate(sql->sqlstate());

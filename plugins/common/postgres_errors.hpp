@@ -29,9 +29,11 @@ namespace cn::plugins {
 // connection's status.
 bool is_transient_sqlstate(std::string_view sqlstate);
 
-// The rule above for libpqxx's exceptions: a broken connection and a commit
-// in doubt are always transient; an sql_error by its SQLSTATE; any other
-// failure (a conversion, a misuse) is permanent.
+// The rule above for libpqxx's exceptions, which in libpqxx 6.4 carry no
+// SQLSTATE for some classes: a broken connection, a commit in doubt and a
+// transaction_rollback (class 40: serialization failure, deadlock,
+// statement completion unknown) are transient; an sql_error by its
+// SQLSTATE; any other failure (a conversion, a misuse) is permanent.
 bool is_transient(const pqxx::failure &error);
 
 // Whether libpq's message on a failed connection attempt says that trying

@@ -119,14 +119,14 @@ std::pair<int64_t, int64_t> offsets_of(const std::vector<Row> &rows) {
   return {first, last};
 }
 
-// Runs a statement; a refusal for reasons of the data becomes RunRefused.
+// Runs a statement; a refusal for reasons of the data becomes RefusedError.
 template <class F>
 auto refusable(const char *what, const TargetTable &t, int64_t first, int64_t last, F &&f) -> decltype(f()) {
   try {
     return f();
   } catch (const pqxx::sql_error &e) {
     if (is_transient(e)) throw;
-    throw RunRefused(std::string(what) + " refused by the target: " + message_of(e), first, last, display(t.name));
+    throw RefusedError(std::string(what) + " refused by the target: " + message_of(e), first, last, display(t.name));
   }
 }
 
@@ -196,8 +196,8 @@ Prepared prepare_delete(const TargetTable &t, const std::vector<Row> &rows) {
 
 // ---- folding ------------------------------------------------------------------
 
-Applier::Applier(std::size_t max_rows_per_statement, const cn::Host &host)
-    : max_rows_(max_rows_per_statement), host_(host), batch_(std::make_shared<Batch>()) {}
+Applier::Applier(std::size_t max_rows_per_statement, const cn::Host &host, Counts &counts)
+    : max_rows_(max_rows_per_statement), host_(host), batch_(std::make_shared<Batch>()), counts_(counts) {}
 
 std::size_t Applier::batch_rows() const { return batch_->rows; }
 

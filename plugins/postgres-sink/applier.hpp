@@ -22,6 +22,7 @@
 #ifndef CN_PGSINK_APPLIER_HPP
 #define CN_PGSINK_APPLIER_HPP
 
+#include "counts.hpp"
 #include "target_table.hpp"
 
 #include <cn/plugin.hpp>
@@ -51,16 +52,12 @@ struct Change {
 // a type error), not of the connection. Which change caused it is unknown
 // when the statement carried several: first_offset..last_offset is their
 // range.
-class RunRefused : public std::runtime_error {
+class RefusedError : public std::runtime_error {
  public:
-  RunRefused(std::string what, int64_t first, int64_t last, std::string table)
+  RefusedError(std::string what, int64_t first, int64_t last, std::string table)
       : std::runtime_error(std::move(what)), first_offset(first), last_offset(last), table(std::move(table)) {}
   int64_t first_offset, last_offset;
   std::string table;
-};
-
-struct ApplyCounts {
-  uint64_t inserted = 0, updated = 0, deleted = 0, missing = 0;
 };
 
 // A statement ready to send, made on the folding thread, so that the
@@ -78,7 +75,9 @@ struct PreparedStatement {
 
 class Applier {
  public:
-  Applier(std::size_t max_rows_per_statement, const cn::Host &host);
+  // Counts what it writes (inserted, updated, deleted, missing) in counts,
+  // which it borrows for its whole life.
+  Applier(std::size_t max_rows_per_statement, const cn::Host &host, Counts &counts);
 
   // Tells how tables are ordered: with replica_role, triggers (and so
   // foreign keys) do not fire and any order does.
@@ -93,7 +92,7 @@ class Applier {
   using TransactionSource = std::function<pqxx::transaction_base &()>;
   void seal(const TransactionSource &tx);
 
-  // Writes the batch. Throws RunRefused, or pqxx errors for connection
+  // Writes the batch. Throws RefusedError, or pqxx errors for connection
   // trouble.
   void flush(pqxx::transaction_base &tx);
 
@@ -104,8 +103,9 @@ class Applier {
   std::shared_ptr<Batch> take_batch();
   void write(pqxx::transaction_base &tx, Batch &batch);
 
-  // Writes the open part now, in order (a source transaction too large to
-  // hold): the caller must be able to undo it (a savepoint).
+  // Writes the batch, then the open part, in order (what must be in the
+  // target before DDL of the open source transaction): the caller must be
+  // able to undo it (a savepoint) until that transaction's commit arrives.
   void spill_open(pqxx::transaction_base &tx);
 
   // Writes one change now, on its own (careful replay).
@@ -118,10 +118,6 @@ class Applier {
   // Forgets what is pending (its transaction is gone).
   void discard();
   void discard_open() { open_.clear(); }
-
-  const ApplyCounts &counts() const { return counts_; }
-  // Sets the counts back to what was committed, when a transaction is lost.
-  void reset_counts(const ApplyCounts &counts) { counts_ = counts; }
 
  private:
   // One folded row: what the batch will do to one key.
@@ -150,7 +146,7 @@ class Applier {
   bool replica_role_ = false;
   std::vector<Change> open_;
   std::shared_ptr<Batch> batch_;
-  ApplyCounts counts_;
+  Counts &counts_;
 };
 
 struct Applier::Batch {

@@ -1,11 +1,11 @@
-#include "target_state.hpp"
+#include "bookkeeping.hpp"
 
 #include <set>
 #include <stdexcept>
 
 namespace cn::pgsink {
 
-void TargetState::prepare(pqxx::connection &connection) const {
+void Bookkeeping::prepare(pqxx::connection &connection) const {
   {
     // Wait a little: the backend of an instance that was just killed holds
     // the lock until the server notices its client is gone.
@@ -47,42 +47,44 @@ void TargetState::prepare(pqxx::connection &connection) const {
   tx.commit();
 }
 
-StoredState TargetState::load(pqxx::transaction_base &tx) const {
-  StoredState state;
+StoredBookkeeping Bookkeeping::load(pqxx::transaction_base &tx) const {
+  StoredBookkeeping stored;
   pqxx::result offset = tx.exec_params("SELECT current_offset FROM " + quoted(config_.offset_table) +
                                        " WHERE connector = $1", config_.connector);
-  if (!offset.empty()) state.offset = offset[0][0].as<int64_t>();
+  if (!offset.empty()) stored.offset = offset[0][0].as<int64_t>();
   pqxx::result rows = tx.exec_params("SELECT kind, definition::text FROM " + quoted(config_.relations_table) +
                                      " WHERE connector = $1 ORDER BY kind, id", config_.connector);
   for (const auto &row : rows) {
     events::Message m = events::parse_message(row[1].as<std::string>());
-    if (auto *r = std::get_if<Relation>(&m)) state.relations[r->rel_id] = std::move(*r);
-    else if (auto *t = std::get_if<Type>(&m)) state.types[t->id] = std::move(*t);
+    if (auto *r = std::get_if<Relation>(&m)) stored.relations[r->rel_id] = std::move(*r);
+    else if (auto *t = std::get_if<Type>(&m)) stored.types[t->id] = std::move(*t);
   }
-  return state;
+  return stored;
 }
 
-void TargetState::save_offset(pqxx::transaction_base &tx, int64_t offset) const {
+void Bookkeeping::save_offset(pqxx::transaction_base &tx, int64_t offset) const {
   tx.exec_params("INSERT INTO " + quoted(config_.offset_table) + " AS o (connector, current_offset) VALUES ($1, $2)"
                  " ON CONFLICT (connector) DO UPDATE SET current_offset = excluded.current_offset, updated_at = now()",
                  config_.connector, offset);
 }
 
-void TargetState::save_relation(pqxx::transaction_base &tx, const Relation &relation) const {
-  tx.exec_params("INSERT INTO " + quoted(config_.relations_table) + " (connector, kind, id, definition)"
-                 " VALUES ($1, 'relation', $2, $3::jsonb)"
-                 " ON CONFLICT (connector, kind, id) DO UPDATE SET definition = excluded.definition",
-                 config_.connector, static_cast<int64_t>(relation.rel_id), events::message_json(relation));
+void Bookkeeping::save_relation(pqxx::transaction_base &tx, const Relation &relation) const {
+  save_definition(tx, "relation", relation.rel_id, events::message_json(relation));
 }
 
-void TargetState::save_type(pqxx::transaction_base &tx, const Type &type) const {
-  tx.exec_params("INSERT INTO " + quoted(config_.relations_table) + " (connector, kind, id, definition)"
-                 " VALUES ($1, 'type', $2, $3::jsonb)"
-                 " ON CONFLICT (connector, kind, id) DO UPDATE SET definition = excluded.definition",
-                 config_.connector, static_cast<int64_t>(type.id), events::message_json(type));
+void Bookkeeping::save_type(pqxx::transaction_base &tx, const Type &type) const {
+  save_definition(tx, "type", type.id, events::message_json(type));
 }
 
-void TargetState::save_dead_letter(pqxx::transaction_base &tx, int64_t offset, std::string_view record,
+void Bookkeeping::save_definition(pqxx::transaction_base &tx, const char *kind, uint32_t id,
+                                  const std::string &json) const {
+  tx.exec_params("INSERT INTO " + quoted(config_.relations_table) + " (connector, kind, id, definition)"
+                 " VALUES ($1, $2, $3, $4::jsonb)"
+                 " ON CONFLICT (connector, kind, id) DO UPDATE SET definition = excluded.definition",
+                 config_.connector, kind, static_cast<int64_t>(id), json);
+}
+
+void Bookkeeping::save_dead_letter(pqxx::transaction_base &tx, int64_t offset, std::string_view record,
                                    const std::string &error) const {
   tx.exec_params("INSERT INTO " + quoted(config_.dead_letter_table) +
                      " (connector, topic_offset, record, error) VALUES ($1, $2, $3, $4)",

@@ -1,13 +1,18 @@
-// What the sink keeps in the target database beside the data, always in
-// the same transaction as the data it describes:
+// The sink's bookkeeping: what it keeps in the target database beside the
+// data, always in the same transaction as the data it describes:
 //   - the offset table: one row per connector, the last topic offset applied;
 //   - the relations table: the latest relation and type messages per
 //     connector, so a restart at any offset can read the changes that follow
 //     without re-reading the topic from its start;
 //   - the dead-letter table: records that could not be applied, when
 //     on_error is dead_letter.
-#ifndef CN_PGSINK_TARGET_STATE_HPP
-#define CN_PGSINK_TARGET_STATE_HPP
+//
+// Bookkeeping owns the SQL of those tables and nothing else. It holds no
+// connection and no transaction: each call works in the transaction (or,
+// prepare(), on the connection) it is given, so the caller decides what
+// commits together. Errors are libpqxx's, unless said otherwise.
+#ifndef CN_PGSINK_BOOKKEEPING_HPP
+#define CN_PGSINK_BOOKKEEPING_HPP
 
 #include "sink_config.hpp"
 #include "target_table.hpp"
@@ -16,18 +21,21 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
+#include <string_view>
 
 namespace cn::pgsink {
 
-struct StoredState {
-  int64_t offset = -1;                   // -1: nothing applied yet
+// What a connector has stored, as read at a (re)start.
+struct StoredBookkeeping {
+  int64_t offset = -1;                     // -1: nothing applied yet
   std::map<uint32_t, Relation> relations;  // by rel_id
   std::map<uint32_t, Type> types;          // by type OID
 };
 
-class TargetState {
+class Bookkeeping {
  public:
-  explicit TargetState(const SinkConfig &config) : config_(config) {}
+  explicit Bookkeeping(const SinkConfig &config) : config_(config) {}
 
   // Makes sure the bookkeeping tables exist and takes the connector's
   // advisory lock for the life of the connection, so that two instances of
@@ -35,7 +43,7 @@ class TargetState {
   // holds it.
   void prepare(pqxx::connection &connection) const;
 
-  StoredState load(pqxx::transaction_base &tx) const;
+  StoredBookkeeping load(pqxx::transaction_base &tx) const;
 
   void save_offset(pqxx::transaction_base &tx, int64_t offset) const;
   void save_relation(pqxx::transaction_base &tx, const Relation &relation) const;
@@ -44,6 +52,9 @@ class TargetState {
                         const std::string &error) const;
 
  private:
+  // A relation or type message, as parse_message() reads it back.
+  void save_definition(pqxx::transaction_base &tx, const char *kind, uint32_t id, const std::string &json) const;
+
   const SinkConfig &config_;
 };
 

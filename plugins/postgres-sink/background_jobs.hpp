@@ -2,8 +2,8 @@
 // next ones are parsed and folded. A few may wait in line, so that a stretch
 // of records that is slow to parse and one that is slow to write even out
 // instead of each stalling the other.
-#ifndef CN_PGSINK_BACKGROUND_JOB_HPP
-#define CN_PGSINK_BACKGROUND_JOB_HPP
+#ifndef CN_PGSINK_BACKGROUND_JOBS_HPP
+#define CN_PGSINK_BACKGROUND_JOBS_HPP
 
 #include <condition_variable>
 #include <cstddef>
@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace cn::pgsink {
 
