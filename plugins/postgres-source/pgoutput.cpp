@@ -4,6 +4,8 @@
 // behind.
 #include "pgoutput.hpp"
 
+#include "wire.hpp"
+
 #include <cstring>
 
 namespace cn::pgsource {
@@ -22,66 +24,12 @@ std::string message_label(char type) {
   return std::string("0x") + kHex[c >> 4] + kHex[c & 15];
 }
 
-// Reads one message front to back, big-endian as the wire is; any read past
-// the end, or anything left over, is a DecodeError at that byte.
-class Reader {
- public:
-  Reader(const char *data, std::size_t size)
-      : data_(reinterpret_cast<const unsigned char *>(data)), size_(size), type_(data[0]), offset_(1) {}
-
-  char type() const { return type_; }
-  std::size_t offset() const { return offset_; }
-  std::size_t left() const { return size_ - offset_; }
-
-  [[noreturn]] void fail(std::size_t at, const std::string &reason) const { throw DecodeError(type_, at, reason); }
-
-  uint8_t u8(const char *what) { return *take(1, what); }
-  int8_t i8(const char *what) { return static_cast<int8_t>(u8(what)); }
-  int16_t i16(const char *what) { return static_cast<int16_t>(big_endian(take(2, what), 2)); }
-  uint32_t u32(const char *what) { return static_cast<uint32_t>(big_endian(take(4, what), 4)); }
-  int32_t i32(const char *what) { return static_cast<int32_t>(u32(what)); }
-  uint64_t u64(const char *what) { return big_endian(take(8, what), 8); }
-  int64_t i64(const char *what) { return static_cast<int64_t>(u64(what)); }
-
-  std::string_view bytes(std::size_t n, const char *what) {
-    return {reinterpret_cast<const char *>(take(n, what)), n};
+struct DecodeFailure {
+  [[noreturn]] static void raise(std::string_view message, std::size_t at, const std::string &reason) {
+    throw DecodeError(message[0], at, reason);
   }
-
-  // A NUL-terminated String; the view excludes the NUL.
-  std::string_view string(const char *what) {
-    const unsigned char *start = data_ + offset_;
-    const void *nul = std::memchr(start, 0, left());
-    if (!nul) fail(offset_, std::string(what) + " has no terminating NUL before the message ends");
-    const auto length = static_cast<std::size_t>(static_cast<const unsigned char *>(nul) - start);
-    offset_ += length + 1;
-    return {reinterpret_cast<const char *>(start), length};
-  }
-
-  void expect_end() const {
-    if (left()) fail(offset_, std::to_string(left()) + " bytes left over after the message");
-  }
-
- private:
-  const unsigned char *take(std::size_t n, const char *what) {
-    if (left() < n) {
-      fail(offset_, "cut short: " + std::string(what) + " needs " + std::to_string(n) + " bytes, " +
-                        std::to_string(left()) + " left");
-    }
-    const unsigned char *p = data_ + offset_;
-    offset_ += n;
-    return p;
-  }
-  static uint64_t big_endian(const unsigned char *p, std::size_t n) {
-    uint64_t value = 0;
-    for (std::size_t i = 0; i < n; ++i) value = value << 8 | p[i];
-    return value;
-  }
-
-  const unsigned char *data_;
-  std::size_t size_;
-  char type_;
-  std::size_t offset_;
 };
+using Reader = wire::Reader<DecodeFailure>;
 
 // pgoutput sends an empty namespace for pg_catalog, to save bytes.
 std::string namespace_or_catalog(std::string_view sent) {
@@ -288,7 +236,7 @@ DecodeError::DecodeError(char message_type, std::size_t offset, const std::strin
 
 Decoded PgoutputDecoder::decode(const Envelope &envelope, const char *data, std::size_t size, std::string &out) {
   if (size == 0) throw DecodeError('\0', 0, "an empty message");
-  Reader in(data, size);
+  Reader in(std::string_view(data, size));
   switch (in.type()) {
     case 'B': return decode_begin(envelope, in, out);
     case 'C': return decode_commit(envelope, in, out);

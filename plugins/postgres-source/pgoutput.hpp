@@ -2,13 +2,12 @@
 // version 1 with values in text form (no "binary", "streaming", "messages"
 // or "two_phase" option), into change events (change_events.hpp).
 //
-// The input is one message: the payload of an XLogData ('w') CopyData
-// message after its 25-byte header, which the caller parses into the
-// Envelope. Example:
+// The input is one message: the payload of an XLogData message, as
+// ReplicationConnection::next() hands it over with its Envelope. Example:
 //
 //   pgsource::PgoutputDecoder decoder;   // one per replication session
 //   std::string batch;
-//   Decoded d = decoder.decode(envelope, payload, payload_size, batch);
+//   Decoded d = decoder.decode(data.envelope, data.payload.data(), data.payload.size(), batch);
 //   batch += '\n';
 //   if (d.kind == Decoded::Kind::commit) { ... d.end_lsn ... }
 //

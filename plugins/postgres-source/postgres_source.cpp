@@ -1,5 +1,6 @@
 // postgres-source: streams a PostgreSQL database's committed changes into
-// the topic, as change events (FORMAT.md), with an optional initial load.
+// the topic, as change events (docs/change-events.md), with an optional
+// initial load.
 //
 // Nothing is lost: the position confirmed to PostgreSQL (the slot's flush
 // LSN) is the end of the last transaction whose commit event the host has
@@ -8,11 +9,13 @@
 // them with what the topic holds (read back at the start, then kept up to
 // date as it emits) and skips what is there, also the part of a transaction
 // that a stopped writer left unfinished.
+#include "durable_position.hpp"
 #include "initial_load.hpp"
 #include "pgoutput.hpp"
 #include "replication.hpp"
 #include "source_config.hpp"
 #include "source_setup.hpp"
+#include "start_plan.hpp"
 #include "topic_tail.hpp"
 
 #include <cn/plugin.hpp>
@@ -20,19 +23,12 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 
 namespace cn::pgsource {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-uint64_t read_u64(const char *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
 class PostgresSource {
  public:
@@ -42,7 +38,7 @@ class PostgresSource {
   ~PostgresSource() {
     if (!streaming_) return;
     try {
-      stream_->send_status(confirmed_, confirmed_, false);
+      stream_->send_status(durable_.confirmed(), durable_.confirmed(), false);
     } catch (const std::exception &) {
       // The slot keeps its last confirmed position; the next start re-reads from there.
     }
@@ -63,21 +59,12 @@ class PostgresSource {
 
   void ack(int64_t offset) {
     guarded([&] {
-      acked_ = offset;
-      while (!pending_commits_.empty() && pending_commits_.front().offset <= offset) {
-        confirmed_ = std::max(confirmed_, pending_commits_.front().end_lsn);
-        pending_commits_.pop_front();
-      }
+      durable_.acked(offset);
       if (streaming_) send_status(false);
     });
   }
 
  private:
-  struct PendingCommit {
-    int64_t offset;    // of the commit event in the topic
-    uint64_t end_lsn;  // confirmed once that offset is acknowledged
-  };
-
   // ---- starting -------------------------------------------------------------
 
   void start(cn::Emitter &emit) {
@@ -102,50 +89,29 @@ class PostgresSource {
     pqxx::connection &conn = *connection;
     check_wal_level(conn);
     ensure_publication(conn, config_);
-    bool slot_there = slot_exists(conn, config_.slot);
-    const bool topic_empty = tail_.empty() && emitted_ < 0;
-    if (slot_there && own_slot_unused_) {  // made by this instance for a load that has not begun
-      drop_slot(conn, config_.slot);
-      slot_there = false;
+    StartFacts facts;
+    facts.position = position_;
+    facts.topic_empty = tail_.empty() && durable_.last_emitted() < 0;
+    facts.slot_exists = slot_exists(conn, config_.slot);
+    facts.own_slot_unused = own_slot_unused_;
+    facts.slot = config_.slot;
+    facts.initial_load = config_.initial_load;
+    facts.skip_setup = config_.skip_setup;
+    const StartPlan plan = plan_start(facts);
+    if (plan.drop_slot) drop_slot(conn, config_.slot);
+    switch (plan.action) {
+      case StartPlan::Action::refuse: throw SourceError(plan.refusal, false);
+      case StartPlan::Action::restart_load: return restart_load(emit);
+      case StartPlan::Action::load: return begin_load(false);
+      case StartPlan::Action::create_slot_and_stream:
+      case StartPlan::Action::stream:
+        stream_ = std::make_unique<ReplicationConnection>(config_.url);
+        if (plan.action == StartPlan::Action::create_slot_and_stream) {
+          stream_->create_slot(config_.slot);
+          host_.info("created replication slot '" + config_.slot + "'");
+        }
+        return start_streaming(0);  // from the slot's confirmed position
     }
-
-    if ((position_.open && position_.open_xid == 0) || position_.load_due)  // an initial load was cut short
-      return restart_load(conn, slot_there, emit);
-    if (topic_empty && config_.initial_load) {
-      if (config_.skip_setup)
-        throw SourceError("initial_load needs a slot that the source makes itself (for its snapshot), and skip_setup"
-                          " is true (fix: set initial_load: false to stream from the existing slot, or skip_setup:"
-                          " false)",
-                          false);
-      // The slot may feed another connector: it is never dropped on a guess.
-      if (slot_there)
-        throw SourceError("initial_load needs a slot that the source makes itself (for its snapshot), but slot '" +
-                              config_.slot + "' exists and the topic is empty (fix: give this connector its own"
-                              " parameters.slot; or, if no other connector uses it, drop it with SELECT"
-                              " pg_drop_replication_slot('" + config_.slot + "'); or set initial_load: false to"
-                              " stream from it without a load. A source stopped during its first start, before"
-                              " its load began, leaves its own slot so: drop it then)",
-                          false);
-      return begin_load(false);
-    }
-    if (!slot_there) {
-      if (!topic_empty)
-        throw SourceError("the topic holds changes but the replication slot '" + config_.slot +
-                              "' is gone, so changes made since may be lost (fix: start over with a new topic, or"
-                              " point parameters.slot at the slot that fed this topic)",
-                          false);
-      if (config_.skip_setup)
-        throw SourceError("the replication slot '" + config_.slot + "' does not exist and skip_setup is true (fix: run"
-                          " SELECT pg_create_logical_replication_slot('" + config_.slot + "', 'pgoutput'); on the"
-                          " source, or set skip_setup: false)",
-                          false);
-      stream_ = std::make_unique<ReplicationConnection>(config_.url);
-      stream_->create_slot(config_.slot);
-      host_.info("created replication slot '" + config_.slot + "'");
-    } else {
-      stream_ = std::make_unique<ReplicationConnection>(config_.url);
-    }
-    start_streaming(0);  // from the slot's confirmed position
   }
 
   void begin_load(bool truncate_first) {
@@ -160,21 +126,19 @@ class PostgresSource {
                "; loading " + std::to_string(load_->tables()) + " tables from its snapshot");
   }
 
-  // The topic ends inside a load (or after one cut short and closed): its
-  // snapshot went with its slot, so the load starts over in a new one, which
-  // first empties the tables, so the target ends equal to the source. What
-  // can fail (the slot, the snapshot) comes first; then the cut load is
-  // closed, its rows committed as they are, with a commit whose end_lsn is 0:
-  // until the new load's commit, the topic says that a load is due.
-  void restart_load(pqxx::connection &conn, bool slot_there, cn::Emitter &emit) {
+  // The new load first empties the tables, so the target ends equal to the
+  // source. What can fail (the slot, the snapshot) comes first; then the cut
+  // load is closed, its rows committed as they are, with a commit whose
+  // end_lsn is 0: until the new load's commit, the topic says that a load is
+  // due.
+  void restart_load(cn::Emitter &emit) {
     host_.warn("the topic holds an initial load that was cut short; loading again from a new snapshot");
-    if (slot_there) drop_slot(conn, config_.slot);
     begin_load(true);
     if (position_.open) {
       std::string event;
       events::append_commit(event, events::Envelope{position_.open_final_lsn, position_.open_final_lsn, postgres_now()},
                             events::Commit{0, position_.open_final_lsn, 0, postgres_now()});
-      emitted_ = emit.emit(event);
+      put(emit, event);
       position_.open = false;
     }
     position_.load_due = true;
@@ -184,7 +148,7 @@ class PostgresSource {
     constexpr std::size_t kRowsPerPoll = 5000;
     bool more = load_->emit_some(
         [&](const std::string &event) {
-          emitted_ = emit.emit(event);
+          put(emit, event);
           load_emitted_ = true;
           own_slot_unused_ = false;
         },
@@ -193,7 +157,7 @@ class PostgresSource {
     host_.info("initial load done: " + std::to_string(load_->rows()) + " rows of " + std::to_string(load_->tables()) +
                " tables");
     load_.reset();
-    pending_commits_.push_back({emitted_, load_point_});
+    durable_.commit_emitted(load_point_);
     position_.last_end_lsn = load_point_;
     position_.load_due = false;
     start_streaming(load_point_);
@@ -213,22 +177,16 @@ class PostgresSource {
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     for (std::size_t emitted = 0; emitted < kMaxEventsPerPoll;) {
       int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-      std::string_view message = stream_->next(emitted ? 0 : std::max(left, 0));
-      if (message.empty()) break;
-      if (message[0] == 'w' && message.size() >= 25) {
-        events::Envelope envelope{read_u64(message.data() + 1), read_u64(message.data() + 9),
-                          static_cast<int64_t>(read_u64(message.data() + 17))};
-        if (handle(emit, envelope, message.data() + 25, message.size() - 25)) ++emitted;
-      } else if (message[0] == 'k' && message.size() >= 18) {
-        uint64_t wal_end = read_u64(message.data() + 1);
-        // Between transactions with everything stored, the position may
-        // move past WAL that holds nothing for this publication.
-        if (!in_transaction_ && pending_commits_.empty() && emitted_ <= acked_) confirmed_ = std::max(confirmed_, wal_end);
-        if (message[17]) send_status(true);
+      const StreamMessage message = stream_->next(emitted ? 0 : std::max(left, 0));
+      if (const auto *data = std::get_if<XLogData>(&message)) {
+        if (handle(emit, *data)) ++emitted;
+      } else if (const auto *keepalive = std::get_if<Keepalive>(&message)) {
+        // Between transactions, the WAL up to the server's end holds nothing
+        // for this publication.
+        if (!in_transaction_) durable_.nothing_until(keepalive->wal_end);
+        if (keepalive->reply_requested) send_status(true);
       } else {
-        throw SourceError("the replication stream sent a message this source does not know ('" +
-                              std::string(1, message[0]) + "', " + std::to_string(message.size()) + " bytes)",
-                          false);
+        break;  // nothing came in time
       }
     }
     if (Clock::now() - last_status_ >= std::chrono::seconds(10)) send_status(false);
@@ -236,9 +194,9 @@ class PostgresSource {
 
   // Decodes one pgoutput message and emits its event unless the topic has
   // it. True if an event was emitted.
-  bool handle(cn::Emitter &emit, const events::Envelope &envelope, const char *data, std::size_t size) {
+  bool handle(cn::Emitter &emit, const XLogData &data) {
     event_.clear();
-    Decoded d = decoder_.decode(envelope, data, size, event_);
+    const Decoded d = decoder_.decode(data.envelope, data.payload.data(), data.payload.size(), event_);
     switch (d.kind) {
       case Decoded::Kind::begin:
         in_transaction_ = true;
@@ -284,27 +242,30 @@ class PostgresSource {
         in_transaction_ = false;
         if (skipping_) {
           skipping_ = false;
-          if (pending_commits_.empty() && emitted_ <= acked_) confirmed_ = std::max(confirmed_, d.end_lsn);
-          else pending_commits_.push_back({emitted_, d.end_lsn});
+          durable_.commit_skipped(d.end_lsn);
           return false;
         }
         continuing_ = false;
-        emitted_ = emit.emit(event_);
+        put(emit, event_);
         position_.open = false;
         position_.last_end_lsn = d.end_lsn;
-        pending_commits_.push_back({emitted_, d.end_lsn});
+        durable_.commit_emitted(d.end_lsn);
         return true;
     }
-    emitted_ = emit.emit(event_);
+    put(emit, event_);
     return true;
   }
 
-  // Reports confirmed_ as written too: a walsender that sees its client's
-  // written position behind what it has sent sends a keepalive when it runs
-  // out of WAL, and that keepalive is what lets an idle source confirm the
-  // WAL past its last transaction.
+  // Every record goes through here: what may be confirmed depends on the
+  // offset of the last one.
+  void put(cn::Emitter &emit, const std::string &event) { durable_.emitted(emit.emit(event)); }
+
+  // Reports the confirmed position as written too: a walsender that sees its
+  // client's written position behind what it has sent sends a keepalive when
+  // it runs out of WAL, and that keepalive is what lets an idle source
+  // confirm the WAL past its last transaction.
   void send_status(bool reply_requested) {
-    stream_->send_status(confirmed_, confirmed_, reply_requested);
+    stream_->send_status(durable_.confirmed(), durable_.confirmed(), reply_requested);
     last_status_ = Clock::now();
   }
 
@@ -364,10 +325,7 @@ class PostgresSource {
   bool continuing_ = false;      // the current transaction is in the topic in part
   uint64_t skip_changes_ = 0;    // its changes still to skip
 
-  int64_t emitted_ = -1;  // offset of the last record emitted
-  int64_t acked_ = -1;
-  std::deque<PendingCommit> pending_commits_;
-  uint64_t confirmed_ = 0;  // the slot's position as this source last reported it
+  DurablePosition durable_;  // the slot's position as this source reports it
   Clock::time_point last_status_ = Clock::now();
 };
 

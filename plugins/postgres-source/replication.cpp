@@ -1,5 +1,7 @@
 #include "replication.hpp"
 
+#include "wire.hpp"
+
 #include <libpq-fe.h>
 #include <postgres_errors.hpp>
 #include <poll.h>
@@ -28,9 +30,15 @@ bool contains(const std::string &s, const char *part) { return s.find(part) != s
 constexpr const char *kObjectInUse = "55006";      // a slot held by another walsender
 constexpr const char *kUndefinedObject = "42704";  // no such slot or publication
 
-void put_u64(char *p, uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
-}
+// A message cut short is refused as an unknown one is: the stream cannot be
+// trusted past either.
+struct UnknownMessage {
+  [[noreturn]] static void raise(std::string_view message, std::size_t, const std::string &) {
+    throw SourceError("the replication stream sent a message this source does not know ('" +
+                          std::string(1, message[0]) + "', " + std::to_string(message.size()) + " bytes)",
+                      false);
+  }
+};
 
 using plugins::quote_ident;
 using plugins::quote_literal;
@@ -122,7 +130,35 @@ void ReplicationConnection::start(const std::string &slot, uint64_t from, const 
   fail("starting replication on slot '" + slot + "'", sqlstate);
 }
 
-std::string_view ReplicationConnection::next(int timeout_ms) {
+StreamMessage parse_stream_message(std::string_view message) {
+  wire::Reader<UnknownMessage> in(message);
+  switch (in.type()) {
+    case 'w': {
+      XLogData data;
+      data.envelope.wal_start = in.u64("wal_start");
+      data.envelope.wal_end = in.u64("wal_end");
+      data.envelope.timestamp = in.i64("the send time");
+      data.payload = in.rest();
+      return data;
+    }
+    case 'k': {
+      Keepalive keepalive;
+      keepalive.wal_end = in.u64("wal_end");
+      in.i64("the send time");
+      keepalive.reply_requested = in.u8("reply_requested") != 0;
+      return keepalive;
+    }
+    default: in.fail(0, "an unknown message type");
+  }
+}
+
+StreamMessage ReplicationConnection::next(int timeout_ms) {
+  const std::string_view message = next_copy_data(timeout_ms);
+  if (message.empty()) return {};
+  return parse_stream_message(message);
+}
+
+std::string_view ReplicationConnection::next_copy_data(int timeout_ms) {
   if (buffer_) PQfreemem(buffer_), buffer_ = nullptr;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   bool consumed_before_return = false;
@@ -161,10 +197,10 @@ std::string_view ReplicationConnection::next(int timeout_ms) {
 void ReplicationConnection::send_status(uint64_t written, uint64_t flushed, bool reply_requested) {
   char message[34];
   message[0] = 'r';
-  put_u64(message + 1, written);
-  put_u64(message + 9, flushed);
-  put_u64(message + 17, flushed);
-  put_u64(message + 25, static_cast<uint64_t>(postgres_now()));
+  wire::put_u64(message + 1, written);
+  wire::put_u64(message + 9, flushed);
+  wire::put_u64(message + 17, flushed);
+  wire::put_u64(message + 25, static_cast<uint64_t>(postgres_now()));
   message[33] = reply_requested ? 1 : 0;
   if (PQputCopyData(conn_, message, sizeof message) != 1 || PQflush(conn_) != 0)
     fail("sending a status update to the source");

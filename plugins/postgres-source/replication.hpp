@@ -1,14 +1,18 @@
 // A logical replication connection to PostgreSQL (libpq, replication=database):
 // slot creation with an exported snapshot, START_REPLICATION with pgoutput,
-// the CopyBoth stream and its standby status updates. libpqxx 6.4 does not
-// speak the replication protocol, so this is plain libpq.
+// the CopyBoth stream's messages (XLogData, keepalives) and its standby
+// status updates. libpqxx 6.4 does not speak the replication protocol, so
+// this is plain libpq.
 #ifndef CN_PGSOURCE_REPLICATION_HPP
 #define CN_PGSOURCE_REPLICATION_HPP
+
+#include <change_events/change_events.hpp>
 
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <variant>
 
 struct pg_conn;
 
@@ -29,6 +33,22 @@ uint64_t parse_lsn(const std::string &text);
 
 // Microseconds since 2000-01-01 UTC, PostgreSQL's epoch.
 int64_t postgres_now();
+
+// The messages of the replication stream (CopyData in the CopyBoth stream).
+struct XLogData {  // 'w'
+  events::Envelope envelope;  // the message's WAL start and end, and its send time
+  std::string_view payload;   // one pgoutput message; valid until the next call to next()
+};
+struct Keepalive {  // 'k'
+  uint64_t wal_end = 0;
+  bool reply_requested = false;  // the server wants a status update at once, or it may end the stream
+};
+using StreamMessage = std::variant<std::monostate /* none within the timeout */, XLogData, Keepalive>;
+
+// Parses one non-empty CopyData message of the stream. Throws SourceError
+// (not transient) for a kind this source does not know or one cut short:
+// the stream cannot be trusted past it.
+StreamMessage parse_stream_message(std::string_view message);
 
 class ReplicationConnection {
  public:
@@ -51,10 +71,10 @@ class ReplicationConnection {
   // that names it.
   void start(const std::string &slot, uint64_t from, const std::string &publication);
 
-  // One message of the stream, or an empty view when none came within
-  // timeout_ms. The view is valid until the next call. Throws SourceError
-  // when the stream ends or breaks.
-  std::string_view next(int timeout_ms);
+  // The next message of the stream, or std::monostate when none came
+  // within timeout_ms. Throws SourceError when the stream ends or breaks,
+  // or as parse_stream_message() does.
+  StreamMessage next(int timeout_ms);
 
   // Standby status update ('r' message): the written and flushed (and
   // applied: the same as flushed) positions.
@@ -64,6 +84,8 @@ class ReplicationConnection {
   // Throws SourceError for a command that failed with sqlstate ("" when
   // none): transient by the common rule or when the connection is gone.
   [[noreturn]] void fail(const std::string &doing, const std::string &sqlstate = "");
+  // One CopyData message, or an empty view when none came in time.
+  std::string_view next_copy_data(int timeout_ms);
   pg_conn *conn_ = nullptr;
   char *buffer_ = nullptr;  // the last message, freed at the next call
 };
