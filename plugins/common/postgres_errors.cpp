@@ -6,18 +6,6 @@ namespace {
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
-std::string quoted(std::string_view text, char quote) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += quote;
-  for (char c : text) {
-    if (c == quote) out += quote;
-    out += c;
-  }
-  out += quote;
-  return out;
-}
-
 }  // namespace
 
 bool is_transient_sqlstate(std::string_view sqlstate) {
@@ -49,9 +37,5 @@ std::string trimmed_message(std::string message) {
 }
 
 std::string message_of(const std::exception &error) { return trimmed_message(error.what()); }
-
-std::string quote_ident(std::string_view name) { return quoted(name, '"'); }
-
-std::string quote_literal(std::string_view text) { return quoted(text, '\''); }
 
 }  // namespace cn::plugins

@@ -48,15 +48,6 @@ std::string trimmed_message(std::string message);
 // An exception's what(), trimmed.
 std::string message_of(const std::exception &error);
 
-// "name" with embedded double quotes doubled: an identifier of any spelling,
-// safe in SQL and in replication commands. (libpqxx quotes only on a live
-// connection; this is PostgreSQL's fixed rule and needs none.)
-std::string quote_ident(std::string_view name);
-// 'text' with embedded single quotes doubled: a string literal for a
-// connection whose standard_conforming_strings is on (every server since
-// 9.1), and for replication command options.
-std::string quote_literal(std::string_view text);
-
 }  // namespace cn::plugins
 
 #endif

@@ -308,12 +308,12 @@ class PostgresSink {
     commit_wanted_ = false;
   }
 
-  cn::retry_error retry(const std::string &why) {
+  cn::RetryError retry(const std::string &why) {
     drop();
-    return cn::retry_error(why);
+    return cn::RetryError(why);
   }
 
-  // Turns the target's transient troubles into cn::retry_error (the host
+  // Turns the target's transient troubles into cn::RetryError (the host
   // backs off and re-delivers from resume_offset()), after dropping every
   // uncommitted change; a permanent one fails the connector. Transient or
   // permanent is plugins::is_transient's rule.

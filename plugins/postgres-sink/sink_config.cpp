@@ -10,13 +10,12 @@ namespace {
 
 using plugins::PluginConfig;
 
-TableName table_parameter(const PluginConfig &config, const char *name, const TableName &fallback) {
+QualifiedName table_parameter(const PluginConfig &config, const char *name, const QualifiedName &fallback) {
   std::string text = config.string_parameter(name, "");
   if (text.empty()) return fallback;
-  std::size_t dot = text.find('.');
-  if (dot == std::string::npos || dot == 0 || dot + 1 == text.size() || text.find('.', dot + 1) != std::string::npos)
-    PluginConfig::bad(name, "must be schema.table, got '" + text + "'");
-  return TableName{text.substr(0, dot), text.substr(dot + 1)};
+  const std::optional<QualifiedName> table = plugins::parse_qualified_name(text);
+  if (!table) PluginConfig::bad(name, "must be schema.table, got '" + text + "'");
+  return *table;
 }
 
 }  // namespace

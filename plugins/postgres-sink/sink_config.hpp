@@ -17,9 +17,9 @@ struct SinkConfig {
   std::string url;        // libpq URL or key=value string; a secret
   bool create_tables = true;  // create and evolve target tables from relation events
   OnError on_error = OnError::stop;
-  TableName offset_table{"fluvio", "offset"};
-  TableName relations_table{"fluvio", "relations"};
-  TableName dead_letter_table{"fluvio", "dead_letter"};
+  QualifiedName offset_table{"fluvio", "offset"};
+  QualifiedName relations_table{"fluvio", "relations"};
+  QualifiedName dead_letter_table{"fluvio", "dead_letter"};
   std::size_t max_rows_per_statement = 2000;
 };
 

@@ -2,10 +2,6 @@
 
 namespace cn::pgsink {
 
-std::string quoted(const TableName &name) { return quote_ident(name.schema) + "." + quote_ident(name.table); }
-
-std::string display(const TableName &name) { return name.schema + "." + name.table; }
-
 namespace {
 
 // The bytes a text format must escape, as a table: string_view's

@@ -4,7 +4,7 @@
 #define CN_PGSINK_SQL_HPP
 
 #include <change_events/change_events.hpp>
-#include <postgres_errors.hpp>
+#include <sql_names.hpp>
 
 #include <string>
 #include <string_view>
@@ -13,16 +13,10 @@ namespace cn::pgsink {
 
 using events::Value;
 
-struct TableName {
-  std::string schema, table;
-  bool operator==(const TableName &o) const { return schema == o.schema && table == o.table; }
-};
-
+using plugins::display;
+using plugins::QualifiedName;
 using plugins::quote_ident;
-// "schema"."table"
-std::string quoted(const TableName &name);
-// schema.table, for messages.
-std::string display(const TableName &name);
+using plugins::quoted;
 
 // Appends one element to a PostgreSQL array literal under construction:
 // NULL, or the value's text double-quoted with '"' and '\' escaped. The

@@ -12,9 +12,9 @@ namespace {
 
 using events::oid::kFirstNormalObjectId;
 
-TableName name_of(const Relation &r) { return TableName{r.namespace_, r.name}; }
+QualifiedName name_of(const Relation &r) { return QualifiedName{r.namespace_, r.name}; }
 
-bool table_exists(pqxx::transaction_base &tx, const TableName &name) {
+bool table_exists(pqxx::transaction_base &tx, const QualifiedName &name) {
   return tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", quoted(name))[0].as<bool>();
 }
 
@@ -55,7 +55,7 @@ std::vector<std::string> sql_types(pqxx::transaction_base &tx, const Relation &r
       type.clear();
       auto it = types.find(c.type_id);
       if (it != types.end()) {
-        std::string candidate = quote_ident(it->second.namespace_) + "." + quote_ident(it->second.name);
+        std::string candidate = quoted({it->second.namespace_, it->second.name});
         if (tx.exec_params1("SELECT to_regtype($1) IS NOT NULL", candidate)[0].as<bool>()) type = candidate;
       }
     }
@@ -108,13 +108,13 @@ bool renamed_in_place(const Relation &before, const Relation &after) {
 
 void evolve_table(pqxx::transaction_base &tx, const Relation &before, const Relation &after, const TypeMap &types,
                   const cn::Host &host) {
-  TableName old_name = name_of(before), new_name = name_of(after);
+  QualifiedName old_name = name_of(before), new_name = name_of(after);
   std::string table = quoted(old_name);
   if (!(old_name == new_name)) {
     if (old_name.schema != new_name.schema) {
       tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(new_name.schema));
       tx.exec("ALTER TABLE " + table + " SET SCHEMA " + quote_ident(new_name.schema));
-      table = quote_ident(new_name.schema) + "." + quote_ident(old_name.table);
+      table = quoted({new_name.schema, old_name.table});
     }
     if (old_name.table != new_name.table) tx.exec("ALTER TABLE " + table + " RENAME TO " + quote_ident(new_name.table));
     table = quoted(new_name);

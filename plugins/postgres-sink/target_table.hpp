@@ -23,7 +23,7 @@ using events::Type;
 // How to write one relation's changes into its target table.
 struct TargetTable {
   Relation relation;
-  TableName name;
+  QualifiedName name;
   uint32_t oid = 0;                         // the target table's OID
   std::string quoted_name;                 // "schema"."table"
   std::vector<std::string> quoted_columns;  // per relation column

@@ -2,7 +2,7 @@
 
 #include "replication.hpp"
 
-#include <postgres_errors.hpp>
+#include <sql_names.hpp>
 
 namespace cn::pgsource {
 

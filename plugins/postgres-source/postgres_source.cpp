@@ -269,7 +269,7 @@ class PostgresSource {
     last_status_ = Clock::now();
   }
 
-  // Transient troubles become cn::retry_error: the connections are dropped,
+  // Transient troubles become cn::RetryError: the connections are dropped,
   // and the next poll starts again from the slot, skipping what this
   // instance emitted (position_ keeps it).
   template <class F>
@@ -279,14 +279,14 @@ class PostgresSource {
     } catch (const SourceError &e) {
       if (!e.transient) throw std::runtime_error(e.what());
       reset();
-      throw cn::retry_error(e.what());
+      throw cn::RetryError(e.what());
     } catch (const pqxx::broken_connection &e) {
       reset();
-      throw cn::retry_error("lost the connection to the source: " + plugins::message_of(e));
+      throw cn::RetryError("lost the connection to the source: " + plugins::message_of(e));
     } catch (const pqxx::failure &e) {
       if (!plugins::is_transient(e)) throw;  // the connector stops with its message
       reset();
-      throw cn::retry_error("the source is unavailable: " + plugins::message_of(e));
+      throw cn::RetryError("the source is unavailable: " + plugins::message_of(e));
     }
   }
 

@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 #include <postgres_errors.hpp>
+#include <sql_names.hpp>
 #include <poll.h>
 
 #include <cerrno>

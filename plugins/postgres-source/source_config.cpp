@@ -63,13 +63,12 @@ SourceConfig parse_source_config(std::string_view config_json) {
   if (c.publication.empty()) PluginConfig::bad("publication", "must not be empty");
   c.skip_setup = config.bool_parameter("skip_setup", c.skip_setup);
   c.initial_load = config.bool_parameter("initial_load", c.initial_load);
-  c.tables = list_parameter(config, "tables");
-  c.schemas = list_parameter(config, "schemas");
-  for (const std::string &t : c.tables) {
-    std::size_t dot = t.find('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == t.size())
-      PluginConfig::bad("tables", "'" + t + "' is not schema.table");
+  for (const std::string &t : list_parameter(config, "tables")) {
+    const std::optional<plugins::QualifiedName> table = plugins::parse_qualified_name(t);
+    if (!table) PluginConfig::bad("tables", "'" + t + "' is not schema.table");
+    c.tables.push_back(*table);
   }
+  c.schemas = list_parameter(config, "schemas");
   return c;
 }
 

@@ -2,6 +2,8 @@
 #ifndef CN_PGSOURCE_SOURCE_CONFIG_HPP
 #define CN_PGSOURCE_SOURCE_CONFIG_HPP
 
+#include <sql_names.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +17,7 @@ struct SourceConfig {
   std::string slot;         // default: the connector's name, as an identifier
   bool skip_setup = false;  // create neither the slot nor the publication
   bool initial_load = true;  // emit the published tables' rows first
-  std::vector<std::string> tables;   // "schema.table": the publication is made FOR these
+  std::vector<plugins::QualifiedName> tables;  // the publication is made FOR these
   std::vector<std::string> schemas;  // whole schemas (FOR TABLES IN SCHEMA)
 };
 

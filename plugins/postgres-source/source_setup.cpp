@@ -3,21 +3,13 @@
 #include "replication.hpp"
 
 #include <postgres_errors.hpp>
+#include <sql_names.hpp>
 
 #include <change_events/type_oids.hpp>
 
 namespace cn::pgsource {
 
-namespace {
-
 using plugins::quote_ident;
-
-std::string split_table(const std::string &schema_table) {
-  std::size_t dot = schema_table.find('.');
-  return quote_ident(schema_table.substr(0, dot)) + "." + quote_ident(schema_table.substr(dot + 1));
-}
-
-}  // namespace
 
 void check_wal_level(pqxx::connection &conn) {
   pqxx::nontransaction tx(conn);
@@ -41,7 +33,7 @@ void ensure_publication(pqxx::connection &conn, const SourceConfig &config) {
                       false);
   std::string what;
   if (!config.tables.empty()) {
-    for (const std::string &t : config.tables) what += (what.empty() ? "FOR TABLE " : ", ") + split_table(t);
+    for (const plugins::QualifiedName &t : config.tables) what += (what.empty() ? "FOR TABLE " : ", ") + plugins::quoted(t);
   }
   if (!config.schemas.empty()) {
     what += what.empty() ? "FOR TABLES IN SCHEMA " : ", TABLES IN SCHEMA ";
@@ -102,7 +94,7 @@ std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const s
       t.relation.namespace_ = row[1].c_str();
       t.relation.name = row[2].c_str();
       t.relation.replica_identity = events::replica_identity_from_letter(row[3].c_str()[0]);
-      t.quoted_name = quote_ident(t.relation.namespace_) + "." + quote_ident(t.relation.name);
+      t.quoted_name = plugins::quoted({t.relation.namespace_, t.relation.name});
       t.partitioned = row[10].as<bool>();
       tables.push_back(std::move(t));
     }

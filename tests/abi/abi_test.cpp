@@ -21,16 +21,16 @@
 #include <vector>
 
 namespace fs = std::filesystem;
-using cn_test::ProcessResult;
+using cn::test::ProcessResult;
 
 namespace {
 
 std::string plugin_path(const std::string &file) {
-  return (fs::path(cn_test::kAbiPluginDir) / (file + ".so")).string();
+  return (fs::path(cn::test::kAbiPluginDir) / (file + ".so")).string();
 }
 
-std::string topics_dir() { return cn_test::sample_topics_dir().string(); }
-std::string dogs_topic() { return (cn_test::sample_topics_dir() / "dogs.jsonl").string(); }
+std::string topics_dir() { return cn::test::sample_topics_dir().string(); }
+std::string dogs_topic() { return (cn::test::sample_topics_dir() / "dogs.jsonl").string(); }
 constexpr int kDogsRecords = 37;
 
 bool contains(const std::string &text, const std::string &part) {
@@ -53,8 +53,8 @@ std::string error_line(const ProcessResult &r) {
 }
 
 ProcessResult run_host(std::vector<std::string> args) {
-  args.insert(args.begin(), cn_test::kHostBinary);
-  ProcessResult r = cn_test::run_process(args);
+  args.insert(args.begin(), cn::test::kHostBinary);
+  ProcessResult r = cn::test::run_process(args);
   // Under CN_SANITIZE a report also exits 1, like a plugin failure: look for one.
   CHECK_MESSAGE(!(contains(r.err, "Sanitizer") || contains(r.err, "runtime error:")), r.err);
   return r;
@@ -175,7 +175,7 @@ void check_each_once(const std::map<long, int> &seen, long first, long last) {
   }
 }
 
-std::string write_retry_config(const cn_test::TempDir &dir, const std::string &parameters) {
+std::string write_retry_config(const cn::test::TempDir &dir, const std::string &parameters) {
   std::string path = dir / "connect.yml";
   std::ofstream(path) << "version: 0.1.0\nname: flaky\ntype: retry-then-ok\ntopic: dogs\n"
                          "parameters:\n  state_file: "
@@ -290,7 +290,7 @@ TEST_CASE("a plugin whose open() asks to retry is opened again after a backoff, 
   }
 
   SUBCASE("a stop during the backoff exits 0 without opening") {
-    cn_test::Child host({cn_test::kHostBinary, "--plugin", path, "--topic", "dogs", "--topics", topics_dir(),
+    cn::test::Child host({cn::test::kHostBinary, "--plugin", path, "--topic", "dogs", "--topics", topics_dir(),
                          "--once", "--retry-initial-ms", "60000"});
     REQUIRE(host.wait_for([&](const std::string &, const std::string &err) { return contains(err, asked); }));
     host.send_signal(SIGTERM);
@@ -306,7 +306,7 @@ TEST_CASE("a plugin whose open() asks to retry is opened again after a backoff, 
 TEST_CASE("a plugin that asks to retry is recovered: every record is applied exactly once") {
   const std::string path = plugin_path("retry_then_ok");
   const long last = kDogsRecords - 1;
-  cn_test::TempDir dir;
+  cn::test::TempDir dir;
 
   SUBCASE("its first two consume calls fail; a restart resumes after the committed offset") {
     std::string config = write_retry_config(dir, "");
@@ -358,12 +358,12 @@ TEST_CASE("a plugin that asks to retry is recovered: every record is applied exa
 
 TEST_CASE("--plugin NAME finds a plugin among broken ones, and explains a refused NAME.so") {
   SUBCASE("a working plugin by name, in a directory full of broken files") {
-    ProcessResult r = run_host({"--plugin", "throwing-callback", "--plugin-dir", cn_test::kAbiPluginDir,
+    ProcessResult r = run_host({"--plugin", "throwing-callback", "--plugin-dir", cn::test::kAbiPluginDir,
                                 "--topic", "dogs", "--topics", topics_dir(), "--once"});
     check_failed_run(r, plugin_path("throwing_callback"), "an exception escaped the plugin: boom from consume");
   }
   SUBCASE("a refused NAME.so") {
-    ProcessResult r = run_host({"--plugin", "no_name", "--plugin-dir", cn_test::kAbiPluginDir, "--topic", "dogs",
+    ProcessResult r = run_host({"--plugin", "no_name", "--plugin-dir", cn::test::kAbiPluginDir, "--topic", "dogs",
                                 "--topics", topics_dir(), "--once"});
     INFO("stderr:\n" << r.err);
     CHECK(r.exited_with(3));
@@ -372,10 +372,10 @@ TEST_CASE("--plugin NAME finds a plugin among broken ones, and explains a refuse
 }
 
 TEST_CASE("--list-plugins lists every refused file with its reason, and the plugins that load") {
-  ProcessResult r = run_host({"--list-plugins", "--plugin-dir", cn_test::kAbiPluginDir});
+  ProcessResult r = run_host({"--list-plugins", "--plugin-dir", cn::test::kAbiPluginDir});
   INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
   CHECK(r.exited_with(0));
-  CHECK(contains(r.out, cn_test::kAbiPluginDir + ":\n"));
+  CHECK(contains(r.out, cn::test::kAbiPluginDir + ":\n"));
 
   for (const Refusal &refusal : refusals()) {
     const std::string path = plugin_path(refusal.file);
@@ -391,7 +391,7 @@ TEST_CASE("--list-plugins lists every refused file with its reason, and the plug
   }
   // Nothing in the directory is left out.
   std::size_t files = 0;
-  for (const auto &entry : fs::directory_iterator(cn_test::kAbiPluginDir))
+  for (const auto &entry : fs::directory_iterator(cn::test::kAbiPluginDir))
     if (entry.path().extension() == ".so") {
       ++files;
       CHECK(contains(r.out, entry.path().string()));
@@ -422,7 +422,7 @@ TEST_CASE("a source table from before resume() loads, and its resume is never ca
   CHECK(plugin->kind() == cn::PluginKind::source);
   const bool has_resume = plugin->source_table().resume != nullptr;
   CHECK_FALSE(has_resume);  // beyond its struct_size: not copied
-  cn_test::TempDir topics;
+  cn::test::TempDir topics;
   ProcessResult r = run_host({"--plugin", path, "--topics", topics.path().string(), "--topic", "t", "--once"});
   INFO("stderr:\n" << r.err);
   CHECK(r.exited_with(0));
@@ -430,7 +430,7 @@ TEST_CASE("a source table from before resume() loads, and its resume is never ca
 
 TEST_CASE("cn::scan_plugin_dir reports every file of the directory, loaded or refused") {
   std::map<std::string, cn::PluginScanEntry> by_file;
-  for (cn::PluginScanEntry &e : cn::scan_plugin_dir(cn_test::kAbiPluginDir))
+  for (cn::PluginScanEntry &e : cn::scan_plugin_dir(cn::test::kAbiPluginDir))
     by_file[e.path.stem().string()] = std::move(e);
   CHECK(by_file.size() == refusals().size() + loadable().size());
   for (const Refusal &refusal : refusals()) {

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-using namespace cn_test;
+using namespace cn::test;
 namespace fs = std::filesystem;
 
 namespace {

@@ -11,7 +11,7 @@
 #include "postgres_server.hpp"
 #include "process.hpp"
 
-using cn_test::PostgresServer;
+using cn::test::PostgresServer;
 
 namespace {
 
@@ -43,8 +43,8 @@ PostgresServer::Options with_tls() {
 }
 
 // A self-signed CA certificate that has signed nothing.
-std::string make_unrelated_ca(const cn_test::TempDir &dir) {
-  cn_test::ProcessResult result = cn_test::run_process(
+std::string make_unrelated_ca(const cn::test::TempDir &dir) {
+  cn::test::ProcessResult result = cn::test::run_process(
       {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
        "-days", "1", "-subj", "/CN=unrelated CA", "-keyout", dir / "ca.key", "-out", dir / "ca.crt"});
   REQUIRE_MESSAGE(result.exited_with(0), result.err);
@@ -115,7 +115,7 @@ TEST_CASE("TLS connections verify against the server's CA only") {
         "t");
   CHECK(query_value(verified + " sslmode=verify-full", "select 1") == "1");
 
-  cn_test::TempDir dir;
+  cn::test::TempDir dir;
   const std::string unrelated_ca = make_unrelated_ca(dir);
   CHECK_THROWS_WITH_AS(pqxx::connection(server.conninfo() + " sslmode=verify-ca sslrootcert=" + unrelated_ca),
                        doctest::Contains("certificate verify failed"), pqxx::broken_connection);

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-using namespace cn_test;
-namespace ev = cn_test::events;
+using namespace cn::test;
+namespace ev = cn::test::events;
 using namespace std::chrono_literals;
 
 namespace {

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-using namespace cn_test;
-namespace ev = cn_test::events;
+using namespace cn::test;
+namespace ev = cn::test::events;
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-using namespace cn_test;
+using namespace cn::test;
 
 namespace {
 

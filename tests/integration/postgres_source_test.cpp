@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-using namespace cn_test;
+using namespace cn::test;
 using namespace std::chrono_literals;
 
 namespace {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace cn_test {
+namespace cn::test {
 
 // Started on first use, stopped when the test program ends.
 inline PostgresServer &shared_server() {
@@ -90,6 +90,6 @@ class SinkFixture {
   bool topics_made_ = std::filesystem::create_directories(dir_.path() / "topics");
 };
 
-}  // namespace cn_test
+}  // namespace cn::test
 
 #endif

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-namespace cn_test {
+namespace cn::test {
 
 inline const std::string kPgBinDir = "/usr/lib/postgresql/15/bin/";
 
@@ -338,6 +338,6 @@ class SourceFixture {
   bool topics_made_ = std::filesystem::create_directories(dir_.path() / "topics");
 };
 
-}  // namespace cn_test
+}  // namespace cn::test
 
 #endif

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <stdexcept>
 
-namespace cn_test::events {
+namespace cn::test::events {
 
 namespace ce = cn::events;
 
@@ -146,4 +146,4 @@ std::vector<std::string> transaction(const std::vector<std::string> &changes, ui
   return lines;
 }
 
-}  // namespace cn_test::events
+}  // namespace cn::test::events

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace cn_test::events {
+namespace cn::test::events {
 
 using namespace cn::events::oid;  // kInt4, kText, ...: the column types of relation()
 
@@ -65,6 +65,6 @@ std::string truncate(int options, const std::vector<uint32_t> &rel_ids);
 // The lines of a source transaction: begin, the changes, commit.
 std::vector<std::string> transaction(const std::vector<std::string> &changes, uint32_t xid = 1);
 
-}  // namespace cn_test::events
+}  // namespace cn::test::events
 
 #endif

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace cn_test {
+namespace cn::test {
 
 inline const std::string kHostBinary = CN_TEST_HOST_BINARY;
 inline const std::string kEmbedBinary = CN_TEST_EMBED_BINARY;
@@ -65,6 +65,6 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace cn_test
+}  // namespace cn::test
 
 #endif

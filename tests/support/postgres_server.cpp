@@ -26,7 +26,7 @@
 
 #include "process.hpp"
 
-namespace cn_test {
+namespace cn::test {
 
 namespace {
 
@@ -277,7 +277,7 @@ void PostgresServer::Impl::init_cluster() const {
 // In postgresql.conf rather than on the command line, so that a restart by
 // anyone keeps them; later lines override earlier ones.
 void PostgresServer::Impl::configure(const Options &options) const {
-  std::string conf = "\n# cn_test::PostgresServer\n";
+  std::string conf = "\n# cn::test::PostgresServer\n";
   auto set = [&](const std::string &name, const std::string &value) { conf += name + " = " + conf_value(value) + "\n"; };
   set("unix_socket_directories", dir.path());
   for (const auto &[name, value] : kDefaultSettings) set(name, value);
@@ -414,4 +414,4 @@ void PostgresServer::kill9() {
              "the killed PostgreSQL processes to be reaped");
 }
 
-}  // namespace cn_test
+}  // namespace cn::test

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-namespace cn_test {
+namespace cn::test {
 
 class PostgresServer {
  public:
@@ -58,6 +58,6 @@ class PostgresServer {
   Impl *impl_;
 };
 
-}  // namespace cn_test
+}  // namespace cn::test
 
 #endif

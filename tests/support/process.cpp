@@ -14,7 +14,7 @@
 
 extern char **environ;
 
-namespace cn_test {
+namespace cn::test {
 
 namespace {
 
@@ -150,4 +150,4 @@ std::size_t count_lines(const std::string &text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
-}  // namespace cn_test
+}  // namespace cn::test

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace cn_test {
+namespace cn::test {
 
 struct ProcessResult {
   int exit_code = -1;  // when the process exited
@@ -59,6 +59,6 @@ class Child {
 // Counts the lines of text.
 std::size_t count_lines(const std::string &text);
 
-}  // namespace cn_test
+}  // namespace cn::test
 
 #endif

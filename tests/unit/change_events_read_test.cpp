@@ -48,7 +48,7 @@ std::vector<std::string> read_lines(const std::filesystem::path &file) {
 }
 
 const std::vector<std::string> &dogs() {
-  static const std::vector<std::string> lines = read_lines(cn_test::sample_topics_dir() / "dogs.jsonl");
+  static const std::vector<std::string> lines = read_lines(cn::test::sample_topics_dir() / "dogs.jsonl");
   return lines;
 }
 
@@ -507,7 +507,7 @@ TEST_CASE("threads parse at the same time") {
 }
 
 TEST_CASE("the first 20000 events of pgbench-s1.jsonl.gz parse") {
-  const std::filesystem::path file = cn_test::sample_topics_dir() / "pgbench-s1.jsonl.gz";
+  const std::filesystem::path file = cn::test::sample_topics_dir() / "pgbench-s1.jsonl.gz";
   if (!std::filesystem::exists(file)) {
     MESSAGE("skipped: no " << file.string());
     return;

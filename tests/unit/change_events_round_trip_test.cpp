@@ -39,13 +39,13 @@ class Rewriter {
 
 TEST_CASE("every event of dogs.jsonl is written back byte for byte from what was read") {
   Rewriter rewriter;
-  const std::vector<std::string> lines = cn_test::read_lines(cn_test::sample_topics_dir() / "dogs.jsonl");
+  const std::vector<std::string> lines = cn::test::read_lines(cn::test::sample_topics_dir() / "dogs.jsonl");
   REQUIRE(lines.size() == 37);
   for (std::size_t i = 0; i < lines.size(); ++i) CHECK_MESSAGE(rewriter.rewrite(lines[i]) == lines[i], "line " << i);
 }
 
 TEST_CASE("every event of pgbench-s1.jsonl.gz is written back byte for byte from what was read") {
-  const std::filesystem::path file = cn_test::sample_topics_dir() / "pgbench-s1.jsonl.gz";
+  const std::filesystem::path file = cn::test::sample_topics_dir() / "pgbench-s1.jsonl.gz";
   if (!std::filesystem::exists(file)) {
     MESSAGE("skipped: no " << file.string());
     return;

@@ -23,7 +23,7 @@ void write_file(const std::string &path, const std::string &content, std::ios::o
 }
 
 struct Store {
-  cn_test::TempDir dir;
+  cn::test::TempDir dir;
   std::vector<std::string> warnings;
   std::unique_ptr<TopicStore> topics =
       open_topics(dir.path().string(), [this](const std::string &w) { warnings.push_back(w); });

@@ -232,7 +232,7 @@ void check_round_trip(const std::vector<std::string> &lines) {
 }  // namespace
 
 TEST_CASE("pgoutput: the sample's dog relation and first insert, byte for byte") {
-  const std::vector<std::string> dogs = cn_test::read_lines(cn_test::sample_topics_dir() / "dogs.jsonl");
+  const std::vector<std::string> dogs = cn::test::read_lines(cn::test::sample_topics_dir() / "dogs.jsonl");
   REQUIRE(dogs.size() == 37);
   PgoutputDecoder decoder;
   CHECK(decode(decoder, dog_relation(), Envelope{0, 0, 848579648134385}) == dogs[1]);
@@ -242,7 +242,7 @@ TEST_CASE("pgoutput: the sample's dog relation and first insert, byte for byte")
 }
 
 TEST_CASE("pgoutput: every line of the sample topic comes back from its message") {
-  check_round_trip(cn_test::read_lines(cn_test::sample_topics_dir() / "dogs.jsonl"));
+  check_round_trip(cn::test::read_lines(cn::test::sample_topics_dir() / "dogs.jsonl"));
 }
 
 TEST_CASE("pgoutput: begin and commit, with the positions a replication loop needs") {
