@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace cn {
 
@@ -101,29 +102,26 @@ Table copy_table(const Table &theirs) {
   return ours;
 }
 
-std::string missing_callbacks(const cn_sink_plugin &t) {
+// The names of the required callbacks that are NULL, ", "-separated.
+using Callback = std::pair<bool, const char *>;  // (present, name)
+std::string null_callbacks(std::initializer_list<Callback> callbacks) {
   std::string missing;
-  auto need = [&](const void *fn, const char *name) {
-    if (!fn) missing += missing.empty() ? name : std::string(", ") + name;
-  };
-  need(reinterpret_cast<const void *>(t.open), "open");
-  need(reinterpret_cast<const void *>(t.resume_offset), "resume_offset");
-  need(reinterpret_cast<const void *>(t.consume), "consume");
-  need(reinterpret_cast<const void *>(t.commit), "commit");
-  need(reinterpret_cast<const void *>(t.close), "close");
+  for (const auto &[present, name] : callbacks)
+    if (!present) missing += missing.empty() ? name : std::string(", ") + name;
   return missing;
 }
 
+std::string missing_callbacks(const cn_sink_plugin &t) {
+  return null_callbacks({{t.open != nullptr, "open"},
+                         {t.resume_offset != nullptr, "resume_offset"},
+                         {t.consume != nullptr, "consume"},
+                         {t.commit != nullptr, "commit"},
+                         {t.close != nullptr, "close"}});
+}
+
 std::string missing_callbacks(const cn_source_plugin &t) {
-  std::string missing;
-  auto need = [&](const void *fn, const char *name) {
-    if (!fn) missing += missing.empty() ? name : std::string(", ") + name;
-  };
-  need(reinterpret_cast<const void *>(t.open), "open");
-  need(reinterpret_cast<const void *>(t.poll), "poll");
-  need(reinterpret_cast<const void *>(t.ack), "ack");
-  need(reinterpret_cast<const void *>(t.close), "close");
-  return missing;
+  return null_callbacks(
+      {{t.open != nullptr, "open"}, {t.poll != nullptr, "poll"}, {t.ack != nullptr, "ack"}, {t.close != nullptr, "close"}});
 }
 
 template <class Table>
