@@ -1,11 +1,13 @@
 /*
  * print-sink: a sink plugin in plain C that prints every record it gets to
- * standard output as "<offset>\t<value>", one per line.
+ * standard output as "<offset>\t<value>" (or "<value>" with the parameter
+ * offsets: false), one per line.
  *
  * It shows the whole ABI from C: one exported entry symbol, a static
- * descriptor and callback table, instance state owned by the plugin, and
- * errors reported through the host. It keeps its position in memory only,
- * so after a restart it starts again from the beginning of the topic.
+ * descriptor and callback table, the parameters it accepts, instance state
+ * owned by the plugin, and errors reported through the host. It keeps its
+ * position in memory only, so after a restart it starts again from the
+ * beginning of the topic.
  */
 #include <cn/plugin.h>
 
@@ -16,9 +18,48 @@
 typedef struct print_sink {
   const cn_host *host;
   void *host_ctx;
+  int offsets;       /* print "<offset>\t" before each value */
   int64_t printed;   /* last offset printed */
   int64_t committed; /* last offset flushed */
 } print_sink;
+
+/* The parameters print-sink accepts (ABI 1.2), in static storage. The host
+ * checks connect.yml's parameters: against them before open(): a key not
+ * declared here ("offset: false", say), or a value of the wrong type, is a
+ * configuration error that names the file and the line, so a typo cannot
+ * silently leave the default in force. Designated initializers leave the
+ * fields a parameter does not need (min, max, choices, secret) zero. */
+static const cn_param print_sink_params[] = {
+    {.name = "offsets",
+     .type = CN_PARAM_BOOL,
+     .description = "print each record's offset and a tab before its value",
+     .default_text = "true"},
+};
+
+static const cn_param_list print_sink_parameters = {
+    sizeof(cn_param_list), CN_ABI_VERSION, sizeof(cn_param),
+    sizeof print_sink_params / sizeof print_sink_params[0], print_sink_params,
+};
+
+/* True if the configuration sets offsets to false. The host has checked it
+ * against the declaration above, so "offsets" is absent, true, false,
+ * "true" or "false", and only a key is followed by ':'; finding
+ * "offsets": false (spaces and quotes allowed) is enough here. A plugin with
+ * more parameters parses the JSON. */
+static int offsets_turned_off(cn_str json) {
+  static const char key[] = "\"offsets\"";
+  const size_t key_len = sizeof key - 1;
+  size_t i, at;
+  for (i = 0; i + key_len <= json.len; ++i) {
+    if (memcmp(json.ptr + i, key, key_len) != 0) continue;
+    at = i + key_len;
+    while (at < json.len && json.ptr[at] == ' ') ++at;
+    if (at >= json.len || json.ptr[at] != ':') continue; /* a value "offsets", not the key */
+    for (++at; at < json.len && (json.ptr[at] == ' ' || json.ptr[at] == '"');) ++at;
+    return json.len - at >= 5 && memcmp(json.ptr + at, "false", 5) == 0;
+  }
+  return 0;
+}
 
 static void say(const print_sink *s, cn_log_level level, const char *text) {
   cn_str msg = {text, strlen(text)};
@@ -27,7 +68,6 @@ static void say(const print_sink *s, cn_log_level level, const char *text) {
 
 static cn_status print_open(const cn_host *host, void *host_ctx, cn_str config_json, void **state) {
   print_sink *s;
-  (void)config_json; /* print-sink has no parameters */
   s = calloc(1, sizeof *s);
   if (!s) {
     cn_str msg = {"out of memory", 13};
@@ -36,6 +76,7 @@ static cn_status print_open(const cn_host *host, void *host_ctx, cn_str config_j
   }
   s->host = host;
   s->host_ctx = host_ctx;
+  s->offsets = !offsets_turned_off(config_json);
   s->printed = -1;
   s->committed = -1;
   *state = s;
@@ -52,7 +93,8 @@ static cn_status print_consume(void *state, const cn_record_batch *batch) {
   size_t i;
   for (i = 0; i < batch->count; ++i) {
     const cn_record *r = CN_BATCH_RECORD(batch, i);
-    printf("%lld\t%.*s\n", (long long)r->offset, (int)r->value.len, r->value.ptr);
+    if (s->offsets) printf("%lld\t", (long long)r->offset);
+    printf("%.*s\n", (int)r->value.len, r->value.ptr);
     s->printed = r->offset;
   }
   return CN_OK;
@@ -83,6 +125,7 @@ static const cn_plugin print_sink_plugin = {
     sizeof(cn_plugin), CN_ABI_VERSION,
     "print-sink", "1.0.0", "prints each record to standard output (an example in C)",
     &print_sink_table, NULL,
+    &print_sink_parameters,
 };
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {

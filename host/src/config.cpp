@@ -1,16 +1,20 @@
 #include "config.hpp"
 
+#include "closest_name.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <set>
-#include <sstream>
 
 namespace cn::host {
 
@@ -64,12 +68,14 @@ class Parser {
   ConnectorConfig parse(const std::string &text);
 
  private:
+  // "PATH:LINE:COL", or PATH alone for a null mark.
+  std::string place(const YAML::Mark &mark) const {
+    if (mark.is_null()) return path_;
+    return path_ + ':' + std::to_string(mark.line + 1) + ':' + std::to_string(mark.column + 1);
+  }
+
   [[noreturn]] void fail(const YAML::Mark &mark, const std::string &key, const std::string &why) const {
-    std::ostringstream s;
-    s << path_;
-    if (!mark.is_null()) s << ':' << mark.line + 1 << ':' << mark.column + 1;
-    s << ": " << (key.empty() ? "" : key + ": ") << why;
-    throw ConfigError(s.str());
+    throw ConfigError(place(mark) + ": " + (key.empty() ? "" : key + ": ") + why);
   }
 
   std::string scalar(const YAML::Node &node, const std::string &key) const {
@@ -190,13 +196,16 @@ ConnectorConfig Parser::parse(const std::string &text) {
   if (!root || root.IsNull()) fail(YAML::Mark::null_mark(), "", "is empty");
   if (!root.IsMap()) fail(root.Mark(), "", "must be a map of keys (version, name, type, topic, parameters, secrets)");
 
-  static const std::set<std::string> known = {"version", "name", "type", "topic", "parameters",
-                                              "secrets", "meta", "create_topic", "apiVersion"};
+  static const std::vector<std::string> known = {"version", "name", "type", "topic", "parameters",
+                                                 "secrets", "meta", "create_topic", "apiVersion"};
   for (const auto &entry : root) {
     std::string key = entry.first.Scalar();
-    if (!known.count(key))
-      config.warnings.push_back(path_ + ":" + std::to_string(entry.first.Mark().line + 1) + ": key '" +
-                                key + "' is not used by connector-host and was ignored");
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    // Not an error: Fluvio's files carry keys of their own (transforms, ...).
+    std::string suggestion = closest_name(key, known);
+    config.warnings.push_back(path_ + ":" + std::to_string(entry.first.Mark().line + 1) + ": key '" + key +
+                              "' is not used by connector-host and was ignored" +
+                              (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
   }
 
   YAML::Node meta = root["meta"];
@@ -215,9 +224,10 @@ ConnectorConfig Parser::parse(const std::string &text) {
     fail(parameters.Mark(), "parameters", "must be a map of NAME: value");
   rapidjson::StringBuffer buffer;
   JsonWriter writer(buffer);
-  if (parameters && parameters.IsMap())
+  if (parameters && parameters.IsMap()) {
     write_json(writer, parameters, "parameters");
-  else
+    for (const auto &entry : parameters) config.parameter_places[entry.first.Scalar()] = place(entry.first.Mark());
+  } else
     writer.StartObject(), writer.EndObject();
   config.parameters_json = buffer.GetString();
 
@@ -263,11 +273,16 @@ ConnectorConfig parse_config(const std::string &yaml_text, const std::string &pa
 }
 
 ConnectorConfig load_config(const std::string &path, const Environment &env) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path, env);
+  // stdio rather than a stream: its failures leave errno, which tells a
+  // missing file from an unreadable one or a directory.
+  std::unique_ptr<std::FILE, int (*)(std::FILE *)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  auto cannot_read = [&] { return ConfigError(path + ": cannot be read: " + std::strerror(errno)); };
+  if (!file) throw cannot_read();
+  std::string text;
+  char chunk[65536];
+  for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0;) text.append(chunk, n);
+  if (std::ferror(file.get())) throw cannot_read();
+  return parse_config(text, path, env);
 }
 
 ConnectorConfig config_without_file(const Environment &env) {

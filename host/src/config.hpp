@@ -44,6 +44,9 @@ struct ConnectorConfig {
   std::string type;
   std::string topic;
   std::string parameters_json = "{}";  // secrets already substituted
+  // Where each key directly under parameters: is written, as
+  // "FILE:LINE:COL", so that a check of its value can say where to look.
+  std::map<std::string, std::string> parameter_places;
   std::map<std::string, std::string> secrets;
   std::vector<std::string> warnings;  // unknown keys and the like, to log
 
@@ -51,7 +54,8 @@ struct ConnectorConfig {
   std::string plugin_json() const;
 };
 
-// Reads and checks a connect.yml. Throws ConfigError.
+// Reads and checks a connect.yml. Throws ConfigError ("PATH: cannot be
+// read: WHY" with the system's reason when it cannot be read).
 ConnectorConfig load_config(const std::string &path, const Environment &env);
 
 // Parses connect.yml text; path is used in messages only. Throws ConfigError.

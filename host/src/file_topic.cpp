@@ -34,7 +34,7 @@ void check_topic_name(const std::string &topic) {
   bool ok = !topic.empty() && topic != "." && topic != "..";
   for (char c : topic) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
   if (!ok)
-    throw TopicError("topic name '" + topic +
+    throw TopicNameError("topic name '" + topic +
                      "' is not allowed: use letters, digits, '.', '_' and '-' (or '-' alone for stdin)");
 }
 

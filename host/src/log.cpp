@@ -37,6 +37,11 @@ void Logger::add_secret(std::string_view secret) {
   redactor_.add(secret);
 }
 
+void Logger::add_passwords_in(std::string_view text) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  redactor_.add_passwords_in(text);
+}
+
 void Logger::write(cn_log_level level, std::string_view source, std::string_view message) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (level < min_level_) return;

@@ -21,7 +21,9 @@ class Logger : public LogSink {
   explicit Logger(cn_log_level min_level = CN_LOG_INFO) : min_level_(min_level) {}
 
   void set_level(cn_log_level level) { min_level_ = level; }
+  // What to mask in every line from now on (Redactor::add, add_passwords_in).
   void add_secret(std::string_view secret);
+  void add_passwords_in(std::string_view text);
 
   // Thread-safe. source names who speaks: a plugin name, or "host".
   void write(cn_log_level level, std::string_view source, std::string_view message) override;

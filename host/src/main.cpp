@@ -1,7 +1,10 @@
 // connector-host: runs one connector plugin between a topic and the world.
 #include "config.hpp"
+#include "flag_range.hpp"
 #include "log.hpp"
 #include "open_instance.hpp"
+#include "parameter_check.hpp"
+#include "parameter_secrets.hpp"
 #include "plugin_path.hpp"
 #include "run.hpp"
 #include "stop.hpp"
@@ -27,27 +30,54 @@ struct Flags {
   RunOptions run;
 };
 
+// The ranges of the numeric flags (README, "Running a connector"). Zero or
+// a negative number would break the run loops (a batch of no records reads
+// the rest of the topic as one), and an absurd maximum is a typo.
+constexpr FlagRange kBatchRecords{1, 10'000'000};
+constexpr FlagRange kBatchBytes{1, int64_t{1} << 30};
+constexpr FlagRange kMilliseconds{1, 3'600'000};
+constexpr FlagRange kConnectTimeout{1, 86'400};
+
+// A numeric flag: checked against range when the command line is read
+// (UsageError), then stored in target, whose initial value is the default.
+template <class Target>
+po::typed_value<std::string> *ranged(const std::string &flag, FlagRange range, Target &target) {
+  return po::value<std::string>()->value_name("N")->notifier(
+      [flag, range, &target](const std::string &text) { target = Target(parse_flag(flag, text, range)); });
+}
+
+// "WHAT (DEFAULT; MIN..MAX)"
+std::string ranged_help(const std::string &what, long long default_value, FlagRange range) {
+  return what + " (" + std::to_string(default_value) + "; " + to_string(range) + ")";
+}
+
 po::options_description describe_options(Flags &f) {
+  RunOptions &r = f.run;
   po::options_description o("Options");
-  auto ms = [](std::chrono::milliseconds &target) {
-    return po::value<long>()->notifier([&target](long v) { target = std::chrono::milliseconds(v); });
-  };
   o.add_options()
       ("help,h", "print this help and exit")
       ("version", "print the host and plugin ABI versions and exit")
       ("config,c", po::value(&f.config), "connect.yml to run (version, name, type, topic, parameters, secrets)")
       ("plugin,p", po::value(&f.plugin), "plugin NAME (as it calls itself) or PATH to a .so; overrides type:")
       ("plugin-dir", po::value(&f.plugin_dirs), "also look for plugins in DIR (repeatable; searched first)")
-      ("list-plugins", po::bool_switch(&f.list_plugins), "list the plugins found, and why any file was refused")
+      ("list-plugins", po::bool_switch(&f.list_plugins), "list the plugins found, their parameters, and why any file was refused")
       ("topics", po::value(&f.topics_dir)->default_value("topics"), "directory of the topic logs (DIR/<topic>.jsonl)")
-      ("topic", po::value(&f.topic), "topic to use instead of the config's topic: ('-' = stdin/stdout)")
+      ("topic", po::value(&f.topic), "topic to use instead of the config's ('-': stdin for a sink, stdout for a source)")
       ("once", po::bool_switch(&f.once), "stop at the end of the topic (sink) or when the source is idle")
       ("log-level", po::value(&f.log_level)->default_value("info"), "trace, debug, info, warn or error")
-      ("batch-records", po::value(&f.run.batch_records)->default_value(f.run.batch_records), "records per batch at most")
-      ("batch-bytes", po::value(&f.run.batch_bytes)->default_value(f.run.batch_bytes), "bytes per batch, roughly, at most")
-      ("commit-interval-ms", ms(f.run.commit_interval), "commit at least this often while records flow (1000)")
-      ("retry-initial-ms", ms(f.run.retry_initial), "first backoff after a plugin asks to retry (100)")
-      ("retry-max-ms", ms(f.run.retry_max), "longest backoff between retries (30000)");
+      ("batch-records", ranged("--batch-records", kBatchRecords, r.batch_records),
+       ranged_help("records per batch at most", static_cast<long long>(r.batch_records), kBatchRecords).c_str())
+      ("batch-bytes", ranged("--batch-bytes", kBatchBytes, r.batch_bytes),
+       ranged_help("bytes per batch, roughly, at most", static_cast<long long>(r.batch_bytes), kBatchBytes).c_str())
+      ("commit-interval-ms", ranged("--commit-interval-ms", kMilliseconds, r.commit_interval),
+       ranged_help("commit at least this often while records flow", r.commit_interval.count(), kMilliseconds).c_str())
+      ("retry-initial-ms", ranged("--retry-initial-ms", kMilliseconds, r.retry_initial),
+       ranged_help("first backoff after a plugin asks to retry", r.retry_initial.count(), kMilliseconds).c_str())
+      ("retry-max-ms", ranged("--retry-max-ms", kMilliseconds, r.retry_max),
+       ranged_help("longest backoff between retries", r.retry_max.count(), kMilliseconds).c_str())
+      ("connect-timeout", ranged("--connect-timeout", kConnectTimeout, r.connect_timeout),
+       ranged_help("with --once, seconds a connector that never started may keep retrying", r.connect_timeout.count(),
+                   kConnectTimeout).c_str());
   return o;
 }
 
@@ -63,18 +93,36 @@ void print_help(const po::options_description &options) {
                "2 bad command line or config, 3 plugin not found or refused.\n";
 }
 
+// "  NAME  TYPE[ (RANGE | one of CHOICES)]  [default: D]  [secret]  [- DESCRIPTION]"
+std::string describe_parameter(const cn::ParameterSpec &p) {
+  std::string line = "      " + p.name + "  " + cn::to_string(p.type);
+  if (p.type == cn::ParameterType::integer && !range_text(p).empty()) line += " " + range_text(p);
+  if (p.type == cn::ParameterType::enumeration) {
+    std::string choices;
+    for (const std::string &c : p.choices) choices += (choices.empty() ? "" : "|") + c;
+    line += " " + choices;
+  }
+  if (!p.default_text.empty()) line += "  default: " + p.default_text;
+  if (p.secret) line += "  secret";
+  if (!p.description.empty()) line += "  - " + p.description;
+  return line;
+}
+
 int list_plugins(const std::vector<std::filesystem::path> &dirs) {
   for (const auto &dir : dirs) {
     std::cout << dir.string() << ":\n";
     auto entries = cn::scan_plugin_dir(dir);
     if (entries.empty()) std::cout << "  (no plugins)\n";
     for (const auto &e : entries) {
-      if (e.plugin)
-        std::cout << "  " << e.plugin->name() << "  " << e.plugin->version() << "  "
-                  << cn::to_string(e.plugin->kind()) << "  " << e.path.string()
-                  << (e.plugin->description().empty() ? "" : "  - " + e.plugin->description()) << "\n";
-      else
+      if (!e.plugin) {
         std::cout << "  refused  " << e.path.string() << ": " << e.refusal << "\n";
+        continue;
+      }
+      std::cout << "  " << e.plugin->name() << "  " << e.plugin->version() << "  " << cn::to_string(e.plugin->kind())
+                << "  " << e.path.string()
+                << (e.plugin->description().empty() ? "" : "  - " + e.plugin->description()) << "\n";
+      if (const auto *parameters = e.plugin->parameters())
+        for (const cn::ParameterSpec &p : *parameters) std::cout << describe_parameter(p) << "\n";
     }
   }
   return kExitOk;
@@ -91,6 +139,19 @@ ConnectorConfig effective_config(const Flags &f, const Environment &env) {
   return config;
 }
 
+// Masks every parameter value that must not be printed, then checks the
+// parameters against what the plugin declares (if it declares anything),
+// logging each problem. Masking comes first: a problem may quote a value.
+bool parameters_ok(const ConnectorConfig &config, const cn::Plugin &plugin, Logger &log) {
+  SensitiveValues sensitive = sensitive_parameter_values(config, plugin.parameters());
+  for (const std::string &value : sensitive.whole) log.add_secret(value);
+  for (const std::string &text : sensitive.with_passwords) log.add_passwords_in(text);
+  if (!plugin.parameters()) return true;
+  std::vector<std::string> problems = parameter_problems(config, *plugin.parameters(), plugin.name());
+  for (const std::string &problem : problems) log.error(problem);
+  return problems.empty();
+}
+
 int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &dirs, Logger &log) {
   ConnectorConfig config = effective_config(flags, process_environment());
   for (const auto &[name, value] : config.secrets) log.add_secret(value);
@@ -103,13 +164,13 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
     log.error(e.what());
     return kExitPluginRefused;
   }
+  if (!parameters_ok(config, *plugin, log)) return kExitUsage;
   config.type = plugin->name();
   if (config.name.empty()) config.name = plugin->name();
   log.info("running " + plugin->name() + " " + plugin->version() + " (" + cn::to_string(plugin->kind()) +
            ", " + plugin->path().string() + ") as connector '" + config.name + "' on topic '" + config.topic + "'");
 
   RunOptions run = flags.run;
-  run.once = flags.once;
   auto topics = open_topics(flags.topics_dir, [&log](const std::string &w) { log.warn(w); });
   const std::string json = config.plugin_json();
   if (plugin->kind() == cn::PluginKind::sink) {
@@ -125,6 +186,7 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
 }  // namespace
 
 int main(int argc, char **argv) {
+  const auto started = std::chrono::steady_clock::now();  // --connect-timeout counts from here
   Flags flags;
   po::options_description options = describe_options(flags);
   po::variables_map vm;
@@ -134,10 +196,13 @@ int main(int argc, char **argv) {
   } catch (const po::error &e) {
     std::cerr << "connector-host: " << e.what() << " (see --help)\n";
     return kExitUsage;
+  } catch (const UsageError &e) {
+    std::cerr << "connector-host: " << e.what() << " (see --help)\n";
+    return kExitUsage;
   }
   if (vm.count("help")) return print_help(options), kExitOk;
   if (vm.count("version")) {
-    std::cout << "connector-host " << kVersion << " (plugin ABI " << CN_ABI_VERSION << ")\n";
+    std::cout << "connector-host " << kVersion << " (plugin ABI " << CN_ABI_VERSION << "." << CN_ABI_MINOR << ")\n";
     return kExitOk;
   }
   Logger log;
@@ -153,6 +218,8 @@ int main(int argc, char **argv) {
     std::cerr << "connector-host: nothing to run: give --config connect.yml or --plugin NAME (see --help)\n";
     return kExitUsage;
   }
+  flags.run.once = flags.once;
+  if (flags.once) flags.run.give_up_at = started + flags.run.connect_timeout;
 
   install_stop_handlers();
   try {
@@ -160,7 +227,13 @@ int main(int argc, char **argv) {
   } catch (const ConfigError &e) {
     log.error(e.what());
     return kExitUsage;
-  } catch (const std::exception &e) {  // TopicError, an open() that returned CN_ERROR, ...
+  } catch (const TopicNameError &e) {
+    log.error(e.what());
+    return kExitUsage;
+  } catch (const cn::OpenError &e) {  // the plugin's own verdict on the configuration, or a failure
+    log.error(e.what());
+    return e.status() == CN_INVALID_CONFIG ? kExitUsage : kExitFailed;
+  } catch (const std::exception &e) {  // TopicError, a connector that never connected (--connect-timeout), ...
     log.error(e.what());
     return kExitFailed;
   }

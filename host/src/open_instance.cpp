@@ -1,8 +1,10 @@
 #include "open_instance.hpp"
 
 #include "backoff.hpp"
+#include "start_deadline.hpp"
 #include "stop.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace cn::host {
@@ -13,14 +15,17 @@ template <class Instance>
 std::unique_ptr<Instance> open_retrying(const std::shared_ptr<const Plugin> &plugin, Logger &log,
                                         std::string_view config_json, const RunOptions &options) {
   Backoff backoff(options.retry_initial, options.retry_max);
+  StartDeadline deadline(options);
   for (;;) {
     try {
       return std::make_unique<Instance>(plugin, log, config_json);
     } catch (const OpenError &e) {
       if (e.status() != CN_RETRY) throw;
-      auto delay = backoff.next();
-      log.warn(who(*plugin) + ": open asked to retry: " + e.reason() + "; opening again in " +
-               std::to_string(delay.count()) + " ms (attempt " + std::to_string(backoff.attempts()) + ")");
+      const std::string asked = "open asked to retry: " + e.reason();
+      if (deadline.passed()) throw std::runtime_error(deadline.gave_up(who(*plugin), asked));
+      auto delay = deadline.wait(backoff.next());
+      log.warn(who(*plugin) + ": " + asked + "; opening again in " + std::to_string(delay.count()) + " ms (attempt " +
+               std::to_string(backoff.attempts()) + ")");
       sleep_unless_stopped(delay);
     }
     if (stop_requested()) {

@@ -19,7 +19,8 @@ namespace cn::host {
 // it returns CN_RETRY, and logging a warning with the plugin's reason each
 // time. Returns null if a stop was requested before open() succeeded (the
 // connector then exits 0, as on any stop). Throws cn::OpenError if open()
-// returns CN_ERROR.
+// returns CN_ERROR or CN_INVALID_CONFIG, and std::runtime_error saying so
+// if it still asks to retry at options.give_up_at (--connect-timeout).
 std::unique_ptr<SinkInstance> open_sink(const std::shared_ptr<const Plugin> &plugin, Logger &log,
                                         std::string_view config_json, const RunOptions &options);
 std::unique_ptr<SourceInstance> open_source(const std::shared_ptr<const Plugin> &plugin, Logger &log,

@@ -30,6 +30,11 @@ struct RunOptions {
   std::chrono::milliseconds poll_wait{200};         // how long one wait for records lasts
   std::chrono::milliseconds retry_initial{100};     // first backoff after CN_RETRY
   std::chrono::milliseconds retry_max{30000};       // longest backoff
+  // --connect-timeout: with once, a connector that has not started by
+  // give_up_at stops retrying and fails (start_deadline.hpp). give_up_at is
+  // the host's start plus connect_timeout with once, never without it.
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::steady_clock::time_point give_up_at = std::chrono::steady_clock::time_point::max();
 };
 
 // How messages name a plugin: "NAME (PATH)".
@@ -37,11 +42,13 @@ inline std::string who(const Plugin &plugin) { return plugin.name() + " (" + plu
 
 // Sink: resume_offset, then consume batches read from the topic, commit at
 // batch boundaries, when caught up, on the timer and before stopping. On
-// CN_RETRY: back off, ask resume_offset again and re-deliver from there.
+// CN_RETRY: back off, ask resume_offset again and re-deliver from there
+// (until options.give_up_at if resume_offset has never returned CN_OK).
 int run_sink(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log);
 
 // Source: poll, append what it emits to the topic, make it durable, ack it.
-// On CN_RETRY: back off and poll again.
+// On CN_RETRY: back off and poll again (until options.give_up_at if poll
+// has never returned CN_OK).
 int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log);
 
 }  // namespace cn::host

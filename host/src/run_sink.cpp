@@ -1,5 +1,6 @@
 #include "run.hpp"
 #include "backoff.hpp"
+#include "start_deadline.hpp"
 #include "stop.hpp"
 
 namespace cn::host {
@@ -12,7 +13,7 @@ class SinkRunner {
  public:
   SinkRunner(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log)
       : sink_(sink), topic_(topic), options_(options), log_(log),
-        backoff_(options.retry_initial, options.retry_max) {}
+        backoff_(options.retry_initial, options.retry_max), deadline_(options) {}
 
   int run() {
     for (;;) {
@@ -37,6 +38,7 @@ class SinkRunner {
     int64_t last_applied = -1;
     if (Outcome o = check(sink_.resume_offset(last_applied), "resume_offset", ""); o != Outcome::go_on)
       return o;
+    deadline_.started();
     topic_.seek(last_applied + 1);
     log_.info("reading " + topic_.describe() + " after offset " + std::to_string(last_applied));
     handed_ = last_applied;
@@ -96,15 +98,19 @@ class SinkRunner {
 
   Outcome check(const CallResult &r, const char *callback, const std::string &where) {
     if (r.ok()) return Outcome::go_on;
-    std::string what = who(sink_.plugin()) + ": " + callback + " " +
-                       (r.status == CN_RETRY ? "asked to retry" : "failed") +
+    const std::string name = who(sink_.plugin());
+    std::string what = std::string(callback) + " " + (r.status == CN_RETRY ? "asked to retry" : "failed") +
                        (where.empty() ? " on " : " at " + where + " of ") + topic_.describe() + ": " + r.error;
     if (r.status != CN_RETRY) {
-      log_.error(what);
+      log_.error(name + ": " + what);
       return Outcome::failed;
     }
-    retry_delay_ = backoff_.next();
-    log_.warn(what + "; resuming from the plugin's last committed offset in " +
+    if (deadline_.passed()) {
+      log_.error(deadline_.gave_up(name, what));
+      return Outcome::failed;
+    }
+    retry_delay_ = deadline_.wait(backoff_.next());
+    log_.warn(name + ": " + what + "; resuming from the plugin's last committed offset in " +
               std::to_string(retry_delay_.count()) + " ms (attempt " + std::to_string(backoff_.attempts()) + ")");
     return Outcome::retry;
   }
@@ -114,6 +120,7 @@ class SinkRunner {
   const RunOptions &options_;
   Logger &log_;
   Backoff backoff_;
+  StartDeadline deadline_;
   std::chrono::milliseconds retry_delay_{0};
   int64_t handed_ = -1;
   std::size_t uncommitted_ = 0;

@@ -1,5 +1,6 @@
 #include "run.hpp"
 #include "backoff.hpp"
+#include "start_deadline.hpp"
 #include "stop.hpp"
 
 namespace cn::host {
@@ -34,6 +35,7 @@ bool resume(SourceInstance &source, TopicWriter &topic, Logger &log, const std::
 
 int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log) {
   Backoff backoff(options.retry_initial, options.retry_max);
+  StartDeadline deadline(options);
   const std::string name = who(source.plugin());
   int64_t acked = -1;
   if (!resume(source, topic, log, name)) return kExitFailed;
@@ -71,12 +73,18 @@ int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &opt
       return kExitFailed;
     }
     if (r.status == CN_RETRY) {
-      auto delay = backoff.next();
-      log.warn(name + ": poll asked to retry: " + r.error + "; polling again in " +
-               std::to_string(delay.count()) + " ms (attempt " + std::to_string(backoff.attempts()) + ")");
+      const std::string asked = "poll asked to retry: " + r.error;
+      if (deadline.passed()) {
+        log.error(deadline.gave_up(name, asked));
+        return kExitFailed;
+      }
+      auto delay = deadline.wait(backoff.next());
+      log.warn(name + ": " + asked + "; polling again in " + std::to_string(delay.count()) + " ms (attempt " +
+               std::to_string(backoff.attempts()) + ")");
       sleep_unless_stopped(delay);
       continue;
     }
+    deadline.started();
     backoff.reset();
     if (last < 0 && options.once) {
       log.info(name + ": nothing more to read; last acknowledged offset of " + topic.describe() + ": " +

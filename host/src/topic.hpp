@@ -24,6 +24,13 @@ class TopicError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The topic's name is not one the backend allows: a configuration mistake
+// (exit 2), not a failure of the topic.
+class TopicNameError : public TopicError {
+ public:
+  using TopicError::TopicError;
+};
+
 // Reads one topic in offset order. Used by one thread at a time.
 class TopicReader {
  public:

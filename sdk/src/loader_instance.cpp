@@ -51,9 +51,14 @@ std::string describe_current_exception() {
   }
 }
 
+// Which statuses a callback may return beyond CN_OK, CN_RETRY and CN_ERROR:
+// CN_INVALID_CONFIG is open()'s alone (plugin.h); from any other callback
+// it is a plugin bug, reported as CN_ERROR.
+enum class Callback { open, other };
+
 // Calls into the plugin. call returns the plugin's cn_status.
 template <class Call>
-CallResult call_plugin(InstanceContext &ctx, Call &&call) {
+CallResult call_plugin(InstanceContext &ctx, Call &&call, Callback callback = Callback::other) {
   ctx.error.clear();
   CallResult result;
   int status;
@@ -65,6 +70,10 @@ CallResult call_plugin(InstanceContext &ctx, Call &&call) {
   switch (status) {
     case CN_OK:
       return result;
+    case CN_INVALID_CONFIG:
+      if (callback != Callback::open)
+        return CallResult{CN_ERROR, "the plugin returned 3 (CN_INVALID_CONFIG), which only open may return"};
+      [[fallthrough]];
     case CN_RETRY:
     case CN_ERROR:
       result.status = static_cast<cn_status>(status);
@@ -82,7 +91,7 @@ void *open_instance(const Plugin &plugin, const Table &table, InstanceContext &c
   void *state = nullptr;
   CallResult r = call_plugin(ctx, [&] {
     return table.open(&ctx.host, &ctx, cn_str{config_json.data(), config_json.size()}, &state);
-  });
+  }, Callback::open);
   if (!r.ok()) throw OpenError(plugin, r.status, r.error);
   return state;
 }
@@ -125,7 +134,10 @@ cn_status host_emit(void *emit_ctx, const cn_record *record, int64_t *assigned_o
 
 OpenError::OpenError(const Plugin &plugin, cn_status status, const std::string &reason)
     : std::runtime_error(plugin.name() + " (" + plugin.path().string() + "): open failed" +
-                         (status == CN_RETRY ? " (retryable)" : "") + ": " + reason),
+                         (status == CN_RETRY            ? " (retryable)"
+                          : status == CN_INVALID_CONFIG ? " (invalid configuration)"
+                                                        : "") +
+                         ": " + reason),
       status_(status),
       reason_(reason) {}
 

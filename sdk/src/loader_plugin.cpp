@@ -2,6 +2,8 @@
 // the descriptor and its table before anything else touches them.
 #include <cn/loader.hpp>
 
+#include "loader_parameters.hpp"
+
 #include <boost/dll/shared_library.hpp>
 #include <dlfcn.h>
 
@@ -27,7 +29,17 @@ struct Growth;
 template <>
 struct Growth<cn_plugin> {
   static constexpr std::size_t kFirstPublished = offsetof(cn_plugin, source) + sizeof(cn_plugin::source);
-  static void copy_appended(const cn_plugin &, cn_plugin &) {}
+  static void copy_appended(const cn_plugin &theirs, cn_plugin &ours) {
+    if (CN_HAS_FIELD(&theirs, cn_plugin, parameters)) ours.parameters = theirs.parameters;  // since 1.2
+  }
+};
+
+// Published in 1.2, whole.
+template <>
+struct Growth<cn_param_list> {
+  static constexpr std::size_t kFirstPublished =
+      offsetof(cn_param_list, params) + sizeof(cn_param_list::params);
+  static void copy_appended(const cn_param_list &, cn_param_list &) {}
 };
 
 template <>
@@ -134,6 +146,17 @@ void check_table(const std::filesystem::path &path, const char *what, const Tabl
   if (!problem.empty()) throw PluginLoadError(path, problem);
 }
 
+// The parameters a descriptor declares: none (nullopt) when it has no list.
+std::optional<std::vector<ParameterSpec>> declared_parameters(const std::filesystem::path &path,
+                                                              const cn_plugin &descriptor) {
+  if (!descriptor.parameters) return std::nullopt;
+  std::string problem = header_problem("the parameter list", *descriptor.parameters);
+  std::vector<ParameterSpec> specs;
+  if (problem.empty()) problem = detail::read_parameters(copy_table(*descriptor.parameters), specs);
+  if (!problem.empty()) throw PluginLoadError(path, problem);
+  return specs;
+}
+
 }  // namespace
 
 std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path &path) {
@@ -198,6 +221,7 @@ std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path &path) {
     plugin->kind_ = PluginKind::source;
     plugin->source_ = copy_table(*d.source);
   }
+  plugin->parameters_ = declared_parameters(path, d);
   return plugin;
 }
 

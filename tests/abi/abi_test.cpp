@@ -3,14 +3,14 @@
 // stop it (exit 1) with a message that names the file or plugin and the
 // reason, and never die of a signal. The loader library is checked directly
 // too, since other programs embed it.
-#include "paths.hpp"
-#include "process.hpp"
+#include "host_run.hpp"
 
 #include <cn/loader.hpp>
 #include <cn/plugin.hpp>
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <fstream>
@@ -22,51 +22,9 @@
 
 namespace fs = std::filesystem;
 using cn::test::ProcessResult;
+using namespace cn::test::abi;
 
 namespace {
-
-std::string plugin_path(const std::string &file) {
-  return (fs::path(cn::test::kAbiPluginDir) / (file + ".so")).string();
-}
-
-std::string topics_dir() { return cn::test::sample_topics_dir().string(); }
-std::string dogs_topic() { return (cn::test::sample_topics_dir() / "dogs.jsonl").string(); }
-constexpr int kDogsRecords = 37;
-
-bool contains(const std::string &text, const std::string &part) {
-  return text.find(part) != std::string::npos;
-}
-
-// The lines of text that contain part.
-std::vector<std::string> lines_with(const std::string &text, const std::string &part) {
-  std::vector<std::string> found;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (contains(line, part)) found.push_back(line);
-  return found;
-}
-
-// The one line the host logged at level ERROR ("" if not exactly one).
-std::string error_line(const ProcessResult &r) {
-  std::vector<std::string> errors = lines_with(r.err, " ERROR ");
-  return errors.size() == 1 ? errors.front() : std::string();
-}
-
-ProcessResult run_host(std::vector<std::string> args) {
-  args.insert(args.begin(), cn::test::kHostBinary);
-  ProcessResult r = cn::test::run_process(args);
-  // Under CN_SANITIZE a report also exits 1, like a plugin failure: look for one.
-  CHECK_MESSAGE(!(contains(r.err, "Sanitizer") || contains(r.err, "runtime error:")), r.err);
-  return r;
-}
-
-// connector-host --plugin PATH --topic dogs --topics SAMPLES --once [extra...]
-ProcessResult run_plugin(const std::string &path, const std::vector<std::string> &extra = {}) {
-  std::vector<std::string> args = {"--plugin", path,         "--topic", "dogs",
-                                   "--topics", topics_dir(), "--once"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return run_host(args);
-}
 
 // A file the loader must refuse, and the reason it must give (what follows
 // "PATH: "). A reason ending in "..." need only start with the rest; then
@@ -107,10 +65,11 @@ const std::vector<Refusal> &refusals() {
        "the plugin descriptor was built for ABI version 99; this host speaks version " +
            std::to_string(CN_ABI_VERSION),
        ""},
-      // Both tables were whole in 1.0: their 1.0 size is their sizeof.
+      // A descriptor of 1.0 ends with source; the sink table was whole in
+      // 1.0, so its 1.0 size is its sizeof.
       {"short_struct",
        "the plugin descriptor is " + std::to_string(offsetof(cn_plugin, description)) +
-           " bytes, shorter than the " + std::to_string(sizeof(cn_plugin)) + " bytes " + kAbi +
+           " bytes, shorter than the " + std::to_string(offsetof(cn_plugin, parameters)) + " bytes " + kAbi +
            " requires (a truncated or corrupt table)",
        ""},
       {"short_sink_table",
@@ -128,22 +87,48 @@ const std::vector<Refusal> &refusals() {
       {"neither_sink_nor_source",
        "the plugin is neither a sink nor a source (both tables are NULL)", ""},
       {"entry_throws", kEntry + " threw: boom from the entry", ""},
+      // The parameter list (1.2, whole): bad_parameters.c, one case each.
+      {"bad_parameters_list_wrong_abi",
+       "the parameter list was built for ABI version 99; this host speaks version " + std::to_string(CN_ABI_VERSION),
+       ""},
+      {"bad_parameters_list_too_short",
+       "the parameter list is " + std::to_string(offsetof(cn_param_list, count)) + " bytes, shorter than the " +
+           std::to_string(sizeof(cn_param_list)) + " bytes " + kAbi + " requires (a truncated or corrupt table)",
+       ""},
+      {"bad_parameters_param_size_too_small",
+       "the parameter list's param_size is " + std::to_string(offsetof(cn_param, secret)) + ", smaller than the " +
+           std::to_string(sizeof(cn_param)) + " bytes of a cn_param of ABI 1.2 (a corrupt list)",
+       ""},
+      {"bad_parameters_params_null", "the parameter list has 3 parameters but params is NULL", ""},
+      {"bad_parameters_unnamed", "parameter 1 has no name", ""},
+      {"bad_parameters_duplicate_name", "parameter 'url' is declared twice", ""},
+      {"bad_parameters_unknown_type", "parameter 'mode' has type 9, which is not a cn_param_type", ""},
+      {"bad_parameters_enum_without_choices", "parameter 'mode' (enum) has no choices", ""},
+      {"bad_parameters_inverted_range", "parameter 'size' (integer) has min 10 above max 5", ""},
   };
   return all;
 }
 
 // The plugins that load, and the names they call themselves. All are
-// sinks but older_source_table.
+// sinks but older_source_table and poll_retries.
 cn::PluginKind kind_of(const std::string &file) {
-  return file == "older_source_table" ? cn::PluginKind::source : cn::PluginKind::sink;
+  return file == "older_source_table" || file == "poll_retries" ? cn::PluginKind::source : cn::PluginKind::sink;
 }
 
 const std::map<std::string, std::string> &loadable() {
   static const std::map<std::string, std::string> all = {
-      {"throwing_callback", "throwing-callback"}, {"error_status", "error-status"},
-      {"bad_status_value", "bad-status-value"},   {"open_fails", "open-fails"},
-      {"retry_then_ok", "retry-then-ok"},       {"older_source_table", "older-source-table"},
+      {"throwing_callback", "throwing-callback"},
+      {"error_status", "error-status"},
+      {"bad_status_value", "bad-status-value"},
+      {"open_fails", "open-fails"},
+      {"invalid_config", "invalid-config"},
+      {"retry_then_ok", "retry-then-ok"},
       {"open_retries", "open-retries"},
+      {"poll_retries", "poll-retries"},
+      {"older_source_table", "older-source-table"},
+      {"older_descriptor", "older-descriptor"},
+      {"declares_parameters", "declares-parameters"},
+      {"declares_no_parameters", "declares-no-parameters"},
   };
   return all;
 }
@@ -300,6 +285,81 @@ TEST_CASE("a plugin whose open() asks to retry is opened again after a backoff, 
     CHECK(lines_with(r.err, asked).size() == 1);
     CHECK(contains(r.err, "stop requested before open-retries (" + path + ") opened"));
     CHECK_FALSE(contains(r.err, "reading "));
+  }
+}
+
+TEST_CASE("a plugin whose open() refuses its configuration stops the host with exit 2 and the plugin's reason") {
+  const std::string path = plugin_path("invalid_config");
+  cn::test::TempDir dir;
+  auto run_with_url = [&](const std::string &url) {
+    std::ofstream(dir / "connect.yml") << "name: c\ntopic: dogs\nparameters:\n  url: " << url << "\n";
+    return run_host({"--config", dir / "connect.yml", "--plugin", path, "--topics", topics_dir(), "--once"});
+  };
+
+  SUBCASE("CN_INVALID_CONFIG from open: exit 2, not 1") {
+    ProcessResult r = run_with_url("mysql://app@db/shop");
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(2));
+    CHECK(contains(error_line(r), "ERROR host: invalid-config (" + path +
+                                      "): open failed (invalid configuration): parameters.url: not a PostgreSQL "
+                                      "URL (write postgresql://USER@HOST/DATABASE)"));
+  }
+  SUBCASE("CN_INVALID_CONFIG from another callback is a plugin error: exit 1") {
+    check_failed_run(run_with_url("postgresql://app@db/shop"), path,
+                     "consume failed at offsets 0-" + std::to_string(kDogsRecords - 1) + " of " + dogs_topic() +
+                         ": the plugin returned 3 (CN_INVALID_CONFIG), which only open may return");
+  }
+}
+
+TEST_CASE("with --once, a connector that never starts gives up after --connect-timeout, with exit 1") {
+  SUBCASE("open keeps asking to retry: the backoff is cut short at the deadline") {
+    const std::string path = plugin_path("open_retries");
+    auto before = std::chrono::steady_clock::now();
+    ProcessResult r = run_plugin(path, {"--connect-timeout", "1", "--retry-initial-ms", "60000"});
+    auto took = std::chrono::steady_clock::now() - before;
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(1));
+    CHECK(contains(error_line(r), "ERROR host: open-retries (" + path +
+                                      "): could not connect within 1 s (--connect-timeout); the last attempt: open "
+                                      "asked to retry: the warehouse is starting up (open call "));
+    CHECK(took < std::chrono::seconds(30));  // not the 60 s backoff
+  }
+  SUBCASE("a source's poll keeps asking to retry") {
+    const std::string path = plugin_path("poll_retries");
+    cn::test::TempDir topics;
+    ProcessResult r = run_host({"--plugin", path, "--topics", topics.path().string(), "--topic", "t", "--once",
+                                "--connect-timeout", "1", "--retry-initial-ms", "50", "--retry-max-ms", "50"});
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(1));
+    CHECK(contains(error_line(r), "ERROR host: poll-retries (" + path +
+                                      "): could not connect within 1 s (--connect-timeout); the last attempt: poll "
+                                      "asked to retry: upstream is not reachable"));
+    CHECK(lines_with(r.err, "poll asked to retry: upstream is not reachable; polling again in").size() >= 2);
+  }
+}
+
+TEST_CASE("--connect-timeout applies neither after the connector started nor without --once") {
+  SUBCASE("a sink whose resume_offset worked retries its consume past the timeout") {
+    cn::test::TempDir dir;
+    std::string config = write_retry_config(dir, "");
+    ProcessResult r = run_host({"--config", config, "--plugin", plugin_path("retry_then_ok"), "--topics", topics_dir(),
+                                "--once", "--connect-timeout", "1", "--retry-initial-ms", "700", "--retry-max-ms", "700"});
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(0));
+    CHECK(lines_with(r.err, "consume asked to retry").size() == 2);
+    check_each_once(printed_offsets(r.out), 0, kDogsRecords - 1);
+  }
+  SUBCASE("without --once, open is retried past the timeout, as a daemon waits for its database") {
+    const std::string path = plugin_path("open_retries");
+    cn::test::Child host({cn::test::kHostBinary, "--plugin", path, "--topic", "dogs", "--topics", topics_dir(),
+                          "--connect-timeout", "1", "--retry-initial-ms", "400", "--retry-max-ms", "400"});
+    REQUIRE(host.wait_for([](const std::string &, const std::string &err) { return contains(err, "reading "); }));
+    host.send_signal(SIGTERM);
+    ProcessResult r = host.wait();
+    INFO("stderr:\n" << r.err);
+    CHECK(r.exited_with(0));
+    CHECK(lines_with(r.err, "open asked to retry").size() == 3);
+    CHECK(lines_with(r.err, " ERROR ").empty());
   }
 }
 
@@ -478,6 +538,27 @@ TEST_CASE("cn::SinkInstance turns a misbehaving callback into a CallResult") {
     cn::CallResult r = sink.consume(five.records.data(), five.records.size());
     CHECK(r.status == CN_RETRY);
     CHECK(r.error == "transient failure on consume call 1");
+  }
+  SUBCASE("CN_INVALID_CONFIG from open(): an OpenError with that status") {
+    auto plugin = cn::Plugin::load(plugin_path("invalid_config"));
+    const std::string reason = "parameters.url: not a PostgreSQL URL (write postgresql://USER@HOST/DATABASE)";
+    CHECK_THROWS_WITH_AS(cn::SinkInstance(plugin, log, config),
+                         ("invalid-config (" + plugin_path("invalid_config") +
+                          "): open failed (invalid configuration): " + reason).c_str(),
+                         cn::OpenError);
+    try {
+      cn::SinkInstance sink(plugin, log, config);
+    } catch (const cn::OpenError &e) {
+      CHECK(e.status() == CN_INVALID_CONFIG);
+      CHECK(e.reason() == reason);
+    }
+  }
+  SUBCASE("CN_INVALID_CONFIG from another callback: CN_ERROR") {
+    cn::SinkInstance sink(cn::Plugin::load(plugin_path("invalid_config")), log,
+                          R"({"parameters":{"url":"postgresql://db/x"}})");
+    cn::CallResult r = sink.consume(five.records.data(), five.records.size());
+    CHECK(r.status == CN_ERROR);
+    CHECK(r.error == "the plugin returned 3 (CN_INVALID_CONFIG), which only open may return");
   }
   SUBCASE("a failing open()") {
     auto plugin = cn::Plugin::load(plugin_path("open_fails"));

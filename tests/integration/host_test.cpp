@@ -5,6 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <fstream>
 #include <set>
@@ -59,6 +64,29 @@ TEST_CASE("a connect.yml picks the plugin by its type and the topic by its name"
   CHECK(r.exited_with(0));
   CHECK(lines_of(r.out).size() == 37);
   CHECK(r.err.find("as connector 'printer' on topic 'dogs'") != std::string::npos);
+}
+
+TEST_CASE("the C example declares its parameter: offsets: false is obeyed, a misspelling refused") {
+  TempDir dir;
+  auto run_with = [&](const std::string &parameter) {
+    write_file(dir / "connect.yml", "type: print-sink\ntopic: dogs\nparameters:\n  " + parameter + "\n");
+    return run_process(host({"--config", dir / "connect.yml", "--plugin-dir", kPluginDir, "--topics",
+                             kDogs.parent_path().string(), "--once"}));
+  };
+  ProcessResult values = run_with("offsets: false");
+  CHECK(values.exited_with(0));
+  CHECK(lines_of(values.out) == lines_of(read_file(kDogs)));
+
+  ProcessResult typo = run_with("offset: false");
+  CHECK(typo.exited_with(2));
+  CHECK(typo.err.find(dir / "connect.yml" + ":4:3: parameters.offset: not a parameter of print-sink; did you mean "
+                                            "'offsets'?") != std::string::npos);
+  CHECK(typo.out.empty());
+
+  ProcessResult list = run_process(host({"--list-plugins", "--plugin-dir", kPluginDir}));
+  CHECK(list.out.find("print-sink.so  - prints each record to standard output (an example in C)\n"
+                      "      offsets  bool  default: true  - print each record's offset and a tab before its value\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("commits come at batch boundaries and at the end") {
@@ -160,6 +188,22 @@ TEST_CASE("secret values never appear in the log or in error messages") {
     CHECK_MESSAGE(r.err.find(secret) == std::string::npos, "leaked: " << secret);
 }
 
+TEST_CASE("passwords written inline in parameters: are masked, though the plugin declares no parameters") {
+  TempDir dir;
+  write_file(dir / "connect.yml", "name: leaky\ntopic: dogs\nparameters:\n"
+                                  "  url: postgresql://app:Inline-Url-Pw@db:5432/x\n"
+                                  "  dsn: host=db user=app password=Inline-Kv-Pw\n"
+                                  "  db_password: 31415926\n");
+  ProcessResult r = run_process(host({"--config", dir / "connect.yml", "--plugin", CN_TEST_LEAKY_PLUGIN, "--topics",
+                                      kDogs.parent_path().string(), "--once"}));
+  INFO("stderr:\n" << r.err);
+  CHECK(r.exited_with(1));
+  CHECK(r.err.find("\"url\":\"postgresql://app:***@db:5432/x\"") != std::string::npos);
+  CHECK(r.err.find("\"dsn\":\"host=db user=app password=***\"") != std::string::npos);
+  for (const char *secret : {"Inline-Url-Pw", "Inline-Kv-Pw", "31415926"})
+    CHECK_MESSAGE(r.err.find(secret) == std::string::npos, "leaked: " << secret);
+}
+
 TEST_CASE("bad command lines and configs exit 2 with a message saying what and where") {
   TempDir dir;
   SUBCASE("nothing to run") {
@@ -188,6 +232,101 @@ TEST_CASE("bad command lines and configs exit 2 with a message saying what and w
     CHECK(r.exited_with(2));
     CHECK(r.err.find("no topic") != std::string::npos);
   }
+  SUBCASE("a config file that is not there: the system's reason") {
+    ProcessResult r = run_process(host({"--config", dir / "absent.yml"}));
+    CHECK(r.exited_with(2));
+    CHECK(r.err.find(dir / "absent.yml" + ": cannot be read: No such file or directory") != std::string::npos);
+  }
+  SUBCASE("a topic name the topic store does not allow") {
+    ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                        dir.path().string(), "--topic", "../escape", "--once"}));
+    CHECK(r.exited_with(2));
+    CHECK(r.err.find("topic name '../escape' is not allowed") != std::string::npos);
+  }
+  SUBCASE("a misspelled top-level key is a warning that names the likely key") {
+    write_file(dir / "c.yml", "type: print-sink\ntopic: dogs\nparamters:\n  x: 1\n");
+    ProcessResult r = run_process(host({"--config", dir / "c.yml", "--plugin-dir", kPluginDir, "--topics",
+                                        kDogs.parent_path().string(), "--once"}));
+    CHECK(r.exited_with(0));
+    CHECK(r.err.find(dir / "c.yml" + ":3: key 'paramters' is not used by connector-host and was ignored; did you "
+                                     "mean 'parameters'?") != std::string::npos);
+  }
+}
+
+TEST_CASE("every numeric flag has a range; a value outside it exits 2 saying the range") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--batch-records", "0"}, "--batch-records must be 1..10000000, got 0"},
+      {{"--batch-records=-1"}, "--batch-records must be 1..10000000, got -1"},
+      {{"--batch-bytes", "0"}, "--batch-bytes must be 1..1073741824, got 0"},
+      {{"--batch-bytes", "99999999999999999999"}, "--batch-bytes must be 1..1073741824, got 99999999999999999999"},
+      {{"--commit-interval-ms", "soon"}, "--commit-interval-ms must be a whole number 1..3600000, got 'soon'"},
+      {{"--retry-initial-ms", "0"}, "--retry-initial-ms must be 1..3600000, got 0"},
+      {{"--retry-max-ms", "3600001"}, "--retry-max-ms must be 1..3600000, got 3600001"},
+      {{"--connect-timeout", "0"}, "--connect-timeout must be 1..86400, got 0"},
+      {{"--connect-timeout", "1.5"}, "--connect-timeout must be a whole number 1..86400, got '1.5'"},
+  };
+  for (const auto &[flags, message] : cases) {
+    CAPTURE(message);
+    std::vector<std::string> args = {"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                     kDogs.parent_path().string(), "--topic", "dogs", "--once"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    ProcessResult r = run_process(host(args));
+    CHECK(r.exited_with(2));
+    CHECK(r.err == "connector-host: " + message + " (see --help)\n");
+    CHECK(r.out.empty());  // nothing ran
+  }
+}
+
+TEST_CASE("the ends of a numeric flag's range are accepted") {
+  {
+    ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                        kDogs.parent_path().string(), "--topic", "dogs", "--once", "--batch-records",
+                                        "1", "--batch-bytes", "1073741824", "--connect-timeout", "86400"}));
+    CHECK(r.exited_with(0));
+    check_printed_exactly(r.out, lines_of(read_file(kDogs)));
+  }
+}
+
+namespace {
+
+// A loopback port with nothing listening on it (bound, read, closed).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("a password written inline in parameters: never reaches the log, while the plugin retries") {
+  const std::string password = "Sup3rSecretPw";
+  const std::string url = "postgresql://app:" + password + "@127.0.0.1:" + std::to_string(free_port()) + "/db";
+  TempDir dir;
+  write_file(dir / "connect.yml", "name: inline\ntype: postgres-sink\ntopic: dogs\nparameters:\n  url: " + url + "\n");
+  // No --once: retried until stopped, as a daemon waits for its database.
+  Child child(host({"--config", dir / "connect.yml", "--plugin-dir", kPluginDir, "--topics",
+                    kDogs.parent_path().string(), "--retry-initial-ms", "10"}));
+  auto retried = [](std::size_t times) {
+    return [times](const std::string &, const std::string &err) {
+      std::size_t seen = 0;
+      for (const std::string &line : lines_of(err)) seen += line.find("asked to retry") != std::string::npos;
+      return seen >= times;
+    };
+  };
+  REQUIRE(child.wait_for(retried(3)));
+  child.send_signal(SIGTERM);
+  ProcessResult r = child.wait();
+  INFO("stderr:\n" << r.err);
+  CHECK(r.exited_with(0));
+  CHECK(r.out.find(password) == std::string::npos);
+  CHECK(r.err.find(password) == std::string::npos);
 }
 
 TEST_CASE("an unknown plugin exits 3 naming the directories searched") {
@@ -208,7 +347,8 @@ TEST_CASE("a missing topic file with --once exits 1 naming the file") {
 TEST_CASE("--help and --version") {
   ProcessResult help = run_process(host({"--help"}));
   CHECK(help.exited_with(0));
-  for (const char *option : {"--config", "--plugin", "--plugin-dir", "--list-plugins", "--topics", "--once", "--log-level"})
+  for (const char *option : {"--config", "--plugin", "--plugin-dir", "--list-plugins", "--topics", "--once", "--log-level",
+                             "--connect-timeout", "(50000; 1..10000000)", "('-': stdin for"})
     CHECK_MESSAGE(help.out.find(option) != std::string::npos, option);
   ProcessResult version = run_process(host({"--version"}));
   CHECK(version.exited_with(0));

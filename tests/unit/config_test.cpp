@@ -164,7 +164,23 @@ TEST_CASE("unknown keys are reported as warnings, not silently dropped") {
   CHECK(c.warnings[0].find("'topc'") != std::string::npos);
 }
 
-TEST_CASE("load_config names a file it cannot read") {
+TEST_CASE("load_config names a file it cannot read, and the system's reason") {
   CHECK_THROWS_WITH_AS(load_config("/nonexistent/connect.yml", env_with({})),
-                       "/nonexistent/connect.yml: cannot be read", ConfigError);
+                       "/nonexistent/connect.yml: cannot be read: No such file or directory", ConfigError);
+  CHECK_THROWS_WITH_AS(load_config("/", env_with({})), "/: cannot be read: Is a directory", ConfigError);
+}
+
+TEST_CASE("an unknown top-level key close to a known one names it") {
+  ConnectorConfig c = parse_config("topic: t\nparamters:\n  x: 1\n", "connect.yml", env_with({}));
+  REQUIRE(c.warnings.size() == 1);
+  CHECK(c.warnings[0] ==
+        "connect.yml:2: key 'paramters' is not used by connector-host and was ignored; did you mean 'parameters'?");
+}
+
+TEST_CASE("the place of each key under parameters: is kept, for messages about its value") {
+  ConnectorConfig c = parse_config("topic: t\nparameters:\n  url: x\n\n    # a comment\n  on_error:   skip\n",
+                                   "dir/connect.yml", env_with({}));
+  CHECK(c.parameter_places == std::map<std::string, std::string>{{"url", "dir/connect.yml:3:3"},
+                                                                  {"on_error", "dir/connect.yml:6:3"}});
+  CHECK(parse_config("topic: t\n", "connect.yml", env_with({})).parameter_places.empty());
 }

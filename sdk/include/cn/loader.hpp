@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -40,6 +41,23 @@ class PluginLoadError : public std::runtime_error {
 enum class PluginKind { sink, source };
 const char *to_string(PluginKind kind) noexcept;
 
+// The kinds of a parameter's value (cn_param_type). to_string gives the
+// word people read in messages and listings: "string", "bool", "integer",
+// "enum", "list".
+enum class ParameterType { string, boolean, integer, enumeration, list };
+const char *to_string(ParameterType type) noexcept;
+
+// One parameter a plugin accepts (cn_param), copied out of the plugin.
+struct ParameterSpec {
+  std::string name;
+  ParameterType type = ParameterType::string;
+  std::string description;   // "" when the plugin gave none
+  std::string default_text;  // "" when the plugin gave none
+  bool secret = false;       // a credential: its value is never printed
+  int64_t min = 0, max = 0;  // integer: the allowed range, min <= max
+  std::vector<std::string> choices;  // enumeration: at least one
+};
+
 // A loaded, checked plugin. Keeps its shared object loaded for as long as
 // the Plugin or any instance made from it lives.
 class Plugin {
@@ -57,6 +75,15 @@ class Plugin {
   const std::string &description() const noexcept { return description_; }
   PluginKind kind() const noexcept { return kind_; }
 
+  // The parameters the plugin accepts, checked when it was loaded (names
+  // unique and non-empty, known types, choices for an enum, min <= max), in
+  // its order. nullptr when it declares none (a plugin of ABI 1.1 or older,
+  // or cn_plugin.parameters NULL): then nothing about its parameters is
+  // known. An empty vector means it accepts no parameters at all.
+  const std::vector<ParameterSpec> *parameters() const noexcept {
+    return parameters_ ? &*parameters_ : nullptr;
+  }
+
   // The callback tables, copied into structs of this header's size, with
   // the fields the plugin did not know zeroed. Only the one of kind() is
   // meaningful.
@@ -71,6 +98,7 @@ class Plugin {
   std::filesystem::path path_;
   std::string name_, version_, description_;
   PluginKind kind_ = PluginKind::sink;
+  std::optional<std::vector<ParameterSpec>> parameters_;
   cn_sink_plugin sink_{};
   cn_source_plugin source_{};
 };
@@ -105,6 +133,8 @@ class LogSink {
 
 // The result of one call into a plugin. error is what the plugin reported
 // through set_error (or the exception that escaped it); empty on CN_OK.
+// status is CN_OK, CN_RETRY or CN_ERROR: CN_INVALID_CONFIG is open()'s
+// alone, and reaches the caller only as an OpenError.
 struct CallResult {
   cn_status status = CN_OK;
   std::string error;
@@ -112,11 +142,15 @@ struct CallResult {
 };
 
 // A plugin's open() did not return CN_OK, so no instance exists. what() is
-// "NAME (PATH): open failed: REASON", with " (retryable)" after "failed"
-// when status() is CN_RETRY: the plugin may open later, and a caller that
-// wants it backs off and constructs the instance again (connector-host
-// does). CN_ERROR: it will not. A plugin that let an exception escape open(),
-// or returned a status outside cn_status, gives CN_ERROR.
+// "NAME (PATH): open failed: REASON", with a word after "failed" for two of
+// the statuses:
+//   CN_RETRY, " (retryable)": the plugin may open later, and a caller that
+//     wants it backs off and constructs the instance again (connector-host
+//     does);
+//   CN_INVALID_CONFIG, " (invalid configuration)": the configuration it was
+//     given is wrong, and only a person can mend it (connector-host exits 2);
+//   CN_ERROR: it will not open. A plugin that let an exception escape open(),
+//     or returned a status outside cn_status, gives CN_ERROR.
 class OpenError : public std::runtime_error {
  public:
   OpenError(const Plugin &plugin, cn_status status, const std::string &reason);

@@ -73,8 +73,10 @@ extern "C" {
 
 /* The ABI minor version this header describes: how far its structs have
  * grown within the major. 0: as first published. 1: cn_source_plugin.resume
- * appended. For people and #if; nothing passes it at run time. */
-#define CN_ABI_MINOR 1u
+ * appended. 2: cn_plugin.parameters appended (with cn_param_list) and the
+ * status CN_INVALID_CONFIG. For people and #if; nothing passes it at run
+ * time. */
+#define CN_ABI_MINOR 2u
 
 /* The name of the one symbol a plugin exports: "cn_plugin_entry_v" followed
  * by CN_ABI_VERSION. */
@@ -106,7 +108,13 @@ typedef enum cn_status {
    * and recovers as described at each callback. */
   CN_RETRY = 1,
   /* A permanent failure: the host stops the connector and exits non-zero. */
-  CN_ERROR = 2
+  CN_ERROR = 2,
+  /* Since 1.2, from open() only: the configuration is wrong (a parameter
+   * value the plugin cannot use, a malformed URL); set_error says which
+   * parameter and why. connector-host exits 2, as for any configuration
+   * error, instead of 1. A host of 1.1 or older reads it as not a cn_status
+   * and stops the connector as on CN_ERROR. */
+  CN_INVALID_CONFIG = 3
 } cn_status;
 
 typedef enum cn_log_level {
@@ -304,6 +312,60 @@ typedef struct cn_source_plugin {
 } cn_source_plugin;
 
 /* ------------------------------------------------------------------------ */
+/* Parameters a plugin accepts (since 1.2)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* What a parameter's value must be. The host checks the value of
+ * `parameters:` in connect.yml (as JSON, after secrets are substituted)
+ * before open(), so that a mistake is a configuration error (exit 2) that
+ * names the file, the line and the key, not a surprise at run time. */
+typedef enum cn_param_type {
+  CN_PARAM_STRING = 0,  /* a string; a number or true/false written without
+                         * quotes is refused (quote it) */
+  CN_PARAM_BOOL = 1,    /* true or false (or the strings "true", "false") */
+  CN_PARAM_INTEGER = 2, /* a whole number within [min, max] */
+  CN_PARAM_ENUM = 3,    /* one of the strings in choices */
+  CN_PARAM_LIST = 4     /* a list of strings, or one comma-separated string */
+} cn_param_type;
+
+/* One parameter. In static storage of the plugin, like the descriptor.
+ * Grows only at the end: a reader finds the writer's size in
+ * cn_param_list.param_size. connector-host refuses to load a plugin whose
+ * list breaks a rule stated here (a name missing or used twice, an unknown
+ * type, an enum without choices, min above max), naming the parameter. */
+typedef struct cn_param {
+  const char *name;         /* the key under parameters:; required, unique */
+  cn_param_type type;
+  const char *description;  /* one line, for people; may be NULL */
+  const char *default_text; /* the default, as people should read it ("stop",
+                             * "the connector's name"); NULL: required or none */
+  int secret;               /* nonzero: a credential; the host masks its
+                             * value in every log line and message */
+  int64_t min, max;         /* CN_PARAM_INTEGER: the allowed range, both
+                             * included; min <= max (INT64_MIN, INT64_MAX:
+                             * any integer) */
+  const char *const *choices; /* CN_PARAM_ENUM: NULL-terminated list, at
+                               * least one */
+} cn_param;
+
+/* The parameters a plugin accepts. With it, the host refuses a key that is
+ * not in it (naming the closest one: a misspelled key would otherwise be
+ * ignored, and its default silently used) and a value of the wrong type or
+ * out of range. Index params with CN_PARAM_AT(list, i). */
+typedef struct cn_param_list {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  size_t param_size; /* stride between params, >= the size this header knows
+                      * (every field of 1.2 at least) */
+  size_t count;      /* 0: the plugin takes no parameters at all */
+  const cn_param *params; /* count of them; may be NULL when count is 0 */
+} cn_param_list;
+
+#define CN_PARAM_AT(list, i)                                                   \
+  ((const cn_param *)(const void *)((const char *)(list)->params +             \
+                                    (size_t)(i) * (list)->param_size))
+
+/* ------------------------------------------------------------------------ */
 /* The descriptor and the entry symbol                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -318,6 +380,12 @@ typedef struct cn_plugin {
   const char *description; /* one line; may be NULL */
   const cn_sink_plugin *sink;
   const cn_source_plugin *source;
+
+  /* Since 1.2: the parameters the plugin accepts, or NULL when it declares
+   * none (then the host hands parameters: over unchecked, as before 1.2).
+   * Static storage. A host reads it only if CN_HAS_FIELD(descriptor,
+   * cn_plugin, parameters). */
+  const cn_param_list *parameters;
 } cn_plugin;
 
 /* The exported entry. host_abi_version is CN_ABI_VERSION of the host. A

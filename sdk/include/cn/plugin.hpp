@@ -4,9 +4,12 @@
 // its constructor is open(), its destructor is close(), and its member
 // functions are the other callbacks. Exceptions never cross the boundary:
 //   cn::RetryError (or a subclass)  -> CN_RETRY, with what() as the error
+//   cn::ConfigError, from the constructor -> CN_INVALID_CONFIG, with what()
 //   any other exception             -> CN_ERROR, with what() as the error
 // A constructor that throws RetryError is an open() that returns CN_RETRY:
-// the host backs off and constructs again (see cn_sink_plugin.open).
+// the host backs off and constructs again (see cn_sink_plugin.open). One
+// that throws ConfigError is a configuration the plugin cannot use (the
+// host exits 2). Thrown from any other member, ConfigError is CN_ERROR.
 //
 // A sink class:
 //   struct MySink {
@@ -28,13 +31,28 @@
 //   };
 //   CN_DEFINE_SOURCE_PLUGIN(MySource, "my-source", "1.0.0", "what it does")
 //
+// A plugin that declares its parameters (cn_plugin.parameters: the host
+// then refuses an unknown key or a value of the wrong type before open()):
+//   const char *const kModes[] = {"fast", "safe", nullptr};
+//   const cn_param kParams[] = {
+//     // name, type, description, default_text, secret, min, max, choices
+//     {"url", CN_PARAM_STRING, "where to write", nullptr, 1, 0, 0, nullptr},
+//     {"mode", CN_PARAM_ENUM, "how to write", "safe", 0, 0, 0, kModes},
+//     {"batch", CN_PARAM_INTEGER, "rows at once", "100", 0, 1, 10000, nullptr},
+//   };
+//   CN_DEFINE_SINK_PLUGIN_WITH_PARAMETERS(MySink, "my-sink", "1.0.0", "what it does", kParams)
+// PARAMETERS is a static array of cn_param, or a static cn_param_list
+// made with cn::parameter_list() (when the array lives in another file).
+// CN_DEFINE_SOURCE_PLUGIN_WITH_PARAMETERS is the same for a source.
+//
 // The contracts of each call are those of the matching callback in
-// cn/plugin.h. Use exactly one CN_DEFINE_*_PLUGIN per shared object.
+// cn/plugin.h. Use exactly one CN_DEFINE_*_PLUGIN* per shared object.
 #ifndef CN_PLUGIN_HPP
 #define CN_PLUGIN_HPP
 
 #include <cn/plugin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -56,6 +74,24 @@ class RetryError : public std::runtime_error {
 // The older name of RetryError, kept so that plugins written against it
 // still build.
 using retry_error = RetryError;
+
+// Thrown by the constructor (open) for a configuration the plugin cannot
+// use: a parameter's value, a malformed URL. what() names the parameter and
+// says why ("parameters.slot: ..."). open() returns CN_INVALID_CONFIG (the
+// host exits 2, as for any configuration error); thrown from any other
+// call it is CN_ERROR, as any other exception.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The descriptor's cn_param_list for a static array of cn_param. The list
+// points at the array, which must outlive it (static storage).
+template <std::size_t N>
+constexpr cn_param_list parameter_list(const cn_param (&params)[N]) noexcept {
+  return cn_param_list{sizeof(cn_param_list), CN_ABI_VERSION, sizeof(cn_param), N, params};
+}
+constexpr cn_param_list parameter_list(const cn_param_list &list) noexcept { return list; }
 
 inline std::string_view view(cn_str s) noexcept {
   return s.len == 0 ? std::string_view() : std::string_view(s.ptr, s.len);
@@ -151,15 +187,20 @@ struct Instance {
   T impl;
 };
 
-// Runs f; turns any exception into a status and an error text.
+// Runs f; turns any exception into a status and an error text. A
+// ConfigError is config_error_status: CN_INVALID_CONFIG for open(), where a
+// configuration is read, CN_ERROR for the other callbacks.
 template <class F>
-cn_status guard(const Host &host, F &&f) noexcept {
+cn_status guard(const Host &host, F &&f, cn_status config_error_status = CN_ERROR) noexcept {
   try {
     f();
     return CN_OK;
   } catch (const RetryError &e) {
     host.set_error(e.what());
     return CN_RETRY;
+  } catch (const ConfigError &e) {
+    host.set_error(e.what());
+    return config_error_status;
   } catch (const std::exception &e) {
     host.set_error(e.what());
     return CN_ERROR;
@@ -171,7 +212,7 @@ cn_status guard(const Host &host, F &&f) noexcept {
 
 template <class T>
 cn_status open(const cn_host *h, void *ctx, cn_str config, void **state) noexcept {
-  return guard(Host(h, ctx), [&] { *state = new Instance<T>(h, ctx, view(config)); });
+  return guard(Host(h, ctx), [&] { *state = new Instance<T>(h, ctx, view(config)); }, CN_INVALID_CONFIG);
 }
 
 template <class T>
@@ -249,17 +290,33 @@ const cn_source_plugin *source_table() noexcept {
 }  // namespace detail
 }  // namespace cn
 
-#define CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, SINK, SOURCE)        \
-  extern "C" CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi) { \
-    static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, NAME,     \
-                                     VERSION, DESCRIPTION, SINK, SOURCE};        \
-    return host_abi == CN_ABI_VERSION ? &plugin : nullptr;                       \
+// PARAMETERS_POINTER: a const cn_param_list *, or nullptr (none declared).
+#define CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, SINK, SOURCE, PARAMETERS_POINTER) \
+  extern "C" CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi) {               \
+    static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, NAME, VERSION,        \
+                                     DESCRIPTION, SINK, SOURCE, PARAMETERS_POINTER};          \
+    return host_abi == CN_ABI_VERSION ? &plugin : nullptr;                                    \
   }
 
-#define CN_DEFINE_SINK_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
-  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, ::cn::detail::sink_table<CLASS>(), nullptr)
+// The descriptor's parameter list, in static storage inside the entry.
+#define CN_DETAIL_PARAMETERS(PARAMETERS)                                \
+  [] {                                                                  \
+    static const cn_param_list list = ::cn::parameter_list(PARAMETERS); \
+    return &list;                                                       \
+  }()
 
-#define CN_DEFINE_SOURCE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
-  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, nullptr, ::cn::detail::source_table<CLASS>())
+#define CN_DEFINE_SINK_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION)                                           \
+  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, ::cn::detail::sink_table<CLASS>(), nullptr, nullptr)
+
+#define CN_DEFINE_SOURCE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION)                                           \
+  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, nullptr, ::cn::detail::source_table<CLASS>(), nullptr)
+
+#define CN_DEFINE_SINK_PLUGIN_WITH_PARAMETERS(CLASS, NAME, VERSION, DESCRIPTION, PARAMETERS)      \
+  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, ::cn::detail::sink_table<CLASS>(), nullptr, \
+                          CN_DETAIL_PARAMETERS(PARAMETERS))
+
+#define CN_DEFINE_SOURCE_PLUGIN_WITH_PARAMETERS(CLASS, NAME, VERSION, DESCRIPTION, PARAMETERS)      \
+  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, nullptr, ::cn::detail::source_table<CLASS>(), \
+                          CN_DETAIL_PARAMETERS(PARAMETERS))
 
 #endif  // CN_PLUGIN_HPP

@@ -12,7 +12,7 @@ struct truncated_sink {
 static const struct truncated_sink table = {sizeof(struct truncated_sink), CN_ABI_VERSION,
                                             ok_open, ok_resume_offset, ok_consume};
 static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "short-sink-table", "1.0.0",
-                                 NULL, (const cn_sink_plugin *)(const void *)&table, NULL};
+                                 NULL, (const cn_sink_plugin *)(const void *)&table, NULL, NULL};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   (void)host_abi_version;

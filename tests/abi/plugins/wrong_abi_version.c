@@ -3,7 +3,7 @@
 
 static const cn_sink_plugin table = OK_SINK_TABLE;
 static const cn_plugin plugin = {sizeof(cn_plugin), 99u, "wrong-abi-version", "1.0.0",
-                                 NULL, &table, NULL};
+                                 NULL, &table, NULL, NULL};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   (void)host_abi_version;
