@@ -1,5 +1,7 @@
 #include "postgres_errors.hpp"
 
+#include <cctype>
+
 namespace cn::plugins {
 
 namespace {
@@ -22,6 +24,10 @@ bool is_transient(const pqxx::failure &error) {
   return sql && is_transient_sqlstate(sql->sqlstate());
 }
 
+bool is_insufficient_privilege(const pqxx::sql_error &error) {
+  return dynamic_cast<const pqxx::insufficient_privilege *>(&error) || error.sqlstate() == "42501";
+}
+
 bool connect_failure_is_permanent(std::string_view message) {
   static constexpr std::string_view kPermanent[] = {
       "does not exist", "authentication failed", "no pg_hba.conf entry", "certificate",
@@ -31,9 +37,19 @@ bool connect_failure_is_permanent(std::string_view message) {
   return false;
 }
 
-std::string trimmed_message(std::string message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return message;
+std::string trimmed_message(std::string_view message) {
+  std::string line;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (message[i] != '\n' && message[i] != '\r') {
+      line += message[i];
+      continue;
+    }
+    while (i + 1 < message.size() && std::isspace(static_cast<unsigned char>(message[i + 1]))) ++i;
+    if (i + 1 < message.size() && !line.empty())  // a line follows: joined, as one sentence goes on
+      line += std::ispunct(static_cast<unsigned char>(line.back())) ? " " : "; ";
+  }
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
 }
 
 std::string message_of(const std::exception &error) { return trimmed_message(error.what()); }

@@ -36,6 +36,10 @@ bool is_transient_sqlstate(std::string_view sqlstate);
 // SQLSTATE; any other failure (a conversion, a misuse) is permanent.
 bool is_transient(const pqxx::failure &error);
 
+// "permission denied", "must be owner", "must be superuser" (SQLSTATE
+// 42501, which libpqxx 6.4 raises as insufficient_privilege without it).
+bool is_insufficient_privilege(const pqxx::sql_error &error);
+
 // Whether libpq's message on a failed connection attempt says that trying
 // again cannot help: a bad URL or sslmode, a server without TLS where TLS
 // is required, a certificate that does not verify, failed authentication,
@@ -43,8 +47,11 @@ bool is_transient(const pqxx::failure &error);
 // detected" is a server going away.)
 bool connect_failure_is_permanent(std::string_view message);
 
-// A message without the newline (and spaces) PostgreSQL ends it with.
-std::string trimmed_message(std::string message);
+// A PostgreSQL or libpq message as one log line: without the newline it
+// ends with, its further lines (DETAIL:, HINT:, libpq's "Is the server
+// running...?") joined to the first, so that nothing ends up on a line of
+// its own without the log's prefix.
+std::string trimmed_message(std::string_view message);
 // An exception's what(), trimmed.
 std::string message_of(const std::exception &error);
 

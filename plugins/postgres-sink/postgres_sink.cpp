@@ -23,6 +23,7 @@
 #include "target_table.hpp"
 
 #include <cn/plugin.hpp>
+#include <postgres_connection.hpp>
 #include <postgres_errors.hpp>
 #include <pqxx/pqxx>
 
@@ -295,7 +296,7 @@ class PostgresSink {
       finish(complete_through_);
     } catch (const std::exception &e) {
       host_.warn(std::string("the final commit failed; the next start resumes from offset ") +
-                 std::to_string(session_.committed()) + ": " + e.what());
+                 std::to_string(session_.committed()) + ": " + message_of(e));
     }
   }
 
@@ -316,7 +317,8 @@ class PostgresSink {
   // Turns the target's transient troubles into cn::RetryError (the host
   // backs off and re-delivers from resume_offset()), after dropping every
   // uncommitted change; a permanent one fails the connector. Transient or
-  // permanent is plugins::is_transient's rule.
+  // permanent is plugins::is_transient's rule (for a connection attempt,
+  // ConnectError's).
   template <class F>
   auto guarded(F &&f) -> decltype(f()) {
     try {
@@ -325,8 +327,16 @@ class PostgresSink {
       replay_.replay_through(handed_);
       throw retry("offsets " + std::to_string(e.first_offset) + "-" + std::to_string(e.last_offset) + ", table " +
                   e.table + ": " + e.what() + "; re-applying one change at a time to find the record");
+    } catch (const plugins::ConnectError &e) {
+      if (e.permanent()) {
+        failed_ = true;
+        throw;
+      }
+      throw retry(e.what());
     } catch (const pqxx::in_doubt_error &e) {
       throw retry("the target's commit is in doubt; resuming from its stored offset: " + message_of(e));
+    } catch (const pqxx::broken_connection &e) {
+      throw retry("lost the connection to the target: " + message_of(e));
     } catch (const pqxx::failure &e) {
       if (!plugins::is_transient(e)) {
         failed_ = true;
@@ -360,5 +370,6 @@ class PostgresSink {
 }  // namespace
 }  // namespace cn::pgsink
 
-CN_DEFINE_SINK_PLUGIN(cn::pgsink::PostgresSink, "postgres-sink", "0.1.0",
-                      "applies PostgreSQL change events to a PostgreSQL database, exactly once")
+CN_DEFINE_SINK_PLUGIN_WITH_PARAMETERS(cn::pgsink::PostgresSink, "postgres-sink", "0.1.0",
+                                      "applies PostgreSQL change events to a PostgreSQL database, exactly once",
+                                      cn::pgsink::kSinkParameters)

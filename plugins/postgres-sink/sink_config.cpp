@@ -2,13 +2,34 @@
 
 #include <plugin_config.hpp>
 
-#include <stdexcept>
-
 namespace cn::pgsink {
 
 namespace {
 
 using plugins::PluginConfig;
+
+// In the order of enum OnError.
+const char *const kOnErrorChoices[] = {"stop", "skip", "dead_letter", nullptr};
+
+// Every parameter parse_sink_config reads, as the host checks connect.yml
+// against it (README.md's table says the same to people).
+// name, type, description, default_text, secret, min, max, choices
+const cn_param kParameters[] = {
+    {"url", CN_PARAM_STRING, "libpq URL or key=value string of the target database",
+     "the secret FLUVIO_PG_DATABASE_URL", 1, 0, 0, nullptr},
+    {"create_tables", CN_PARAM_BOOL, "create and evolve target tables from relation events", "true", 0, 0, 0,
+     nullptr},
+    {"on_error", CN_PARAM_ENUM, "a record the target refuses: stop the connector, skip it, or dead-letter it",
+     "stop", 0, 0, 0, kOnErrorChoices},
+    {"offset_table", CN_PARAM_STRING, "schema.table of the connectors' applied offsets", "fluvio.offset", 0, 0, 0,
+     nullptr},
+    {"relations_table", CN_PARAM_STRING, "schema.table of the relation and type events kept per connector",
+     "fluvio.relations", 0, 0, 0, nullptr},
+    {"dead_letter_table", CN_PARAM_STRING, "schema.table of records refused under on_error: dead_letter",
+     "fluvio.dead_letter", 0, 0, 0, nullptr},
+    {"max_rows_per_statement", CN_PARAM_INTEGER, "the most rows one UPDATE or DELETE statement carries", "2000", 0,
+     1, 1000000, nullptr},
+};
 
 QualifiedName table_parameter(const PluginConfig &config, const char *name, const QualifiedName &fallback) {
   std::string text = config.string_parameter(name, "");
@@ -18,27 +39,29 @@ QualifiedName table_parameter(const PluginConfig &config, const char *name, cons
   return *table;
 }
 
+// name is one of kOnErrorChoices (enum_parameter allows no other).
+OnError on_error_named(const std::string &name) {
+  int i = 0;
+  while (kOnErrorChoices[i] && name != kOnErrorChoices[i]) ++i;
+  return static_cast<OnError>(i);
+}
+
 }  // namespace
 
+const cn_param_list kSinkParameters = cn::parameter_list(kParameters);
+
 SinkConfig parse_sink_config(std::string_view config_json) {
-  const PluginConfig config(config_json);
+  const PluginConfig config(config_json, kSinkParameters);
   SinkConfig c;
   c.connector = config.name();
   c.url = config.database_url("target");
   c.create_tables = config.bool_parameter("create_tables", c.create_tables);
-  std::string on_error = config.string_parameter("on_error", "stop");
-  if (on_error == "stop") c.on_error = OnError::stop;
-  else if (on_error == "skip") c.on_error = OnError::skip;
-  else if (on_error == "dead_letter") c.on_error = OnError::dead_letter;
-  else PluginConfig::bad("on_error", "must be stop, skip or dead_letter, got '" + on_error + "'");
-
+  c.on_error = on_error_named(config.enum_parameter("on_error", "stop"));
   c.offset_table = table_parameter(config, "offset_table", c.offset_table);
   c.relations_table = table_parameter(config, "relations_table", c.relations_table);
   c.dead_letter_table = table_parameter(config, "dead_letter_table", c.dead_letter_table);
-  if (const rapidjson::Value *v = config.parameter("max_rows_per_statement")) {
-    if (!v->IsUint64() || v->GetUint64() == 0) PluginConfig::bad("max_rows_per_statement", "must be a whole number > 0");
-    c.max_rows_per_statement = static_cast<std::size_t>(v->GetUint64());
-  }
+  c.max_rows_per_statement = static_cast<std::size_t>(
+      config.integer_parameter("max_rows_per_statement", static_cast<int64_t>(c.max_rows_per_statement)));
   return c;
 }
 

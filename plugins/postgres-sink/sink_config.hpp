@@ -4,6 +4,8 @@
 
 #include "sql.hpp"
 
+#include <cn/plugin.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -23,9 +25,13 @@ struct SinkConfig {
   std::size_t max_rows_per_statement = 2000;
 };
 
+// The parameters the sink accepts (its descriptor's cn_param_list): exactly
+// those parse_sink_config reads, declared beside it.
+extern const cn_param_list kSinkParameters;
+
 // Reads the host's configuration JSON. parameters.url, else the secret
-// FLUVIO_PG_DATABASE_URL, gives the target. Throws std::runtime_error
-// naming the parameter at fault.
+// FLUVIO_PG_DATABASE_URL, gives the target. Throws cn::ConfigError naming
+// the parameter at fault (a malformed URL included).
 SinkConfig parse_sink_config(std::string_view config_json);
 
 }  // namespace cn::pgsink

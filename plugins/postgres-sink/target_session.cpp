@@ -1,8 +1,7 @@
 #include "target_session.hpp"
 
+#include <postgres_connection.hpp>
 #include <postgres_errors.hpp>
-
-#include <stdexcept>
 
 namespace cn::pgsink {
 
@@ -22,7 +21,7 @@ TargetSession::TargetSession(const SinkConfig &config, const cn::Host &host, App
       background_(kQueuedBatches) {}
 
 StoredBookkeeping TargetSession::connect() {
-  open_connection();
+  connection_ = plugins::connect(config_.url, "target");
   bookkeeping_.prepare(*connection_);
   pqxx::work tx(*connection_);
   StoredBookkeeping stored = bookkeeping_.load(tx);
@@ -30,20 +29,6 @@ StoredBookkeeping TargetSession::connect() {
   committed_ = stored.offset;
   configure();
   return stored;
-}
-
-// A failure that waiting cannot mend (a wrong database, role or password, a
-// certificate that does not verify) stops the connector; others (refused,
-// starting up) are retried.
-void TargetSession::open_connection() {
-  try {
-    connection_ = std::make_unique<pqxx::connection>(config_.url);
-  } catch (const pqxx::broken_connection &e) {
-    const std::string message = message_of(e);
-    if (plugins::connect_failure_is_permanent(message))
-      throw std::runtime_error("cannot connect to the target (not retried; check parameters.url): " + message);
-    throw;
-  }
 }
 
 // Settings of the sink's own session:
@@ -54,7 +39,8 @@ void TargetSession::open_connection() {
 //   50 ms by hash join against 11 ms by index);
 // - as PostgreSQL's own apply worker does, no triggers (and so no
 //   foreign-key checks) where the role may; otherwise the applier orders
-//   tables by their foreign keys.
+//   tables by their foreign keys. Said once per instance, not at every
+//   reconnection: it is how the target is set up, not an event.
 void TargetSession::configure() {
   pqxx::nontransaction(*connection_).exec("SET random_page_cost = 1.1");
   try {
@@ -63,8 +49,11 @@ void TargetSession::configure() {
   } catch (const pqxx::sql_error &e) {
     if (plugins::is_transient(e)) throw;
     applier_.set_replica_role(false);
-    host_.info("the target role may not set session_replication_role (" + message_of(e) +
-               "); tables are written in foreign-key order");
+    if (told_replica_role_) return;
+    told_replica_role_ = true;
+    host_.info("the target role may not set session_replication_role (" +
+               (plugins::is_insufficient_privilege(e) ? std::string("not a superuser") : message_of(e)) +
+               "): triggers and foreign keys fire, so tables are written in foreign-key order");
   }
 }
 

@@ -16,10 +16,11 @@
 // may touch it then.
 //
 // Errors: libpqxx's, as the target raised them (the sink's guarded() tells
-// transient from permanent), RefusedError from the applier, and
-// std::runtime_error for what waiting cannot mend (a wrong URL or password,
-// a connector locked by another instance). After any of them the caller
-// drop()s the session or stops.
+// transient from permanent), plugins::ConnectError from connect() (which
+// says whether retrying can mend it), RefusedError from the applier, and
+// std::runtime_error for what waiting cannot mend (a connector locked by
+// another instance). After any of them the caller drop()s the session or
+// stops.
 #ifndef CN_PGSINK_TARGET_SESSION_HPP
 #define CN_PGSINK_TARGET_SESSION_HPP
 
@@ -85,7 +86,6 @@ class TargetSession {
   void undo_open_tx() { end_open_tx(false); }
 
  private:
-  void open_connection();
   void configure();
   pqxx::work &begin_if_needed();
   void end_open_tx(bool keep);
@@ -96,6 +96,7 @@ class TargetSession {
   CountsLedger &counts_;
   Bookkeeping bookkeeping_;
   int64_t committed_ = -1;
+  bool told_replica_role_ = false;  // that the role may not set session_replication_role
 
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<pqxx::work> tx_;

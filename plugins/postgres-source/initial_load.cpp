@@ -2,6 +2,7 @@
 
 #include "replication.hpp"
 
+#include <postgres_connection.hpp>
 #include <sql_names.hpp>
 
 namespace cn::pgsource {
@@ -14,7 +15,7 @@ events::Envelope envelope_at(uint64_t lsn) { return events::Envelope{lsn, lsn, p
 
 InitialLoad::InitialLoad(const std::string &url, const std::string &snapshot, const std::string &publication,
                          uint64_t consistent_point, bool truncate_first)
-    : conn_(std::make_unique<pqxx::connection>(url)), consistent_point_(consistent_point),
+    : conn_(plugins::connect(url, "source")), consistent_point_(consistent_point),
       truncate_first_(truncate_first) {
   conn_->set_client_encoding("UTF8");  // as the replication connection's: events are UTF-8
   tx_ = std::make_unique<pqxx::nontransaction>(*conn_);

@@ -19,6 +19,7 @@
 #include "topic_tail.hpp"
 
 #include <cn/plugin.hpp>
+#include <postgres_connection.hpp>
 #include <postgres_errors.hpp>
 #include <pqxx/pqxx>
 
@@ -76,16 +77,7 @@ class PostgresSource {
       position_ = tail_.position();
       position_known_ = true;
     }
-    std::unique_ptr<pqxx::connection> connection;
-    try {
-      connection = std::make_unique<pqxx::connection>(config_.url);
-    } catch (const pqxx::broken_connection &e) {
-      // guarded() retries a broken_connection; one that waiting cannot mend
-      // (a wrong sslmode, certificate or database) stops the connector.
-      if (plugins::connect_failure_is_permanent(e.what()))
-        throw SourceError(std::string("cannot connect to the source (check parameters.url): ") + e.what(), false);
-      throw;
-    }
+    std::unique_ptr<pqxx::connection> connection = plugins::connect(config_.url, "source");
     pqxx::connection &conn = *connection;
     check_wal_level(conn);
     ensure_publication(conn, config_);
@@ -271,7 +263,7 @@ class PostgresSource {
 
   // Transient troubles become cn::RetryError: the connections are dropped,
   // and the next poll starts again from the slot, skipping what this
-  // instance emitted (position_ keeps it).
+  // instance emitted (position_ keeps it). Every message is one line.
   template <class F>
   void guarded(F &&f) {
     try {
@@ -280,11 +272,15 @@ class PostgresSource {
       if (!e.transient) throw std::runtime_error(e.what());
       reset();
       throw cn::RetryError(e.what());
+    } catch (const plugins::ConnectError &e) {
+      if (e.permanent()) throw;
+      reset();
+      throw cn::RetryError(e.what());
     } catch (const pqxx::broken_connection &e) {
       reset();
       throw cn::RetryError("lost the connection to the source: " + plugins::message_of(e));
     } catch (const pqxx::failure &e) {
-      if (!plugins::is_transient(e)) throw;  // the connector stops with its message
+      if (!plugins::is_transient(e)) throw std::runtime_error("source: " + plugins::message_of(e));
       reset();
       throw cn::RetryError("the source is unavailable: " + plugins::message_of(e));
     }
@@ -332,5 +328,7 @@ class PostgresSource {
 }  // namespace
 }  // namespace cn::pgsource
 
-CN_DEFINE_SOURCE_PLUGIN(cn::pgsource::PostgresSource, "postgres-source", "0.1.0",
-                        "streams a PostgreSQL database's changes (logical replication, pgoutput) into the topic")
+CN_DEFINE_SOURCE_PLUGIN_WITH_PARAMETERS(
+    cn::pgsource::PostgresSource, "postgres-source", "0.1.0",
+    "streams a PostgreSQL database's changes (logical replication, pgoutput) into the topic",
+    cn::pgsource::kSourceParameters)

@@ -3,6 +3,7 @@
 #include "wire.hpp"
 
 #include <libpq-fe.h>
+#include <postgres_connection.hpp>
 #include <postgres_errors.hpp>
 #include <sql_names.hpp>
 #include <poll.h>
@@ -83,9 +84,7 @@ ReplicationConnection::ReplicationConnection(const std::string &url) {
                           " (fix: allow 'replication' for this user in pg_hba.conf, or use a database entry of"
                           " type host that covers replication)",
                       false);
-  if (plugins::connect_failure_is_permanent(message))
-    throw SourceError("cannot connect to the source (check parameters.url): " + message, false);
-  throw SourceError("cannot connect to the source: " + message, true);
+  throw plugins::ConnectError("source", url, message);
 }
 
 ReplicationConnection::~ReplicationConnection() {

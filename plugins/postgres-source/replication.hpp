@@ -52,8 +52,10 @@ StreamMessage parse_stream_message(std::string_view message);
 
 class ReplicationConnection {
  public:
-  // Connects with replication=database. Throws SourceError (a missing
-  // REPLICATION privilege is not transient, and says how to grant it).
+  // Connects with replication=database. Throws SourceError for a role
+  // without REPLICATION or a pg_hba.conf without replication (not
+  // transient; the message says how to grant it), plugins::ConnectError for
+  // any other failed attempt.
   explicit ReplicationConnection(const std::string &url);
   ~ReplicationConnection();
   ReplicationConnection(const ReplicationConnection &) = delete;

@@ -2,6 +2,7 @@
 #ifndef CN_PGSOURCE_SOURCE_CONFIG_HPP
 #define CN_PGSOURCE_SOURCE_CONFIG_HPP
 
+#include <cn/plugin.h>
 #include <sql_names.hpp>
 
 #include <string>
@@ -21,9 +22,13 @@ struct SourceConfig {
   std::vector<std::string> schemas;  // whole schemas (FOR TABLES IN SCHEMA)
 };
 
+// The parameters the source accepts (its descriptor's cn_param_list):
+// exactly those parse_source_config reads, declared beside it.
+extern const cn_param_list kSourceParameters;
+
 // Reads the host's configuration JSON. parameters.url, else the secret
-// FLUVIO_PG_DATABASE_URL, gives the source. Throws std::runtime_error
-// naming the parameter at fault.
+// FLUVIO_PG_DATABASE_URL, gives the source. Throws cn::ConfigError naming
+// the parameter at fault (a malformed URL included).
 SourceConfig parse_source_config(std::string_view config_json);
 
 }  // namespace cn::pgsource

@@ -11,6 +11,27 @@ namespace cn::pgsource {
 
 using plugins::quote_ident;
 
+namespace {
+
+// What to do when the source's role may not run create (CREATE PUBLICATION
+// ...), as PostgreSQL's message (SQLSTATE 42501) says why: what to grant,
+// or to have a role that may create the publication beforehand.
+std::string publication_fix(pqxx::connection &conn, const std::string &message, const std::string &create) {
+  const std::string beforehand = " on the source: an existing publication is used as it is";
+  if (message.find("must be superuser") != std::string::npos)  // FOR ALL TABLES, FOR TABLES IN SCHEMA
+    return "fix: name the tables in parameters.tables (that needs their ownership, not a superuser), or have a"
+           " superuser run " +
+           create + beforehand;
+  if (message.find("permission denied for database") != std::string::npos)
+    return "fix: GRANT CREATE ON DATABASE " + quote_ident(conn.dbname()) + " TO " + quote_ident(conn.username()) +
+           ", or have the tables' owner run " + create + beforehand;
+  // "must be owner of table ...": a member of the owner's role counts as the owner.
+  return "fix: GRANT <the tables' owner> TO " + quote_ident(conn.username()) + ", or have the tables' owner run " +
+         create + beforehand;
+}
+
+}  // namespace
+
 void check_wal_level(pqxx::connection &conn) {
   pqxx::nontransaction tx(conn);
   std::string level = tx.exec("SHOW wal_level")[0][0].c_str();
@@ -41,12 +62,16 @@ void ensure_publication(pqxx::connection &conn, const SourceConfig &config) {
       what += (i ? ", " : "") + quote_ident(config.schemas[i]);
   }
   if (what.empty()) what = "FOR ALL TABLES";
+  const std::string create = "CREATE PUBLICATION " + quote_ident(config.publication) + " " + what;
   try {
-    tx.exec("CREATE PUBLICATION " + quote_ident(config.publication) + " " + what);
+    tx.exec(create);
     tx.commit();
   } catch (const pqxx::sql_error &e) {
-    throw SourceError("creating the publication '" + config.publication + "' " + what +
-                          " failed: " + plugins::message_of(e),
+    const std::string message = plugins::message_of(e);
+    throw SourceError("creating the publication '" + config.publication + "' " + what + " failed: " + message +
+                          (plugins::is_insufficient_privilege(e)
+                               ? " (" + publication_fix(conn, message, create) + ")"
+                               : ""),
                       plugins::is_transient(e));
   }
 }

@@ -19,7 +19,9 @@ void check_wal_level(pqxx::connection &conn);
 
 // The publication must exist; unless skip_setup, it is created (FOR the
 // configured tables, FOR TABLES IN SCHEMA the schemas, else FOR ALL
-// TABLES). An existing publication is used as it is.
+// TABLES). An existing publication is used as it is. Throws SourceError
+// saying what to run when it is missing, and, when the role may not create
+// it, what to grant (or to create it beforehand as the tables' owner).
 void ensure_publication(pqxx::connection &conn, const SourceConfig &config);
 
 bool slot_exists(pqxx::connection &conn, const std::string &slot);

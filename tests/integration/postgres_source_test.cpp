@@ -517,6 +517,33 @@ TEST_CASE("setup errors stop the source with exit code 1 and a message naming th
     CHECK(contains(line_with(r.err, {"ERROR", "may not replicate"}), "ALTER ROLE"));
     f.src("drop publication " + f.unique("no_repl") + "; drop table t; drop role " + role);
   }
+  SUBCASE("a role that may replicate but may not create the publication: what to grant, or to make it beforehand") {
+    SourceFixture f;
+    const std::string role = f.unique("repl_only");
+    const std::string name = f.unique("not_owner");
+    f.src("create role " + role + " login replication; create table t (id int primary key); grant select on t to " +
+          role);
+    const std::string url = "postgresql://" + role + "@127.0.0.1:" + std::to_string(f.server().port()) + "/" +
+                            f.source_db();
+    const std::string config = f.source_config(name, {"tables: [public.t]"}, url);
+    ProcessResult r = run_process(f.host_args(config, {"--once"}), {}, {}, 60s);
+    INFO(r.err);
+    CHECK(r.exited_with(1));
+    std::string error = line_with(r.err, {"ERROR", "creating the publication"});
+    CHECK(contains(error, "permission denied for database"));
+    CHECK(contains(error, "fix: GRANT CREATE ON DATABASE \"" + f.source_db() + "\" TO \"" + role + "\""));
+    CHECK(contains(error, "an existing publication is used as it is"));
+
+    f.src("grant create on database " + f.source_db() + " to " + role);
+    r = run_process(f.host_args(config, {"--once"}), {}, {}, 60s);
+    INFO(r.err);
+    CHECK(r.exited_with(1));
+    error = line_with(r.err, {"ERROR", "creating the publication"});
+    CHECK(contains(error, "must be owner of table t"));
+    CHECK(contains(error, "fix: GRANT <the tables' owner> TO \"" + role + "\", or have the tables' owner run"
+                          " CREATE PUBLICATION \"" + name + "\" FOR TABLE \"public\".\"t\" on the source"));
+    f.src("drop table t; revoke all on database " + f.source_db() + " from " + role + "; drop role " + role);
+  }
   SUBCASE("skip_setup: true without the publication") {
     SourceFixture f;
     ProcessResult r =

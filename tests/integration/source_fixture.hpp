@@ -276,8 +276,8 @@ class SourceFixture {
     return config(name, "postgres-source", topic, url.empty() ? source_url() : url, parameters);
   }
   std::string sink_config(const std::vector<std::string> &parameters = {}, const std::string &name = "sink",
-                          const std::string &topic = "events") const {
-    return config(name, "postgres-sink", topic, target_url(), parameters);
+                          const std::string &topic = "events", const std::string &url = "") const {
+    return config(name, "postgres-sink", topic, url.empty() ? target_url() : url, parameters);
   }
 
   std::vector<std::string> host_args(const std::string &config, const std::vector<std::string> &extra = {}) const {

@@ -1,0 +1,52 @@
+// Reaching a PostgreSQL server, one way for every plugin here: the URL
+// checked as libpq reads it, without connecting (so that a malformed URL is
+// a configuration error at open(), not a connection retried forever); the
+// server it names, for messages; and what a failed connection attempt
+// means to a person. A connection that fails before it was ever up is "cannot
+// reach"; one lost after it was up is the caller's "lost the connection".
+#ifndef CN_PLUGINS_POSTGRES_CONNECTION_HPP
+#define CN_PLUGINS_POSTGRES_CONNECTION_HPP
+
+#include <pqxx/connection>
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace cn::plugins {
+
+// Why libpq cannot read url (a postgresql:// URL or a key=value string): a
+// malformed URL, an unknown keyword, a port that is not a number; nullopt
+// when it can. The URL itself is left out of the reason (it may hold a
+// password).
+std::optional<std::string> url_problem(const std::string &url);
+
+// The server(s) url names, for messages: "127.0.0.1:5433", "a:5432, b:5433";
+// what url leaves out is libpq's default (PGHOST, PGPORT, else localhost and
+// 5432). url must be readable (url_problem).
+std::string server_address(const std::string &url);
+
+// A connection attempt that failed. what() reads
+//   cannot reach the WHAT at HOST:PORT: <libpq's reason>
+// when trying again may help (nothing listening, a name that does not
+// resolve, a server starting up), else
+//   cannot connect to the WHAT at HOST:PORT (check parameters.url): <reason>
+class ConnectError : public std::runtime_error {
+ public:
+  // what: "source" or "target"; reason: libpq's message.
+  ConnectError(const char *what, const std::string &url, const std::string &reason);
+  // Retrying cannot mend it (connect_failure_is_permanent): a wrong
+  // password, database, role or certificate.
+  bool permanent() const { return permanent_; }
+
+ private:
+  bool permanent_;
+};
+
+// A libpqxx connection to url. Throws ConnectError when the attempt fails.
+std::unique_ptr<pqxx::connection> connect(const std::string &url, const char *what);
+
+}  // namespace cn::plugins
+
+#endif
