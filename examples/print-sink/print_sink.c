@@ -122,10 +122,16 @@ static const cn_sink_plugin print_sink_table = {
 };
 
 static const cn_plugin print_sink_plugin = {
-    sizeof(cn_plugin), CN_ABI_VERSION,
-    "print-sink", "1.0.0", "prints each record to standard output (an example in C)",
-    &print_sink_table, NULL,
-    &print_sink_parameters,
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "print-sink",
+    .version = "1.0.0",
+    .description = "prints each record to standard output (an example in C)",
+    .sink = &print_sink_table,
+    .source = NULL,
+    .parameters = &print_sink_parameters,
+    .check = NULL,
+    .teardown = NULL,
 };
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {

@@ -42,6 +42,11 @@ void Logger::add_passwords_in(std::string_view text) {
   redactor_.add_passwords_in(text);
 }
 
+std::string Logger::redact(std::string_view text) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return redactor_.redact(text);
+}
+
 void Logger::write(cn_log_level level, std::string_view source, std::string_view message) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (level < min_level_) return;

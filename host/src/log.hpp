@@ -9,6 +9,7 @@
 
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace cn::host {
@@ -24,6 +25,8 @@ class Logger : public LogSink {
   // What to mask in every line from now on (Redactor::add, add_passwords_in).
   void add_secret(std::string_view secret);
   void add_passwords_in(std::string_view text);
+  // text with every secret masked, as write() masks it.
+  std::string redact(std::string_view text);
 
   // Thread-safe. source names who speaks: a plugin name, or "host".
   void write(cn_log_level level, std::string_view source, std::string_view message) override;

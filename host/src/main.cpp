@@ -1,4 +1,5 @@
 // connector-host: runs one connector plugin between a topic and the world.
+#include "check_command.hpp"
 #include "config.hpp"
 #include "flag_range.hpp"
 #include "log.hpp"
@@ -24,9 +25,9 @@ namespace {
 constexpr const char *kVersion = "0.1.0";
 
 struct Flags {
-  std::string config, plugin, topics_dir = "topics", topic, log_level = "info";
+  std::string config, plugin, topics_dir = "topics", topic, log_level = "info", format = "text";
   std::vector<std::string> plugin_dirs;
-  bool once = false, list_plugins = false;
+  bool once = false, list_plugins = false, check = false, drop = false, yes = false;
   RunOptions run;
 };
 
@@ -61,6 +62,10 @@ po::options_description describe_options(Flags &f) {
       ("plugin,p", po::value(&f.plugin), "plugin NAME (as it calls itself) or PATH to a .so; overrides type:")
       ("plugin-dir", po::value(&f.plugin_dirs), "also look for plugins in DIR (repeatable; searched first)")
       ("list-plugins", po::bool_switch(&f.list_plugins), "list the plugins found, their parameters, and why any file was refused")
+      ("check", po::bool_switch(&f.check), "check the config and ask the plugin whether the connector can run; run nothing")
+      ("format", po::value(&f.format)->default_value("text"), "--check and --drop report: text or json")
+      ("drop", po::bool_switch(&f.drop), "remove what the connector keeps outside the topic (asks first); the topic stays")
+      ("yes", po::bool_switch(&f.yes), "--drop without asking")
       ("topics", po::value(&f.topics_dir)->default_value("topics"), "directory of the topic logs (DIR/<topic>.jsonl)")
       ("topic", po::value(&f.topic), "topic to use instead of the config's ('-': stdin for a sink, stdout for a source)")
       ("once", po::bool_switch(&f.once), "stop at the end of the topic (sink) or when the source is idle")
@@ -83,6 +88,8 @@ po::options_description describe_options(Flags &f) {
 
 void print_help(const po::options_description &options) {
   std::cout << "Usage: connector-host --config connect.yml [--plugin NAME|PATH] [options]\n"
+               "       connector-host --config connect.yml --check [--format text|json]\n"
+               "       connector-host --config connect.yml --drop [--yes]\n"
                "       connector-host --list-plugins [--plugin-dir DIR]\n\n"
                "Runs one connector plugin: a sink reads the topic and applies its records,\n"
                "a source produces records into the topic. Plugins are found in --plugin-dir,\n"
@@ -90,7 +97,8 @@ void print_help(const po::options_description &options) {
             << default_plugin_dir().string() << ".\n\n"
             << options
             << "\nExit codes: 0 done or stopped by SIGINT/SIGTERM, 1 the connector failed,\n"
-               "2 bad command line or config, 3 plugin not found or refused.\n";
+               "2 bad command line or config, 3 plugin not found or refused. --check: 0 can run,\n"
+               "1 cannot run; --drop: 0 done or declined, 1 teardown failed.\n";
 }
 
 // "  NAME  TYPE[ (RANGE | one of CHOICES)]  [default: D]  [secret]  [- DESCRIPTION]"
@@ -152,21 +160,41 @@ bool parameters_ok(const ConnectorConfig &config, const cn::Plugin &plugin, Logg
   return problems.empty();
 }
 
-int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &dirs, Logger &log) {
-  ConnectorConfig config = effective_config(flags, process_environment());
+// What a run, --check and --drop start from: a configuration that passed
+// every check made before open(), and its plugin.
+struct Connector {
+  ConnectorConfig config;
+  std::shared_ptr<const cn::Plugin> plugin;
+};
+
+// Reads and checks the configuration, finds the plugin. Returns kExitOk, or
+// the exit code of what went wrong (logged).
+int prepare(const Flags &flags, const std::vector<std::filesystem::path> &dirs, Logger &log, Connector &c) {
+  ConnectorConfig &config = c.config;
+  config = effective_config(flags, process_environment());
   for (const auto &[name, value] : config.secrets) log.add_secret(value);
   for (const std::string &w : config.warnings) log.warn(w);
 
-  std::shared_ptr<const cn::Plugin> plugin;
   try {
-    plugin = cn::find_plugin(config.type, dirs);
+    c.plugin = cn::find_plugin(config.type, dirs);
   } catch (const std::exception &e) {
     log.error(e.what());
     return kExitPluginRefused;
   }
-  if (!parameters_ok(config, *plugin, log)) return kExitUsage;
-  config.type = plugin->name();
-  if (config.name.empty()) config.name = plugin->name();
+  if (!parameters_ok(config, *c.plugin, log)) return kExitUsage;
+  config.type = c.plugin->name();
+  if (config.name.empty()) config.name = c.plugin->name();
+  return kExitOk;
+}
+
+int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &dirs, Logger &log) {
+  Connector c;
+  if (int code = prepare(flags, dirs, log, c); code != kExitOk) return code;
+  ConnectorConfig &config = c.config;
+  const std::shared_ptr<const cn::Plugin> &plugin = c.plugin;
+  const ReportFormat format = *parse_report_format(flags.format);  // checked in main
+  if (flags.check) return check_connector(config, *plugin, format, log);
+  if (flags.drop) return drop_connector(config, *plugin, flags.yes, format, log);
   log.info("running " + plugin->name() + " " + plugin->version() + " (" + cn::to_string(plugin->kind()) +
            ", " + plugin->path().string() + ") as connector '" + config.name + "' on topic '" + config.topic + "'");
 
@@ -214,6 +242,14 @@ int main(int argc, char **argv) {
   log.set_level(*level);
   auto dirs = plugin_search_path(flags.plugin_dirs, process_environment());
   if (flags.list_plugins) return list_plugins(dirs);
+  if (!parse_report_format(flags.format)) {
+    std::cerr << "connector-host: --format must be text or json\n";
+    return kExitUsage;
+  }
+  if (flags.check && flags.drop) {
+    std::cerr << "connector-host: --check and --drop cannot be combined (see --help)\n";
+    return kExitUsage;
+  }
   if (flags.config.empty() && flags.plugin.empty()) {
     std::cerr << "connector-host: nothing to run: give --config connect.yml or --plugin NAME (see --help)\n";
     return kExitUsage;

@@ -52,9 +52,11 @@ std::string describe_current_exception() {
 }
 
 // Which statuses a callback may return beyond CN_OK, CN_RETRY and CN_ERROR:
-// CN_INVALID_CONFIG is open()'s alone (plugin.h); from any other callback
-// it is a plugin bug, reported as CN_ERROR.
-enum class Callback { open, other };
+// CN_INVALID_CONFIG is open()'s, check()'s and teardown()'s alone
+// (plugin.h); from any other callback it is a plugin bug, reported as
+// CN_ERROR. check() and teardown() may not ask to retry: CN_RETRY from them
+// is CN_ERROR.
+enum class Callback { open, check, other };
 
 // Calls into the plugin. call returns the plugin's cn_status.
 template <class Call>
@@ -71,12 +73,12 @@ CallResult call_plugin(InstanceContext &ctx, Call &&call, Callback callback = Ca
     case CN_OK:
       return result;
     case CN_INVALID_CONFIG:
-      if (callback != Callback::open)
+      if (callback == Callback::other)
         return CallResult{CN_ERROR, "the plugin returned 3 (CN_INVALID_CONFIG), which only open may return"};
       [[fallthrough]];
     case CN_RETRY:
     case CN_ERROR:
-      result.status = static_cast<cn_status>(status);
+      result.status = status == CN_RETRY && callback == Callback::check ? CN_ERROR : static_cast<cn_status>(status);
       result.error = ctx.error.empty() ? "(the plugin gave no reason)" : ctx.error;
       return result;
     default:
@@ -130,7 +132,42 @@ cn_status host_emit(void *emit_ctx, const cn_record *record, int64_t *assigned_o
   return CN_ERROR;
 }
 
+// report_ctx of a check() or teardown() call.
+struct ReportContext {
+  const FindingFn *on_finding;
+};
+
+void host_report(void *report_ctx, cn_check_level level, cn_str subject, cn_str detail) {
+  auto *r = static_cast<ReportContext *>(report_ctx);
+  const int value = static_cast<int>(level);
+  const cn_check_level known = value >= CN_CHECK_OK && value <= CN_CHECK_FAIL ? level : CN_CHECK_FAIL;
+  try {
+    (*r->on_finding)(known, std::string_view(subject.ptr, subject.ptr ? subject.len : 0),
+                     std::string_view(detail.ptr, detail.ptr ? detail.len : 0));
+  } catch (...) {
+    // Nothing may unwind into the plugin.
+  }
+}
+
+CallResult run_check_callback(const Plugin &plugin, cn_check_fn callback, LogSink &log,
+                              std::string_view config_json, const FindingFn &on_finding) {
+  if (!callback) return CallResult{CN_ERROR, "the plugin has no such callback"};
+  std::unique_ptr<InstanceContext> ctx = make_context(plugin, log);  // valid during the call only
+  ReportContext report{&on_finding};
+  return call_plugin(*ctx, [&] {
+    return callback(&ctx->host, ctx.get(), cn_str{config_json.data(), config_json.size()}, &host_report, &report);
+  }, Callback::check);
+}
+
 }  // namespace
+
+CallResult Plugin::run_check(LogSink &log, std::string_view config_json, const FindingFn &on_finding) const {
+  return run_check_callback(*this, check_, log, config_json, on_finding);
+}
+
+CallResult Plugin::run_teardown(LogSink &log, std::string_view config_json, const FindingFn &on_finding) const {
+  return run_check_callback(*this, teardown_, log, config_json, on_finding);
+}
 
 OpenError::OpenError(const Plugin &plugin, cn_status status, const std::string &reason)
     : std::runtime_error(plugin.name() + " (" + plugin.path().string() + "): open failed" +

@@ -31,6 +31,8 @@ struct Growth<cn_plugin> {
   static constexpr std::size_t kFirstPublished = offsetof(cn_plugin, source) + sizeof(cn_plugin::source);
   static void copy_appended(const cn_plugin &theirs, cn_plugin &ours) {
     if (CN_HAS_FIELD(&theirs, cn_plugin, parameters)) ours.parameters = theirs.parameters;  // since 1.2
+    if (CN_HAS_FIELD(&theirs, cn_plugin, check)) ours.check = theirs.check;                 // since 1.2
+    if (CN_HAS_FIELD(&theirs, cn_plugin, teardown)) ours.teardown = theirs.teardown;        // since 1.2
   }
 };
 
@@ -222,6 +224,8 @@ std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path &path) {
     plugin->source_ = copy_table(*d.source);
   }
   plugin->parameters_ = declared_parameters(path, d);
+  plugin->check_ = d.check;
+  plugin->teardown_ = d.teardown;
   return plugin;
 }
 

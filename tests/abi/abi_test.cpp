@@ -129,6 +129,10 @@ const std::map<std::string, std::string> &loadable() {
       {"older_descriptor", "older-descriptor"},
       {"declares_parameters", "declares-parameters"},
       {"declares_no_parameters", "declares-no-parameters"},
+      {"check_reports", "check-reports"},
+      {"check_reports_fail", "check-reports"},
+      {"check_reports_invalid_config", "check-reports"},
+      {"check_reports_error", "check-reports"},
   };
   return all;
 }

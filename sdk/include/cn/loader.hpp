@@ -58,6 +58,14 @@ struct ParameterSpec {
   std::vector<std::string> choices;  // enumeration: at least one
 };
 
+class LogSink;
+struct CallResult;
+
+// Receives one finding of a plugin's check() or teardown(), copied: the
+// views are valid only during the call. level is one of cn_check_level (a
+// value outside it arrives as CN_CHECK_FAIL).
+using FindingFn = std::function<void(cn_check_level level, std::string_view subject, std::string_view detail)>;
+
 // A loaded, checked plugin. Keeps its shared object loaded for as long as
 // the Plugin or any instance made from it lives.
 class Plugin {
@@ -90,6 +98,21 @@ class Plugin {
   const cn_sink_plugin &sink_table() const noexcept { return sink_; }
   const cn_source_plugin &source_table() const noexcept { return source_; }
 
+  // True when the plugin has check() / teardown() (cn_plugin.check and
+  // .teardown, ABI 1.2; a plugin of 1.1 or older has neither).
+  bool can_check() const noexcept { return check_ != nullptr; }
+  bool can_teardown() const noexcept { return teardown_ != nullptr; }
+
+  // Call check() / teardown() without an instance (call only when
+  // can_check() / can_teardown()). config_json is as an instance's open()
+  // gets it. The plugin's log lines go to log while the call lasts; each
+  // finding goes to on_finding as it comes (an exception from on_finding is
+  // swallowed). The status is CN_OK, CN_INVALID_CONFIG (the configuration is
+  // wrong: error says why) or CN_ERROR (the plugin could not look, or
+  // misbehaved: a CN_RETRY, a status outside cn_status, an exception).
+  CallResult run_check(LogSink &log, std::string_view config_json, const FindingFn &on_finding) const;
+  CallResult run_teardown(LogSink &log, std::string_view config_json, const FindingFn &on_finding) const;
+
  private:
   struct Library;
   Plugin() = default;
@@ -101,6 +124,8 @@ class Plugin {
   std::optional<std::vector<ParameterSpec>> parameters_;
   cn_sink_plugin sink_{};
   cn_source_plugin source_{};
+  cn_check_fn check_ = nullptr;
+  cn_check_fn teardown_ = nullptr;
 };
 
 // What scanning a directory found: a plugin, or a file that was refused.
@@ -133,8 +158,8 @@ class LogSink {
 
 // The result of one call into a plugin. error is what the plugin reported
 // through set_error (or the exception that escaped it); empty on CN_OK.
-// status is CN_OK, CN_RETRY or CN_ERROR: CN_INVALID_CONFIG is open()'s
-// alone, and reaches the caller only as an OpenError.
+// status is CN_OK, CN_RETRY or CN_ERROR; CN_INVALID_CONFIG comes from
+// Plugin::run_check and run_teardown, and from open() only as an OpenError.
 struct CallResult {
   cn_status status = CN_OK;
   std::string error;

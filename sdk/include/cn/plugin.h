@@ -73,9 +73,9 @@ extern "C" {
 
 /* The ABI minor version this header describes: how far its structs have
  * grown within the major. 0: as first published. 1: cn_source_plugin.resume
- * appended. 2: cn_plugin.parameters appended (with cn_param_list) and the
- * status CN_INVALID_CONFIG. For people and #if; nothing passes it at run
- * time. */
+ * appended. 2: cn_plugin.parameters, .check and .teardown appended (with
+ * cn_param_list and cn_report_fn) and the status CN_INVALID_CONFIG. For
+ * people and #if; nothing passes it at run time. */
 #define CN_ABI_MINOR 2u
 
 /* The name of the one symbol a plugin exports: "cn_plugin_entry_v" followed
@@ -366,6 +366,45 @@ typedef struct cn_param_list {
                                     (size_t)(i) * (list)->param_size))
 
 /* ------------------------------------------------------------------------ */
+/* Checking a configuration, and tearing a connector down (since 1.2)       */
+/* ------------------------------------------------------------------------ */
+
+typedef enum cn_check_level {
+  CN_CHECK_OK = 0,   /* a condition the connector needs holds */
+  CN_CHECK_INFO = 1, /* a fact worth showing (a version, a table found) */
+  CN_CHECK_WARN = 2, /* it can run, but something will surprise the user */
+  CN_CHECK_FAIL = 3  /* it cannot run until this is fixed */
+} cn_check_level;
+
+/* Given to check() and teardown(): reports one finding. subject names what
+ * was looked at ("wal_level", "table public.orders", "slot orders"), detail
+ * what was found and, for WARN and FAIL, the fix. Both are copied by the
+ * host. Call only inside the callback that was given it, on its thread. */
+typedef void (*cn_report_fn)(void *report_ctx, cn_check_level level,
+                             cn_str subject, cn_str detail);
+
+/* Optional callbacks of the descriptor (cn_plugin.check, .teardown), for
+ * `connector-host --check` and `--drop`. Called without open(): config_json
+ * is as open() gets it (parameters already checked against
+ * cn_plugin.parameters), and host/host_ctx are valid only during the call
+ * (log and set_error work; there is no instance).
+ *
+ * check: connects to what the plugin works with and reports, finding by
+ * finding, whether the connector can run as configured, changing nothing
+ * and moving no data. Returns CN_OK when it could look (whether it can run
+ * is what the FAIL findings say), CN_INVALID_CONFIG for a configuration it
+ * cannot use, CN_ERROR when it could not look at all (set_error says why).
+ *
+ * teardown: removes what the connector keeps outside the topic (for
+ * PostgreSQL: the source's replication slot, and the publication if the
+ * connector made it; the sink's offset and relation rows), reporting each
+ * thing removed (OK) or left (INFO, WARN). The host asks the user first.
+ * Returns as check does. */
+typedef cn_status (*cn_check_fn)(const cn_host *host, void *host_ctx,
+                                 cn_str config_json, cn_report_fn report,
+                                 void *report_ctx);
+
+/* ------------------------------------------------------------------------ */
 /* The descriptor and the entry symbol                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -386,6 +425,11 @@ typedef struct cn_plugin {
    * Static storage. A host reads it only if CN_HAS_FIELD(descriptor,
    * cn_plugin, parameters). */
   const cn_param_list *parameters;
+
+  /* Since 1.2, optional (NULL: not supported; --check then checks the
+   * configuration alone, --drop refuses): see cn_check_fn. */
+  cn_check_fn check;
+  cn_check_fn teardown;
 } cn_plugin;
 
 /* The exported entry. host_abi_version is CN_ABI_VERSION of the host. A

@@ -45,6 +45,19 @@
 // made with cn::parameter_list() (when the array lives in another file).
 // CN_DEFINE_SOURCE_PLUGIN_WITH_PARAMETERS is the same for a source.
 //
+// Optional, for `connector-host --check` and `--drop` (cn_plugin.check and
+// .teardown; NULL in the descriptor when the class has none). Static: they
+// run without an instance, and the host is valid only during the call.
+//   struct MySink {
+//     ...
+//     static void check(const cn::Host &host, std::string_view config_json, cn::Report &report);
+//     static void teardown(const cn::Host &host, std::string_view config_json, cn::Report &report);
+//   };
+// Each reports findings (report.ok / info / warn / fail (subject, detail)).
+// Returning is CN_OK (whether the connector can run is what the FAILs say);
+// a ConfigError is CN_INVALID_CONFIG; any other exception is CN_ERROR with
+// what() as the error.
+//
 // The contracts of each call are those of the matching callback in
 // cn/plugin.h. Use exactly one CN_DEFINE_*_PLUGIN* per shared object.
 #ifndef CN_PLUGIN_HPP
@@ -177,6 +190,26 @@ class Emitter {
   void *ctx_;
 };
 
+// Given to a plugin's static check() and teardown(): reports findings, one
+// call each. subject names what was looked at ("wal_level", "slot orders"),
+// detail what was found and, for warn and fail, the fix. The host copies both.
+class Report {
+ public:
+  Report(cn_report_fn report, void *ctx) noexcept : report_(report), ctx_(ctx) {}
+
+  void add(cn_check_level level, std::string_view subject, std::string_view detail) const noexcept {
+    if (report_) report_(ctx_, level, borrow(subject), borrow(detail));
+  }
+  void ok(std::string_view subject, std::string_view detail) const noexcept { add(CN_CHECK_OK, subject, detail); }
+  void info(std::string_view subject, std::string_view detail) const noexcept { add(CN_CHECK_INFO, subject, detail); }
+  void warn(std::string_view subject, std::string_view detail) const noexcept { add(CN_CHECK_WARN, subject, detail); }
+  void fail(std::string_view subject, std::string_view detail) const noexcept { add(CN_CHECK_FAIL, subject, detail); }
+
+ private:
+  cn_report_fn report_;
+  void *ctx_;
+};
+
 namespace detail {
 
 template <class T>
@@ -266,6 +299,52 @@ constexpr ResumeFn resume_callback() noexcept {
   }
 }
 
+template <class T, class = void>
+struct has_check : std::false_type {};
+template <class T>
+struct has_check<T, std::void_t<decltype(T::check(std::declval<const Host &>(), std::string_view{},
+                                                   std::declval<Report &>()))>> : std::true_type {};
+
+template <class T, class = void>
+struct has_teardown : std::false_type {};
+template <class T>
+struct has_teardown<T, std::void_t<decltype(T::teardown(std::declval<const Host &>(), std::string_view{},
+                                                         std::declval<Report &>()))>> : std::true_type {};
+
+// The static check() and teardown() of T, called alike.
+template <class T>
+struct CheckCall {
+  static void run(const Host &host, std::string_view config, Report &report) { T::check(host, config, report); }
+};
+template <class T>
+struct TeardownCall {
+  static void run(const Host &host, std::string_view config, Report &report) { T::teardown(host, config, report); }
+};
+
+// The callback that runs Call::run if Present, else NULL. ConfigError is
+// CN_INVALID_CONFIG, as in open(); any other exception, RetryError
+// included, is CN_ERROR.
+template <bool Present, class Call>
+constexpr cn_check_fn report_callback() noexcept {
+  if constexpr (Present) {
+    return [](const cn_host *h, void *ctx, cn_str config, cn_report_fn report, void *report_ctx) noexcept {
+      const Host host(h, ctx);
+      Report r(report, report_ctx);
+      const cn_status status = guard(host, [&] { Call::run(host, view(config), r); }, CN_INVALID_CONFIG);
+      return status == CN_RETRY ? CN_ERROR : status;
+    };
+  } else {
+    return nullptr;
+  }
+}
+
+template <class T>
+constexpr cn_check_fn check_callback() noexcept { return report_callback<has_check<T>::value, CheckCall<T>>(); }
+template <class T>
+constexpr cn_check_fn teardown_callback() noexcept {
+  return report_callback<has_teardown<T>::value, TeardownCall<T>>();
+}
+
 template <class T>
 const cn_source_plugin *source_table() noexcept {
   static const cn_source_plugin table = {
@@ -291,11 +370,20 @@ const cn_source_plugin *source_table() noexcept {
 }  // namespace cn
 
 // PARAMETERS_POINTER: a const cn_param_list *, or nullptr (none declared).
-#define CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, SINK, SOURCE, PARAMETERS_POINTER) \
-  extern "C" CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi) {               \
-    static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, NAME, VERSION,        \
-                                     DESCRIPTION, SINK, SOURCE, PARAMETERS_POINTER};          \
-    return host_abi == CN_ABI_VERSION ? &plugin : nullptr;                                    \
+// Every field of the descriptor is given (-Wmissing-field-initializers).
+#define CN_DETAIL_DEFINE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, SINK, SOURCE, PARAMETERS_POINTER) \
+  extern "C" CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi) {                      \
+    static const cn_plugin plugin = {sizeof(cn_plugin),                                              \
+                                     CN_ABI_VERSION,                                                 \
+                                     NAME,                                                           \
+                                     VERSION,                                                        \
+                                     DESCRIPTION,                                                    \
+                                     SINK,                                                           \
+                                     SOURCE,                                                         \
+                                     PARAMETERS_POINTER,                                             \
+                                     ::cn::detail::check_callback<CLASS>(),                          \
+                                     ::cn::detail::teardown_callback<CLASS>()};                      \
+    return host_abi == CN_ABI_VERSION ? &plugin : nullptr;                                           \
   }
 
 // The descriptor's parameter list, in static storage inside the entry.
@@ -305,18 +393,18 @@ const cn_source_plugin *source_table() noexcept {
     return &list;                                                       \
   }()
 
-#define CN_DEFINE_SINK_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION)                                           \
-  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, ::cn::detail::sink_table<CLASS>(), nullptr, nullptr)
+#define CN_DEFINE_SINK_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
+  CN_DETAIL_DEFINE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, ::cn::detail::sink_table<CLASS>(), nullptr, nullptr)
 
-#define CN_DEFINE_SOURCE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION)                                           \
-  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, nullptr, ::cn::detail::source_table<CLASS>(), nullptr)
+#define CN_DEFINE_SOURCE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
+  CN_DETAIL_DEFINE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, nullptr, ::cn::detail::source_table<CLASS>(), nullptr)
 
-#define CN_DEFINE_SINK_PLUGIN_WITH_PARAMETERS(CLASS, NAME, VERSION, DESCRIPTION, PARAMETERS)      \
-  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, ::cn::detail::sink_table<CLASS>(), nullptr, \
+#define CN_DEFINE_SINK_PLUGIN_WITH_PARAMETERS(CLASS, NAME, VERSION, DESCRIPTION, PARAMETERS)             \
+  CN_DETAIL_DEFINE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, ::cn::detail::sink_table<CLASS>(), nullptr, \
                           CN_DETAIL_PARAMETERS(PARAMETERS))
 
-#define CN_DEFINE_SOURCE_PLUGIN_WITH_PARAMETERS(CLASS, NAME, VERSION, DESCRIPTION, PARAMETERS)      \
-  CN_DETAIL_DEFINE_PLUGIN(NAME, VERSION, DESCRIPTION, nullptr, ::cn::detail::source_table<CLASS>(), \
+#define CN_DEFINE_SOURCE_PLUGIN_WITH_PARAMETERS(CLASS, NAME, VERSION, DESCRIPTION, PARAMETERS)             \
+  CN_DETAIL_DEFINE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, nullptr, ::cn::detail::source_table<CLASS>(), \
                           CN_DETAIL_PARAMETERS(PARAMETERS))
 
 #endif  // CN_PLUGIN_HPP

@@ -50,8 +50,18 @@ static const cn_param_list parameters = {
 };
 
 static const cn_sink_plugin table = OK_SINK_TABLE;
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "bad-parameters", "1.0.0", NULL,
-                                 &table, NULL, &parameters};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "bad-parameters",
+    .version = "1.0.0",
+    .description = NULL,
+    .sink = &table,
+    .source = NULL,
+    .parameters = &parameters,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   (void)host_abi_version;

@@ -3,8 +3,18 @@
 
 static const cn_sink_plugin sink = OK_SINK_TABLE;
 static const cn_source_plugin source = OK_SOURCE_TABLE;
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "both-sink-and-source",
-                                 "1.0.0", NULL, &sink, &source, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "both-sink-and-source",
+    .version = "1.0.0",
+    .description = NULL,
+    .sink = &sink,
+    .source = &source,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   (void)host_abi_version;

@@ -25,8 +25,18 @@ static cn_status logging_open(const cn_host *host, void *host_ctx, cn_str config
 
 static const cn_sink_plugin table = {sizeof(cn_sink_plugin), CN_ABI_VERSION, logging_open,
                                      ok_resume_offset, ok_consume, ok_commit, ok_close};
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "declares-parameters", "1.0.0",
-                                 "declares one parameter of each type", &table, NULL, &parameters};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "declares-parameters",
+    .version = "1.0.0",
+    .description = "declares one parameter of each type",
+    .sink = &table,
+    .source = NULL,
+    .parameters = &parameters,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   return host_abi_version == CN_ABI_VERSION ? &plugin : NULL;

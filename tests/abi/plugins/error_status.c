@@ -38,8 +38,18 @@ static void failing_close(void *state) { free(state); }
 
 static const cn_sink_plugin table = {sizeof(cn_sink_plugin), CN_ABI_VERSION, failing_open,
                                      ok_resume_offset, failing_consume, ok_commit, failing_close};
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "error-status", "1.0.0",
-                                 "consume fails at offset 4", &table, NULL, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "error-status",
+    .version = "1.0.0",
+    .description = "consume fails at offset 4",
+    .sink = &table,
+    .source = NULL,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   return host_abi_version == CN_ABI_VERSION ? &plugin : NULL;

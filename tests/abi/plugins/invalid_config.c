@@ -27,8 +27,18 @@ static cn_status misplaced_status_consume(void *state, const cn_record_batch *ba
 
 static const cn_sink_plugin table = {sizeof(cn_sink_plugin), CN_ABI_VERSION, checking_open,
                                      ok_resume_offset, misplaced_status_consume, ok_commit, ok_close};
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "invalid-config", "1.0.0",
-                                 "open returns CN_INVALID_CONFIG without a postgresql:// url", &table, NULL, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "invalid-config",
+    .version = "1.0.0",
+    .description = "open returns CN_INVALID_CONFIG without a postgresql:// url",
+    .sink = &table,
+    .source = NULL,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   return host_abi_version == CN_ABI_VERSION ? &plugin : NULL;

@@ -7,8 +7,18 @@
 /* The callbacks as the older table had them: filled by position, then
  * struct_size says where the table ends. */
 static cn_source_plugin table = OK_SOURCE_TABLE;
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "older-source-table", "1.0.0", NULL,
-                                 NULL, &table, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "older-source-table",
+    .version = "1.0.0",
+    .description = NULL,
+    .sink = NULL,
+    .source = &table,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   (void)host_abi_version;

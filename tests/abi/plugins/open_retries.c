@@ -23,8 +23,18 @@ static cn_status open_later(const cn_host *host, void *host_ctx, cn_str config_j
 
 static const cn_sink_plugin table = {sizeof(cn_sink_plugin), CN_ABI_VERSION, open_later,
                                      ok_resume_offset, ok_consume, ok_commit, ok_close};
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "open-retries", "1.0.0",
-                                 "open returns CN_RETRY three times, then works", &table, NULL, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "open-retries",
+    .version = "1.0.0",
+    .description = "open returns CN_RETRY three times, then works",
+    .sink = &table,
+    .source = NULL,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   return host_abi_version == CN_ABI_VERSION ? &plugin : NULL;

@@ -31,8 +31,18 @@ static cn_status retrying_poll(void *state, cn_emit_fn emit, void *emit_ctx, uin
 
 static const cn_source_plugin table = {sizeof(cn_source_plugin), CN_ABI_VERSION, keeping_open, retrying_poll,
                                        ok_ack, ok_close, NULL};
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "poll-retries", "1.0.0",
-                                 "poll always asks to retry", NULL, &table, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "poll-retries",
+    .version = "1.0.0",
+    .description = "poll always asks to retry",
+    .sink = NULL,
+    .source = &table,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   return host_abi_version == CN_ABI_VERSION ? &plugin : NULL;

@@ -2,7 +2,9 @@
 // (its first two by default, or from the call numbered by the parameter "first_failing_call"),
 // then works. Records are applied at commit(): each one is printed to stdout as "<offset>" and
 // the offset is stored in the file named by the parameter "state_file", if given, so that a
-// restarted host resumes after it.
+// restarted host resumes after it. Its static check() and teardown() (for --check and --drop) show
+// those of cn/plugin.hpp: check reports on "state_file" and throws cn::ConfigError when the
+// parameter "check" is "bad-config"; teardown removes the state file.
 #include <cn/plugin.hpp>
 
 #include <cstdio>
@@ -35,6 +37,26 @@ class RetryThenOk {
       std::ifstream in(state_file_);
       if (in) in >> committed_;
     }
+  }
+
+  static void check(const cn::Host &host, std::string_view config, cn::Report &report) {
+    if (parameter(config, "check") == "bad-config") throw cn::ConfigError("parameters.check: bad-config asked for");
+    host.debug("checking");
+    const std::string state_file = parameter(config, "state_file");
+    if (state_file.empty())
+      report.info("state_file", "none: every run starts from the beginning of the topic");
+    else
+      report.ok("state_file", state_file);
+  }
+
+  static void teardown(const cn::Host &, std::string_view config, cn::Report &report) {
+    const std::string state_file = parameter(config, "state_file");
+    if (state_file.empty())
+      report.info("state_file", "none: nothing to remove");
+    else if (std::remove(state_file.c_str()) == 0)
+      report.ok("state_file " + state_file, "removed");
+    else
+      report.warn("state_file " + state_file, "not removed (it may not exist)");
   }
 
   int64_t resume_offset() {

@@ -11,8 +11,18 @@ struct truncated_sink {
 
 static const struct truncated_sink table = {sizeof(struct truncated_sink), CN_ABI_VERSION,
                                             ok_open, ok_resume_offset, ok_consume};
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "short-sink-table", "1.0.0",
-                                 NULL, (const cn_sink_plugin *)(const void *)&table, NULL, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "short-sink-table",
+    .version = "1.0.0",
+    .description = NULL,
+    .sink = (const cn_sink_plugin *)(const void *)&table,
+    .source = NULL,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   (void)host_abi_version;

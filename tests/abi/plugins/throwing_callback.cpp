@@ -10,7 +10,8 @@ extern "C" cn_status throwing_consume(void *, const cn_record_batch *) {
 static const cn_sink_plugin table = {sizeof(cn_sink_plugin), CN_ABI_VERSION, ok_open,
                                      ok_resume_offset, throwing_consume, ok_commit, ok_close};
 static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "throwing-callback", "1.0.0",
-                                 "consume throws std::runtime_error", &table, nullptr, nullptr};
+                                 "consume throws std::runtime_error", &table, nullptr, nullptr,
+                                 nullptr, nullptr};
 
 extern "C" CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   return host_abi_version == CN_ABI_VERSION ? &plugin : nullptr;

@@ -2,8 +2,18 @@
 #include "working_callbacks.h"
 
 static const cn_sink_plugin table = OK_SINK_TABLE;
-static const cn_plugin plugin = {sizeof(cn_plugin), 99u, "wrong-abi-version", "1.0.0",
-                                 NULL, &table, NULL, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = 99u,
+    .name = "wrong-abi-version",
+    .version = "1.0.0",
+    .description = NULL,
+    .sink = &table,
+    .source = NULL,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi_version) {
   (void)host_abi_version;

@@ -18,8 +18,18 @@ static void leaky_close(void *s) { (void)s; }
 
 static const cn_sink_plugin table = {sizeof(cn_sink_plugin), CN_ABI_VERSION, leaky_open,
                                      leaky_resume, leaky_consume, leaky_commit, leaky_close};
-static const cn_plugin plugin = {sizeof(cn_plugin), CN_ABI_VERSION, "leaky-sink", "0.0.1",
-                                 "logs its secrets (a test)", &table, NULL, NULL};
+static const cn_plugin plugin = {
+    .struct_size = sizeof(cn_plugin),
+    .abi_version = CN_ABI_VERSION,
+    .name = "leaky-sink",
+    .version = "0.0.1",
+    .description = "logs its secrets (a test)",
+    .sink = &table,
+    .source = NULL,
+    .parameters = NULL,
+    .check = NULL,
+    .teardown = NULL,
+};
 
 CN_EXPORT const cn_plugin *cn_plugin_entry_v1(uint32_t host_abi) {
   return host_abi == CN_ABI_VERSION ? &plugin : NULL;
