@@ -12,7 +12,7 @@ void Bookkeeping::prepare(pqxx::connection &connection) const {
     pqxx::nontransaction lock(connection);
     lock.exec("SET lock_timeout = '5s'");
     try {
-      lock.exec_params("SELECT pg_advisory_lock(hashtext($1))", "connector-host sink: " + config_.connector);
+      lock.exec_params("SELECT pg_advisory_lock(hashtext($1))", lock_key());
     } catch (const pqxx::sql_error &e) {
       if (e.sqlstate() != "55P03") throw;  // not lock_not_available
       throw std::runtime_error("another instance of connector '" + config_.connector +
@@ -60,6 +60,33 @@ StoredBookkeeping Bookkeeping::load(pqxx::transaction_base &tx) const {
     else if (auto *t = std::get_if<Type>(&m)) stored.types[t->id] = std::move(*t);
   }
   return stored;
+}
+
+bool Bookkeeping::exists(pqxx::transaction_base &tx, const QualifiedName &table) {
+  return !tx.exec_params("SELECT to_regclass($1)", quoted(table))[0][0].is_null();
+}
+
+std::optional<StoredBookkeeping> Bookkeeping::load_if_present(pqxx::transaction_base &tx) const {
+  if (!exists(tx, config_.offset_table) || !exists(tx, config_.relations_table)) return std::nullopt;
+  return load(tx);
+}
+
+bool Bookkeeping::try_lock(pqxx::transaction_base &tx) const {
+  return tx.exec_params("SELECT pg_try_advisory_xact_lock(hashtext($1))", lock_key())[0][0].as<bool>();
+}
+
+Bookkeeping::Forgotten Bookkeeping::forget(pqxx::transaction_base &tx) const {
+  Forgotten f;
+  auto deleted = [&](const QualifiedName &table) -> int64_t {
+    if (!exists(tx, table)) return 0;
+    return tx.exec_params("DELETE FROM " + quoted(table) + " WHERE connector = $1", config_.connector).affected_rows();
+  };
+  f.offsets = deleted(config_.offset_table);
+  f.relations = deleted(config_.relations_table);
+  if (exists(tx, config_.dead_letter_table))
+    f.dead_letters = tx.exec_params("SELECT count(*) FROM " + quoted(config_.dead_letter_table) +
+                                    " WHERE connector = $1", config_.connector)[0][0].as<int64_t>();
+  return f;
 }
 
 void Bookkeeping::save_offset(pqxx::transaction_base &tx, int64_t offset) const {

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,19 @@ class Bookkeeping {
   void prepare(pqxx::connection &connection) const;
 
   StoredBookkeeping load(pqxx::transaction_base &tx) const;
+  // load() for --check, which makes nothing: nullopt while the offset or
+  // the relations table does not exist yet (nothing was ever applied).
+  std::optional<StoredBookkeeping> load_if_present(pqxx::transaction_base &tx) const;
+
+  // For --drop: takes the connector's advisory lock for the transaction
+  // (false: an instance is applying; nothing may be deleted under it).
+  bool try_lock(pqxx::transaction_base &tx) const;
+  // Deletes the connector's offset row and relation rows; counts its
+  // dead-letter rows, which are kept (they are records nobody applied).
+  struct Forgotten {
+    int64_t offsets = 0, relations = 0, dead_letters = 0;
+  };
+  Forgotten forget(pqxx::transaction_base &tx) const;
 
   void save_offset(pqxx::transaction_base &tx, int64_t offset) const;
   void save_relation(pqxx::transaction_base &tx, const Relation &relation) const;
@@ -54,6 +68,11 @@ class Bookkeeping {
  private:
   // A relation or type message, as parse_message() reads it back.
   void save_definition(pqxx::transaction_base &tx, const char *kind, uint32_t id, const std::string &json) const;
+
+  // The advisory lock's key: one per connector, the same in every database.
+  std::string lock_key() const { return "connector-host sink: " + config_.connector; }
+  // Whether table exists in the target.
+  static bool exists(pqxx::transaction_base &tx, const QualifiedName &table);
 
   const SinkConfig &config_;
 };

@@ -18,6 +18,7 @@
 #include "applier.hpp"
 #include "counts.hpp"
 #include "replay_policy.hpp"
+#include "sink_check.hpp"
 #include "sink_config.hpp"
 #include "target_session.hpp"
 #include "target_table.hpp"
@@ -61,6 +62,14 @@ class PostgresSink {
     host_.info("applied " + std::to_string(c.inserted) + " inserts, " + std::to_string(c.updated) + " updates, " +
                std::to_string(c.deleted) + " deletes; " + std::to_string(c.missing) + " changes found no row; " +
                std::to_string(c.skipped) + " records skipped, " + std::to_string(c.dead_lettered) + " dead-lettered");
+  }
+
+  // connector-host --check and --drop (sink_check.hpp).
+  static void check(const cn::Host &, std::string_view config_json, cn::Report &report) {
+    check_sink(parse_sink_config(config_json), report);
+  }
+  static void teardown(const cn::Host &, std::string_view config_json, cn::Report &report) {
+    teardown_sink(parse_sink_config(config_json), report);
   }
 
   int64_t resume_offset() {

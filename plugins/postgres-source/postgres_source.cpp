@@ -13,6 +13,7 @@
 #include "initial_load.hpp"
 #include "pgoutput.hpp"
 #include "replication.hpp"
+#include "source_check.hpp"
 #include "source_config.hpp"
 #include "source_setup.hpp"
 #include "start_plan.hpp"
@@ -25,6 +26,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 namespace cn::pgsource {
 namespace {
@@ -37,12 +39,24 @@ class PostgresSource {
       : host_(host), config_(parse_source_config(config_json)) {}
 
   ~PostgresSource() {
-    if (!streaming_) return;
-    try {
-      stream_->send_status(durable_.confirmed(), durable_.confirmed(), false);
-    } catch (const std::exception &) {
-      // The slot keeps its last confirmed position; the next start re-reads from there.
+    if (streaming_) {
+      try {
+        stream_->send_status(durable_.confirmed(), durable_.confirmed(), false);
+      } catch (const std::exception &) {
+        // The slot keeps its last confirmed position; the next start re-reads from there.
+      }
     }
+    load_.reset();
+    stream_.reset();  // lets go of the slot before it is looked at
+    if (slot_used_) warn_slot_stays();
+  }
+
+  // connector-host --check and --drop (source_check.hpp).
+  static void check(const cn::Host &, std::string_view config_json, cn::Report &report) {
+    check_source(parse_source_config(config_json), report);
+  }
+  static void teardown(const cn::Host &, std::string_view config_json, cn::Report &report) {
+    teardown_source(parse_source_config(config_json), report);
   }
 
   bool resume(int64_t offset, std::string_view record) {
@@ -91,6 +105,7 @@ class PostgresSource {
     facts.skip_setup = config_.skip_setup;
     const StartPlan plan = plan_start(facts);
     if (plan.drop_slot) drop_slot(conn, config_.slot);
+    slot_used_ = plan.action != StartPlan::Action::refuse;
     switch (plan.action) {
       case StartPlan::Action::refuse: throw SourceError(plan.refusal, false);
       case StartPlan::Action::restart_load: return restart_load(emit);
@@ -160,6 +175,23 @@ class PostgresSource {
     streaming_ = true;
     last_status_ = Clock::now();
     host_.info("streaming from slot '" + config_.slot + "', publication '" + config_.publication + "'");
+  }
+
+  // A slot outlives the connector and holds WAL back on the source until
+  // it runs again (a --once run above all), which nothing else tells the
+  // user. Said once, at close; how much it holds is best effort.
+  void warn_slot_stays() const noexcept {
+    std::string holds;
+    try {
+      std::unique_ptr<pqxx::connection> conn = plugins::connect(config_.url, "source");
+      const std::optional<SlotState> state = slot_state(*conn, config_.slot);
+      if (!state) return;  // dropped meanwhile: nothing stays
+      if (state->retained) holds = " and retains " + megabytes(*state->retained) + " of WAL";
+    } catch (const std::exception &) {
+      // Only the slot's name, then.
+    }
+    host_.warn("replication slot '" + config_.slot + "' stays on the source" + holds +
+               " until the connector runs again; `connector-host --config <its connect.yml> --drop` removes it");
   }
 
   // ---- streaming ------------------------------------------------------------
@@ -313,6 +345,7 @@ class PostgresSource {
   uint64_t load_point_ = 0;
   bool load_emitted_ = false;  // the load's begin is in the topic
   bool own_slot_unused_ = false;  // this instance made the slot; its load has emitted nothing yet
+  bool slot_used_ = false;  // this instance made or streamed from the slot: warn at close that it stays
   PgoutputDecoder decoder_;
   std::string event_;
 
