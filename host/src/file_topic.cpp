@@ -1,6 +1,8 @@
 // The embedded topic backend: one file per topic, DIR/<topic>.jsonl, one
 // record per line, a record's offset is its 0-based line number. Blank lines
-// hold an offset but carry no record.
+// (empty, or only spaces, tabs and CRs) hold an offset but carry no record.
+// Topic directories are created 0700 and topic files 0600: a topic holds a
+// copy of every row a source sends.
 #include "topic.hpp"
 
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 namespace cn::host {
@@ -30,6 +33,30 @@ constexpr auto kFollowPollInterval = std::chrono::milliseconds(20);
 
 std::string errno_text() { return std::strerror(errno); }
 
+// A line of nothing but spaces, tabs and CRs carries no record.
+bool is_blank(const char *p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') return false;
+  return true;
+}
+
+// "0644"
+std::string mode_text(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// Warns (once per path) when path, a topic file or directory, can be read
+// or written by group or others.
+void check_private(const std::string &path, const struct stat &st, const TopicWarning &warn) {
+  if ((st.st_mode & 066) == 0) return;
+  const bool dir = S_ISDIR(st.st_mode);
+  warn(path + ": the topic " + (dir ? "directory" : "file") + " is readable or writable by group or others (mode " +
+       mode_text(st.st_mode) + "), yet it holds a copy of every record; fix it with: chmod " + (dir ? "700 " : "600 ") +
+       path);
+}
+
 void check_topic_name(const std::string &topic) {
   bool ok = !topic.empty() && topic != "." && topic != "..";
   for (char c : topic) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
@@ -41,8 +68,8 @@ void check_topic_name(const std::string &topic) {
 class FileReader : public TopicReader {
  public:
   // fd -1: the file does not exist yet and is opened when it appears.
-  FileReader(std::string path, int fd, bool follow, bool is_stdin)
-      : path_(std::move(path)), fd_(fd), follow_(follow), stdin_(is_stdin) {}
+  FileReader(std::string path, int fd, bool follow, bool is_stdin, std::size_t max_record_bytes)
+      : path_(std::move(path)), fd_(fd), follow_(follow), stdin_(is_stdin), max_record_(max_record_bytes) {}
   ~FileReader() override {
     if (fd_ >= 0 && !stdin_) ::close(fd_);
   }
@@ -59,6 +86,7 @@ class FileReader : public TopicReader {
       file_pos_ = 0;
       next_line_ = 0;
       eof_ = false;
+      discarding_ = false;
     }
     skip_until_ = from;
   }
@@ -91,7 +119,7 @@ class FileReader : public TopicReader {
   void add_line(std::size_t begin, std::size_t end) {
     int64_t offset = next_line_++;
     if (end > begin && buffer_[end - 1] == '\r') --end;
-    if (offset < skip_until_ || end == begin) return;
+    if (offset < skip_until_ || is_blank(buffer_.data() + begin, end - begin)) return;
     records_.push_back(cn_record{offset, 0, cn_str{nullptr, 0}, cn_str{buffer_.data() + begin, end - begin}});
     bytes_ += end - begin;
   }
@@ -101,8 +129,25 @@ class FileReader : public TopicReader {
     while (records_.size() < max_records && bytes_ < max_bytes) {
       const char *start = buffer_.data() + consumed_;
       const void *nl = std::memchr(start, '\n', buffer_.size() - consumed_);
-      if (!nl) return;
+      const bool skipped = next_line_ < skip_until_;
+      if (!nl) {
+        // A line seek() passes over may be of any length: dropped as it comes.
+        if (discarding_ || (skipped && buffer_.size() - consumed_ > max_record_ + 1)) {
+          consumed_ = buffer_.size();
+          discarding_ = true;
+        } else {
+          too_long(consumed_, buffer_.size(), false);
+        }
+        return;
+      }
       std::size_t end = static_cast<std::size_t>(static_cast<const char *>(nl) - buffer_.data());
+      if (discarding_) {  // the end of a line passed over
+        consumed_ = end + 1;
+        ++next_line_;
+        discarding_ = false;
+        continue;
+      }
+      if (!skipped && too_long(consumed_, end, true)) return;
       add_line(consumed_, end);
       consumed_ = end + 1;
     }
@@ -110,9 +155,55 @@ class FileReader : public TopicReader {
 
   // At the final end of input, a last line without '\n' is a record too.
   void take_tail() {
+    if (discarding_) {  // the end of a line passed over
+      ++next_line_;
+      discarding_ = false;
+      consumed_ = buffer_.size();
+      return;
+    }
     if (consumed_ == buffer_.size()) return;
+    if (next_line_ >= skip_until_ && too_long(consumed_, buffer_.size(), true)) return;
     add_line(consumed_, buffer_.size());
     consumed_ = buffer_.size();
+  }
+
+  // Whether the line in buffer_[begin, end) is longer than the limit
+  // (complete: end is where it ends; else it goes on). Returns true when
+  // records already taken must be delivered first; throws TopicError when
+  // there are none.
+  bool too_long(std::size_t begin, std::size_t end, bool complete) {
+    std::size_t size = end - begin;
+    if (complete && size > 0 && buffer_[end - 1] == '\r') --size;
+    // An unfinished line may still end in a CR that is not part of it.
+    if (complete ? size <= max_record_ : size <= max_record_ + 1) return false;
+    if (!records_.empty()) return true;
+    if (!complete) complete = measure_rest(size);
+    throw TopicError(path_ + ": the record at offset " + std::to_string(next_line_) + " is " +
+                     (complete ? "" : "at least ") + std::to_string(size) + " bytes, more than the maximum of " +
+                     std::to_string(max_record_) + " bytes; raise the limit with --max-record-bytes (up to " +
+                     std::to_string(kMaxRecordBytesLimit) + ")");
+  }
+
+  // Adds to size, the bytes of an unfinished line in buffer_, the rest of
+  // the line as the file holds it now, reading it in small pieces without
+  // keeping it. Returns whether the line's end was found (a followed file
+  // may still grow).
+  bool measure_rest(std::size_t &size) {
+    if (stdin_ || fd_ < 0) return false;
+    char piece[64 * 1024];
+    for (off_t pos = file_pos_;;) {
+      ssize_t n = ::pread(fd_, piece, sizeof piece, pos);
+      if (n <= 0) return n == 0 && !follow_;  // the end of a file that does not grow ends the line
+      const void *nl = std::memchr(piece, '\n', static_cast<std::size_t>(n));
+      std::size_t upto = nl ? static_cast<std::size_t>(static_cast<const char *>(nl) - piece)
+                            : static_cast<std::size_t>(n);
+      size += upto;
+      if (nl) {
+        if (upto > 0 ? piece[upto - 1] == '\r' : buffer_.back() == '\r') --size;
+        return true;
+      }
+      pos += n;
+    }
   }
 
   // Reads more bytes; waits until deadline for them. Returns whether any
@@ -122,9 +213,12 @@ class FileReader : public TopicReader {
       if (fd_ < 0) open_when_it_appears();
       if (fd_ >= 0) {
         if (stdin_ && !wait_readable(deadline)) return false;
+        // buffer_ holds only the unfinished line here (read() dropped the
+        // rest): read no further than proves it too long.
         std::size_t old = buffer_.size();
-        buffer_.resize(old + kReadChunk);
-        ssize_t n = ::read(fd_, buffer_.data() + old, kReadChunk);
+        std::size_t want = std::min(kReadChunk, max_record_ + 2 - std::min(old, max_record_ + 1));
+        buffer_.resize(old + want);
+        ssize_t n = ::read(fd_, buffer_.data() + old, want);
         buffer_.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
         if (n > 0) {
           file_pos_ += n;
@@ -164,6 +258,7 @@ class FileReader : public TopicReader {
   std::string path_;
   int fd_;
   bool follow_, stdin_;
+  std::size_t max_record_;
   std::string buffer_;
   std::size_t consumed_ = 0;  // bytes of buffer_ already turned into records
   std::size_t bytes_ = 0;
@@ -171,14 +266,25 @@ class FileReader : public TopicReader {
   int64_t next_line_ = 0;   // offset of the line that starts at consumed_
   int64_t skip_until_ = 0;  // lines before this offset are passed over
   bool eof_ = false;
+  bool discarding_ = false;  // dropping the rest of an over-long line seek() passes over
   std::vector<cn_record> records_;
 };
 
 class FileWriter : public TopicWriter {
  public:
   FileWriter(std::string path, const TopicWarning &warn) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+    bool created = false;
+    if (fd_ < 0 && errno == ENOENT) {
+      fd_ = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | O_CREAT | O_EXCL, 0600);
+      created = fd_ >= 0;
+      if (fd_ < 0 && errno == EEXIST) fd_ = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+    }
     if (fd_ < 0) throw TopicError(path_ + ": cannot open for writing: " + errno_text());
+    if (created && ::fchmod(fd_, 0600) != 0) {  // 0600 whatever the umask
+      ::close(fd_);
+      throw TopicError(path_ + ": cannot make the topic file private (chmod 600): " + errno_text());
+    }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd_);
       throw TopicError(path_ + ": another process is writing this topic");
@@ -231,7 +337,7 @@ class FileWriter : public TopicWriter {
       // As readers see lines: without a CR before the newline; a blank one
       // keeps its offset but is no record.
       if (record.value.len > 0 && record.value.ptr[record.value.len - 1] == '\r') --record.value.len;
-      const bool blank = record.value.len == 0;
+      const bool blank = is_blank(record.value.ptr, record.value.len);
       if ((!blank && !visit(record)) || newline == std::string::npos) return;
       bytes.resize(newline);
     }
@@ -305,24 +411,29 @@ class StdoutWriter : public TopicWriter {
 
 class FileStore : public TopicStore {
  public:
-  FileStore(std::string dir, TopicWarning warn) : dir_(std::move(dir)), warn_(std::move(warn)) {}
+  FileStore(std::string dir, TopicWarning warn, std::size_t max_record_bytes)
+      : dir_(std::move(dir)), warn_(std::move(warn)), max_record_(max_record_bytes) {}
 
   std::unique_ptr<TopicReader> open_reader(const std::string &topic, bool follow) override {
-    if (topic == "-") return std::make_unique<FileReader>("stdin", STDIN_FILENO, false, true);
+    if (topic == "-") return std::make_unique<FileReader>("stdin", STDIN_FILENO, false, true, max_record_);
     std::string path = file_of(topic);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && (errno != ENOENT || !follow))
       throw TopicError(path + ": cannot open topic '" + topic + "': " + errno_text() +
                        (errno == ENOENT ? " (check --topics and the topic name)" : ""));
-    return std::make_unique<FileReader>(path, fd, follow, false);
+    struct stat st {};
+    if (::stat(dir_.c_str(), &st) == 0) check_once(dir_, st);
+    if (fd >= 0 && ::fstat(fd, &st) == 0) check_once(path, st);
+    return std::make_unique<FileReader>(path, fd, follow, false, max_record_);
   }
 
   std::unique_ptr<TopicWriter> open_writer(const std::string &topic) override {
     if (topic == "-") return std::make_unique<StdoutWriter>();
-    std::error_code ec;
-    fs::create_directories(dir_, ec);
-    if (ec) throw TopicError(dir_ + ": cannot create the topics directory: " + ec.message());
-    return std::make_unique<FileWriter>(file_of(topic), warn_);
+    std::string path = file_of(topic);
+    make_directory();
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) check_once(path, st);
+    return std::make_unique<FileWriter>(path, warn_);
   }
 
  private:
@@ -331,14 +442,41 @@ class FileStore : public TopicStore {
     return (fs::path(dir_) / (topic + ".jsonl")).string();
   }
 
+  // Creates the topics directory 0700 (whatever the umask) if it is not
+  // there; warns if one that is there is open to group or others.
+  void make_directory() {
+    struct stat st {};
+    if (::stat(dir_.c_str(), &st) == 0) return check_once(dir_, st);
+    std::error_code ec;
+    fs::path parent = fs::path(dir_).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec) throw TopicError(dir_ + ": cannot create the topics directory: " + ec.message());
+    if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST)
+      throw TopicError(dir_ + ": cannot create the topics directory: " + errno_text());
+    if (::chmod(dir_.c_str(), 0700) != 0)
+      throw TopicError(dir_ + ": cannot make the topics directory private (chmod 700): " + errno_text());
+  }
+
+  void check_once(const std::string &path, const struct stat &st) {
+    check_private(path, st, [this](const std::string &w) { warn_once(w); });
+  }
+
+  // The same warning (a file's mode) is given once, however often the
+  // topic is opened.
+  void warn_once(const std::string &warning) {
+    if (warned_.insert(warning).second) warn_(warning);
+  }
+
   std::string dir_;
   TopicWarning warn_;
+  std::size_t max_record_;
+  std::set<std::string> warned_;
 };
 
 }  // namespace
 
-std::unique_ptr<TopicStore> open_topics(const std::string &dir, TopicWarning warn) {
-  return std::make_unique<FileStore>(dir, std::move(warn));
+std::unique_ptr<TopicStore> open_topics(const std::string &dir, TopicWarning warn, std::size_t max_record_bytes) {
+  return std::make_unique<FileStore>(dir, std::move(warn), max_record_bytes);
 }
 
 }  // namespace cn::host

@@ -17,6 +17,22 @@ std::optional<cn_log_level> parse_log_level(std::string_view name) {
   return std::nullopt;
 }
 
+std::string one_line(std::string_view message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.remove_suffix(1);
+  std::string line;
+  line.reserve(message.size());
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    char c = message[i];
+    if (c != '\n' && c != '\r') {
+      line += c;
+      continue;
+    }
+    if (c == '\r' && i + 1 < message.size() && message[i + 1] == '\n') ++i;  // CRLF: one break
+    line += " | ";
+  }
+  return line;
+}
+
 namespace {
 
 const char *level_tag(cn_log_level level) {
@@ -58,7 +74,7 @@ void Logger::write(cn_log_level level, std::string_view source, std::string_view
   gmtime_r(&seconds, &utc);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::string line = redactor_.redact(message);
+  std::string line = one_line(redactor_.redact(message));  // masked first: a secret may span lines
   std::fprintf(stderr, "%s.%03ldZ %s %.*s: %s\n", stamp, millis, level_tag(level),
                static_cast<int>(source.size()), source.data(), line.c_str());
   std::fflush(stderr);

@@ -14,6 +14,12 @@
 
 namespace cn::host {
 
+// message as one line, so that a log collector sees one event per line:
+// each line break inside it ("\n", "\r\n" or a lone "\r", as in the
+// DETAIL: and CONTEXT: lines of a PostgreSQL error) becomes " | "; line
+// breaks at its end are dropped.
+std::string one_line(std::string_view message);
+
 // Parses "trace", "debug", "info", "warn" or "error".
 std::optional<cn_log_level> parse_log_level(std::string_view name);
 
@@ -28,7 +34,8 @@ class Logger : public LogSink {
   // text with every secret masked, as write() masks it.
   std::string redact(std::string_view text);
 
-  // Thread-safe. source names who speaks: a plugin name, or "host".
+  // Thread-safe. source names who speaks: a plugin name, or "host". Writes
+  // one line whatever message holds (one_line).
   void write(cn_log_level level, std::string_view source, std::string_view message) override;
 
   void info(std::string_view m) { write(CN_LOG_INFO, "host", m); }

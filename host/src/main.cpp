@@ -28,6 +28,7 @@ struct Flags {
   std::string config, plugin, topics_dir = "topics", topic, log_level = "info", format = "text";
   std::vector<std::string> plugin_dirs;
   bool once = false, list_plugins = false, check = false, drop = false, yes = false;
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;
   RunOptions run;
 };
 
@@ -38,6 +39,7 @@ constexpr FlagRange kBatchRecords{1, 10'000'000};
 constexpr FlagRange kBatchBytes{1, int64_t{1} << 30};
 constexpr FlagRange kMilliseconds{1, 3'600'000};
 constexpr FlagRange kConnectTimeout{1, 86'400};
+constexpr FlagRange kMaxRecordBytes{1024, static_cast<int64_t>(kMaxRecordBytesLimit)};
 
 // A numeric flag: checked against range when the command line is read
 // (UsageError), then stored in target, whose initial value is the default.
@@ -80,6 +82,9 @@ po::options_description describe_options(Flags &f) {
        ranged_help("first backoff after a plugin asks to retry", r.retry_initial.count(), kMilliseconds).c_str())
       ("retry-max-ms", ranged("--retry-max-ms", kMilliseconds, r.retry_max),
        ranged_help("longest backoff between retries", r.retry_max.count(), kMilliseconds).c_str())
+      ("max-record-bytes", ranged("--max-record-bytes", kMaxRecordBytes, f.max_record_bytes),
+       ranged_help("longest record a sink reads from the topic; a longer one stops it",
+                   static_cast<long long>(f.max_record_bytes), kMaxRecordBytes).c_str())
       ("connect-timeout", ranged("--connect-timeout", kConnectTimeout, r.connect_timeout),
        ranged_help("with --once, seconds a connector that never started may keep retrying", r.connect_timeout.count(),
                    kConnectTimeout).c_str());
@@ -199,7 +204,7 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
            ", " + plugin->path().string() + ") as connector '" + config.name + "' on topic '" + config.topic + "'");
 
   RunOptions run = flags.run;
-  auto topics = open_topics(flags.topics_dir, [&log](const std::string &w) { log.warn(w); });
+  auto topics = open_topics(flags.topics_dir, [&log](const std::string &w) { log.warn(w); }, flags.max_record_bytes);
   const std::string json = config.plugin_json();
   if (plugin->kind() == cn::PluginKind::sink) {
     auto reader = topics->open_reader(config.topic, !flags.once);

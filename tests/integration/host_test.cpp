@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -161,6 +162,8 @@ TEST_CASE("a source appends to the topic and is acknowledged; a sink reads the r
 
   std::vector<std::string> topic = lines_of(read_file(dir.path() / "numbers.jsonl"));
   REQUIRE(topic.size() == 500);
+  CHECK((fs::status(dir.path() / "numbers.jsonl").permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));  // 0600: a topic holds every record
   CHECK(topic[0] == "{\"seq\":0}");
   CHECK(topic[249] == "{\"seq\":249}");
   CHECK(topic[250] == "{\"seq\":0}");
@@ -264,6 +267,8 @@ TEST_CASE("every numeric flag has a range; a value outside it exits 2 saying the
       {{"--retry-max-ms", "3600001"}, "--retry-max-ms must be 1..3600000, got 3600001"},
       {{"--connect-timeout", "0"}, "--connect-timeout must be 1..86400, got 0"},
       {{"--connect-timeout", "1.5"}, "--connect-timeout must be a whole number 1..86400, got '1.5'"},
+      {{"--max-record-bytes", "1023"}, "--max-record-bytes must be 1024..4294967296, got 1023"},
+      {{"--max-record-bytes", "4294967297"}, "--max-record-bytes must be 1024..4294967296, got 4294967297"},
   };
   for (const auto &[flags, message] : cases) {
     CAPTURE(message);
@@ -281,7 +286,8 @@ TEST_CASE("the ends of a numeric flag's range are accepted") {
   {
     ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
                                         kDogs.parent_path().string(), "--topic", "dogs", "--once", "--batch-records",
-                                        "1", "--batch-bytes", "1073741824", "--connect-timeout", "86400"}));
+                                        "1", "--batch-bytes", "1073741824", "--connect-timeout", "86400",
+                                        "--max-record-bytes", "4294967296"}));
     CHECK(r.exited_with(0));
     check_printed_exactly(r.out, lines_of(read_file(kDogs)));
   }
@@ -360,4 +366,44 @@ TEST_CASE("another program embeds plugin loading with the sdk's loader") {
   CHECK(r.exited_with(0));
   check_printed_exactly(r.out, lines_of(read_file(kDogs)));
   CHECK(r.err.find("37 records handed to print-sink") != std::string::npos);
+}
+
+TEST_CASE("lines of only whitespace are blank: they keep their offset and never reach the sink") {
+  TempDir dir;
+  write_file(dir / "t.jsonl", "{\"a\":1}\n   \n\t\r\n\r\n{\"b\":2}\n");
+  ::chmod((dir / "t.jsonl").c_str(), 0600);
+  ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                      dir.path().string(), "--topic", "t", "--once"}));
+  CHECK(r.exited_with(0));
+  CHECK(r.out == "0\t{\"a\":1}\n4\t{\"b\":2}\n");
+  CHECK(r.err.find("WARN") == std::string::npos);
+}
+
+TEST_CASE("a topic file readable by others is warned about with the chmod that fixes it") {
+  TempDir dir;
+  write_file(dir / "t.jsonl", "{\"a\":1}\n");
+  ::chmod((dir / "t.jsonl").c_str(), 0644);
+  ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                      dir.path().string(), "--topic", "t", "--once"}));
+  CHECK(r.exited_with(0));
+  std::vector<std::string> warnings;
+  for (const std::string &line : lines_of(r.err))
+    if (line.find("WARN") != std::string::npos) warnings.push_back(line);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find(dir / "t.jsonl" + ": the topic file is readable or writable by group or others (mode "
+                                           "0644), yet it holds a copy of every record; fix it with: chmod 600 " +
+                         dir / "t.jsonl") != std::string::npos);
+}
+
+TEST_CASE("a record longer than --max-record-bytes stops the sink with exit 1, after the records before it") {
+  TempDir dir;
+  write_file(dir / "t.jsonl", "{\"a\":1}\n\"" + std::string(5000, 'x') + "\"\n{\"b\":2}\n");
+  ::chmod((dir / "t.jsonl").c_str(), 0600);
+  ProcessResult r = run_process(host({"--plugin", "print-sink", "--plugin-dir", kPluginDir, "--topics",
+                                      dir.path().string(), "--topic", "t", "--once", "--max-record-bytes", "1024"}));
+  CHECK(r.exited_with(1));
+  CHECK(r.out == "0\t{\"a\":1}\n");
+  CHECK(r.err.find(dir / "t.jsonl" + ": the record at offset 1 is 5002 bytes, more than the maximum of 1024 "
+                                     "bytes; raise the limit with --max-record-bytes (up to 4294967296)") !=
+        std::string::npos);
 }

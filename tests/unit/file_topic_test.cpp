@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 using namespace cn::host;
@@ -18,15 +20,26 @@ cn_record value_record(const std::string &value) {
 
 std::string text(const cn_record &r) { return std::string(r.value.ptr, r.value.len); }
 
+// Written private (0600), as the store creates topic files: a test of
+// something else sees no warning about the file's mode.
 void write_file(const std::string &path, const std::string &content, std::ios::openmode mode = std::ios::trunc) {
   std::ofstream(path, std::ios::binary | std::ios::out | mode) << content;
+  ::chmod(path.c_str(), 0600);
+}
+
+mode_t mode_of(const std::string &path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
 }
 
 struct Store {
+  explicit Store(std::size_t max_record_bytes = kDefaultMaxRecordBytes)
+      : topics(open_topics(dir.path().string(), [this](const std::string &w) { warnings.push_back(w); },
+                           max_record_bytes)) {}
   cn::test::TempDir dir;
   std::vector<std::string> warnings;
-  std::unique_ptr<TopicStore> topics =
-      open_topics(dir.path().string(), [this](const std::string &w) { warnings.push_back(w); });
+  std::unique_ptr<TopicStore> topics;
 };
 
 // Everything a reader delivers until it reports the end.
@@ -228,4 +241,120 @@ TEST_CASE("reading back skips blank lines and CRs, as readers do, keeping the of
     return true;
   });
   CHECK(back == std::vector<std::pair<int64_t, std::string>>{{4, "c"}, {2, "b"}, {0, "a"}});
+}
+
+TEST_CASE("a line of only spaces, tabs or a CR is blank: it keeps its offset and carries no record") {
+  Store s;
+  write_file(s.dir / "t.jsonl", "a\n   \n\t\n\r\n \t\r\nb\n  \r\n");
+  CHECK(drain(*s.topics->open_reader("t", false)) ==
+        std::vector<std::pair<int64_t, std::string>>{{0, "a"}, {5, "b"}});
+
+  auto w = s.topics->open_writer("t");
+  std::vector<std::pair<int64_t, std::string>> back;
+  w->read_back([&](const cn_record &r) {
+    back.emplace_back(r.offset, text(r));
+    return true;
+  });
+  CHECK(back == std::vector<std::pair<int64_t, std::string>>{{5, "b"}, {0, "a"}});
+  CHECK(w->append(value_record("c")) == 7);
+}
+
+TEST_CASE("a record with spaces around it is still a record, kept as written") {
+  Store s;
+  write_file(s.dir / "t.jsonl", " {} \n");
+  CHECK(drain(*s.topics->open_reader("t", false)) == std::vector<std::pair<int64_t, std::string>>{{0, " {} "}});
+}
+
+TEST_CASE("topic directories are created 0700 and topic files 0600, whatever the umask") {
+  mode_t old_umask = ::umask(0);
+  cn::test::TempDir dir;
+  std::vector<std::string> warnings;
+  const std::string topics_dir = dir / "deep/topics";
+  auto topics = open_topics(topics_dir, [&](const std::string &w) { warnings.push_back(w); });
+  auto w = topics->open_writer("t");
+  ::umask(old_umask);
+  w->append(value_record("row"));
+  w->flush();
+  CHECK(mode_of(topics_dir) == 0700);
+  CHECK(mode_of(topics_dir + "/t.jsonl") == 0600);
+  CHECK(warnings.empty());
+}
+
+TEST_CASE("an existing topic file or directory open to group or others is warned about once, not changed") {
+  Store s;
+  const std::string file = s.dir / "t.jsonl";
+  write_file(file, "a\n");
+  ::chmod(file.c_str(), 0644);
+  auto w = s.topics->open_writer("t");
+  auto r = s.topics->open_reader("t", false);
+  w.reset();
+  w = s.topics->open_writer("t");
+  REQUIRE(s.warnings.size() == 1);
+  CHECK(s.warnings[0] == file + ": the topic file is readable or writable by group or others (mode 0644), yet it "
+                                "holds a copy of every record; fix it with: chmod 600 " + file);
+  CHECK(mode_of(file) == 0644);
+
+  ::chmod(s.dir.path().c_str(), 0750);
+  s.topics->open_reader("t", false);
+  s.topics->open_reader("t", false);
+  REQUIRE(s.warnings.size() == 2);
+  CHECK(s.warnings[1].find(s.dir.path().string() + ": the topic directory is readable or writable by group or "
+                                                   "others (mode 0750)") == 0);
+  CHECK(s.warnings[1].find("chmod 700 " + s.dir.path().string()) != std::string::npos);
+  CHECK(mode_of(s.dir.path().string()) == 0750);
+  ::chmod(s.dir.path().c_str(), 0700);
+}
+
+TEST_CASE("a record longer than the maximum is an error naming the file, the offset and the size") {
+  Store s(1024);
+  const std::string file = s.dir / "t.jsonl";
+  const std::string exactly(1024, 'x');
+  write_file(file, "ok\n" + exactly + "\r\n" + std::string(2000, 'y') + "\nafter\n");
+  auto reader = s.topics->open_reader("t", false);
+  std::vector<std::string> before;  // the records before it come first
+  std::string error;
+  try {
+    while (!reader->at_end())
+      for (const cn_record &r : reader->read(100, 1 << 20, 0)) before.push_back(text(r));
+  } catch (const TopicError &e) {
+    error = e.what();
+  }
+  CHECK(before == std::vector<std::string>{"ok", exactly});
+  CHECK(error == file + ": the record at offset 2 is 2000 bytes, more than the maximum of 1024 bytes; raise the "
+                        "limit with --max-record-bytes (up to 4294967296)");
+}
+
+TEST_CASE("an over-long line is measured to its end, or as far as a followed file goes") {
+  Store s(1024);
+  const std::string file = s.dir / "t.jsonl";
+  write_file(file, "a\n" + std::string(8 << 20, 'z'));  // 8 MiB, no line end yet
+  CHECK_THROWS_WITH_AS(drain(*s.topics->open_reader("t", false)),
+                       doctest::Contains("t.jsonl: the record at offset 1 is 8388608 bytes, more than the maximum"),
+                       TopicError);
+  auto follower = s.topics->open_reader("t", true);
+  CHECK(follower->read(100, 1 << 20, 0).size() == 1);
+  CHECK_THROWS_WITH_AS(follower->read(100, 1 << 20, 0),
+                       doctest::Contains("t.jsonl: the record at offset 1 is at least 8388608 bytes, more than the "
+                                         "maximum of 1024 bytes"),
+                       TopicError);
+  write_file(file, "\r\nb\n", std::ios::app);
+  CHECK_THROWS_WITH_AS(drain(*s.topics->open_reader("t", false)), doctest::Contains("offset 1 is 8388608 bytes"),
+                       TopicError);
+}
+
+TEST_CASE("an over-long last line without a newline is refused too") {
+  Store s(1024);
+  write_file(s.dir / "t.jsonl", "a\n" + std::string(1025, 'q'));
+  auto reader = s.topics->open_reader("t", false);
+  CHECK_THROWS_WITH_AS(drain(*reader), doctest::Contains("offset 1 is 1025 bytes"), TopicError);
+}
+
+TEST_CASE("an over-long line that seek() passes over is skipped, not refused") {
+  Store s(1024);
+  write_file(s.dir / "t.jsonl", "a\n" + std::string(3 << 20, 'w') + "\n" + std::string(1500, 'v') + "\nb\nc");
+  auto reader = s.topics->open_reader("t", false);
+  reader->seek(3);
+  CHECK(drain(*reader) == std::vector<std::pair<int64_t, std::string>>{{3, "b"}, {4, "c"}});
+  reader->seek(2);
+  CHECK_THROWS_WITH_AS(drain(*reader), doctest::Contains("offset 2 is 1500 bytes"), TopicError);
 }
