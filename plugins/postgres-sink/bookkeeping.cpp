@@ -34,7 +34,9 @@ void Bookkeeping::prepare(pqxx::connection &connection) const {
           " PRIMARY KEY (connector, kind, id))");
   tx.exec("CREATE TABLE IF NOT EXISTS " + quoted(config_.dead_letter_table) +
           " (id bigserial PRIMARY KEY, connector text NOT NULL, topic_offset bigint NOT NULL, record text NOT NULL,"
-          " error text NOT NULL, failed_at timestamptz NOT NULL DEFAULT now())");
+          " error text NOT NULL, failed_at timestamptz NOT NULL DEFAULT now(), record_bytes bytea)");
+  // A dead-letter table made before record_bytes existed keeps working.
+  tx.exec("ALTER TABLE " + quoted(config_.dead_letter_table) + " ADD COLUMN IF NOT EXISTS record_bytes bytea");
   // A table of that name made by something else (the Fluvio sink's own
   // fluvio.offset has no connector column) must be named, not misused.
   pqxx::result has = tx.exec_params(
@@ -113,9 +115,82 @@ void Bookkeeping::save_definition(pqxx::transaction_base &tx, const char *kind, 
 
 void Bookkeeping::save_dead_letter(pqxx::transaction_base &tx, int64_t offset, std::string_view record,
                                    const std::string &error) const {
+  // record_bytes: the record exactly (sent as hex, decoded by the server);
+  // record: the record as text when it can be, else readable_text() of it.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(record.size() * 2);
+  for (unsigned char c : record) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  const bool text = is_text(record);
+  const std::string note =
+      text ? std::string()
+           : "; the record is not valid UTF-8 (or holds a NUL byte): 'record' shows such bytes as \\xNN, "
+             "'record_bytes' holds the record exactly";
   tx.exec_params("INSERT INTO " + quoted(config_.dead_letter_table) +
-                     " (connector, topic_offset, record, error) VALUES ($1, $2, $3, $4)",
-                 config_.connector, offset, std::string(record), error);
+                     " (connector, topic_offset, record, error, record_bytes) VALUES ($1, $2, $3, $4, decode($5, 'hex'))",
+                 config_.connector, offset, text ? std::string(record) : readable_text(record),
+                 readable_text(error) + note, hex);
+}
+
+namespace {
+
+// The length of the UTF-8 sequence at s[i] (well-formed, as RFC 3629 has
+// it: no overlong forms, no surrogates, nothing above U+10FFFF), 0 if there
+// is none there. NUL is not text to PostgreSQL either: 0.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = at(i);
+  if (c == 0) return 0;
+  if (c < 0x80) return 1;
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;  // the second byte's range
+  if (c >= 0xc2 && c <= 0xdf) n = 2;
+  else if (c == 0xe0) n = 3, lo = 0xa0;
+  else if (c >= 0xe1 && c <= 0xec) n = 3;
+  else if (c == 0xed) n = 3, hi = 0x9f;
+  else if (c >= 0xee && c <= 0xef) n = 3;
+  else if (c == 0xf0) n = 4, lo = 0x90;
+  else if (c >= 0xf1 && c <= 0xf3) n = 4;
+  else if (c == 0xf4) n = 4, hi = 0x8f;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (at(i + k) < 0x80 || at(i + k) > 0xbf) return 0;
+  return n;
+}
+
+}  // namespace
+
+bool is_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string readable_text(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_length(s, i);
+    if (n > 0) {
+      out.append(s.data() + i, n);
+      i += n;
+    } else {
+      const auto c = static_cast<unsigned char>(s[i++]);
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace cn::pgsink

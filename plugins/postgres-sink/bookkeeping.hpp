@@ -5,7 +5,8 @@
 //     connector, so a restart at any offset can read the changes that follow
 //     without re-reading the topic from its start;
 //   - the dead-letter table: records that could not be applied, when
-//     on_error is dead_letter.
+//     on_error is dead_letter: record (text), record_bytes (bytea: the
+//     record's exact bytes, whatever they are), error, topic_offset.
 //
 // Bookkeeping owns the SQL of those tables and nothing else. It holds no
 // connection and no transaction: each call works in the transaction (or,
@@ -33,6 +34,12 @@ struct StoredBookkeeping {
   std::map<uint32_t, Relation> relations;  // by rel_id
   std::map<uint32_t, Type> types;          // by type OID
 };
+
+// Whether s is valid UTF-8 without a NUL byte: text a text column takes.
+bool is_text(std::string_view s);
+// s with each byte that is not part of valid UTF-8 (and each NUL) written
+// as \xNN: text a text column takes, and a person can read.
+std::string readable_text(std::string_view s);
 
 class Bookkeeping {
  public:

@@ -30,6 +30,8 @@ class CountsLedger {
   void committed() { committed_ = current; }
   // It was lost: back to the counts of the last commit.
   void rolled_back() { current = committed_; }
+  // The counts as of the last commit: what the target holds.
+  const Counts &as_committed() const { return committed_; }
 
  private:
   Counts committed_;

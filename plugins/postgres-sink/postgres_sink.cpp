@@ -58,7 +58,9 @@ class PostgresSink {
 
   ~PostgresSink() {
     commit_before_close();
-    const Counts &c = counts_.current;
+    // What the target holds: counts of what was lost or never committed
+    // are not claimed.
+    const Counts &c = counts_.as_committed();
     host_.info("applied " + std::to_string(c.inserted) + " inserts, " + std::to_string(c.updated) + " updates, " +
                std::to_string(c.deleted) + " deletes; " + std::to_string(c.missing) + " changes found no row; " +
                std::to_string(c.skipped) + " records skipped, " + std::to_string(c.dead_lettered) + " dead-lettered");
@@ -334,8 +336,13 @@ class PostgresSink {
       return f();
     } catch (const RefusedError &e) {
       replay_.replay_through(handed_);
-      throw retry("offsets " + std::to_string(e.first_offset) + "-" + std::to_string(e.last_offset) + ", table " +
-                  e.table + ": " + e.what() + "; re-applying one change at a time to find the record");
+      // The table is unknown for a record that is not a valid event.
+      const std::string where =
+          e.first_offset == e.last_offset
+              ? "offset " + std::to_string(e.first_offset)
+              : "offsets " + std::to_string(e.first_offset) + "-" + std::to_string(e.last_offset);
+      throw retry(where + (e.table.empty() ? "" : ", table " + e.table) + ": " + e.what() +
+                  "; re-applying one change at a time to find the record");
     } catch (const plugins::ConnectError &e) {
       if (e.permanent()) {
         failed_ = true;

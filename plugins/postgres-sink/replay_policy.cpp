@@ -16,9 +16,10 @@ void ReplayPolicy::refuse(int64_t offset, std::string_view record, const std::st
       host_.warn(where + ": skipped (on_error: skip): " + reason);
       return;
     case OnError::dead_letter:
-      ++counts_.dead_lettered;
-      // The row belongs to this record's source transaction: undone with it.
+      // The row belongs to this record's source transaction: undone with it,
+      // and so is its count (marked first, so the count comes after).
       if (source_.in_transaction) session_.mark_open_tx();
+      ++counts_.dead_lettered;
       session_.bookkeeping().save_dead_letter(session_.transaction(), offset, record, reason);
       host_.warn(where + ": sent to " + display(config_.dead_letter_table) + ": " + reason);
       return;

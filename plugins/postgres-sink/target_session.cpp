@@ -102,13 +102,18 @@ void TargetSession::mark_open_tx() {
   pqxx::work &tx = transaction();
   applier_.flush(tx);
   open_tx_.emplace(tx, "cn_open_tx");
+  before_open_tx_ = counts_.current;  // what undoing it takes the counts back to
 }
 
 void TargetSession::end_open_tx(bool keep) {
   if (!open_tx_) return;
   background_.wait();
-  if (keep) open_tx_->release();
-  else open_tx_->rollback();
+  if (keep) {
+    open_tx_->release();
+  } else {
+    open_tx_->rollback();
+    counts_.current = before_open_tx_;  // what it wrote is not in the target: nor in the counts
+  }
   open_tx_.reset();
 }
 

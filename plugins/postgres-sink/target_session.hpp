@@ -82,7 +82,8 @@ class TargetSession {
   // At its commit event: what it wrote stays. (Either call: no effect when
   // not marked.)
   void release_open_tx() { end_open_tx(true); }
-  // What it wrote is undone; the rest of the transaction stays.
+  // What it wrote is undone, and the counts with it; the rest of the
+  // transaction stays.
   void undo_open_tx() { end_open_tx(false); }
 
  private:
@@ -101,6 +102,7 @@ class TargetSession {
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<pqxx::work> tx_;
   std::optional<Savepoint> open_tx_;  // in tx_
+  Counts before_open_tx_;             // the counts when open_tx_ was marked
   BackgroundJobs background_;         // batches being written inside tx_; ends first
 };
 

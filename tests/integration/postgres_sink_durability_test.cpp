@@ -249,6 +249,12 @@ TEST_CASE("on_error stop: a malformed line, an unknown rel_id, a wrong number of
   if (!table.empty()) CHECK(contains(error, "offset 5, table " + table));
   CHECK(count_items(f, "id in (6, 7)") == "0\n");
   CHECK(stored_offset(f) < 4);
+  // The retry that starts careful replay names the record, and a table only
+  // when it is known.
+  CHECK(!contains(r.err, "table :"));
+  std::string retry = line_with(r.err, {"offset 5", "re-applying one change at a time"});
+  if (table.empty()) CHECK(contains(retry, "offset 5: " + reason));
+  else CHECK(contains(retry, "offset 5, table " + table + ": "));
 }
 
 // ---- 3 ---------------------------------------------------------------------
@@ -312,6 +318,7 @@ TEST_CASE("on_error dead_letter: a dead-letter row commits with its source trans
   // its rows nor its dead letter are in the target.
   CHECK(f.sql("select count(*) from fluvio.dead_letter") == "0\n");
   CHECK(count_items(f, "id in (2, 3)") == "0\n");
+  CHECK(contains(r.err, " 0 dead-lettered"));  // the summary claims only what committed
 
   f.write_topic({ev::commit()}, true);  // 8
   ProcessResult completed = f.run_sink({"on_error: dead_letter"});
@@ -325,6 +332,59 @@ TEST_CASE("on_error dead_letter: a dead-letter row commits with its source trans
   INFO(again.err);
   CHECK(again.exited_with(0));
   CHECK(f.sql("select count(*) from fluvio.dead_letter") == "1\n");
+}
+
+TEST_CASE("on_error skip: a record nested 200,000 deep is skipped, and the records around it are applied") {
+  SinkFixture f;
+  f.write_topic({ev::begin(1), item_relation(), item(1, "one"), ev::commit(),                  // 0-3
+                 ev::begin(2), item(2, "two"), std::string(200000, '['), item(3, "three"),      // 4-7
+                 ev::commit()});                                                                // 8
+  ProcessResult r = f.run_sink({"on_error: skip"});
+  INFO(r.err);
+  CHECK(r.exited_with(0));
+  CHECK(contains(line_with(r.err, {"WARN", "offset 6:", "skipped"}),
+                 "offset 6: skipped (on_error: skip): not a valid change event: not valid JSON: nested deeper than "
+                 "128 levels at byte 128"));
+  CHECK(items(f) == "1|one\n2|two\n3|three\n");
+  CHECK(stored_offset(f) == 8);
+  CHECK(contains(r.err, " 1 records skipped"));
+}
+
+TEST_CASE("on_error dead_letter: a record that is not UTF-8 lands exactly, in an older dead-letter table too") {
+  SinkFixture f;
+  // A dead-letter table as the sink made it before record_bytes.
+  f.sql("create schema fluvio; create table fluvio.dead_letter (id bigserial primary key, connector text not null,"
+        " topic_offset bigint not null, record text not null, error text not null,"
+        " failed_at timestamptz not null default now())");
+  std::string bad = item(7, "bad@@");
+  bad.replace(bad.find("@@"), 2, "\xc3\x28");  // not UTF-8: the target's text column refuses it
+  f.write_topic({ev::begin(1), item_relation(), item(1, "one"), ev::commit(),  // 0-3
+                 ev::begin(2), item(2, "two"), bad, item(3, "three"), ev::commit(),  // 4-8: 6 is refused
+                 ev::begin(3), item(4, "four"), ev::commit()});  // 9-11
+  ProcessResult r = f.run_sink({"on_error: dead_letter"});
+  INFO(r.err);
+  CHECK(r.exited_with(0));
+  CHECK(items(f) == "1|one\n2|two\n3|three\n4|four\n");
+  CHECK(stored_offset(f) == 11);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : bad) hex += std::string{kHex[c >> 4], kHex[c & 15]};
+  CHECK(f.sql("select topic_offset, encode(record_bytes, 'hex') from fluvio.dead_letter") == "6|" + hex + "\n");
+  std::string readable = bad;
+  readable.replace(readable.find("\xc3"), 1, "\\xc3");
+  CHECK(f.sql("select record from fluvio.dead_letter") == readable + "\n");
+  const std::string error = f.sql("select error from fluvio.dead_letter");
+  CHECK(contains(error, "not valid UTF-8"));
+  CHECK(contains(error, "record_bytes"));
+  CHECK(contains(line_with(r.err, {"WARN", "offset 6, table public.item"}), "fluvio.dead_letter"));
+  CHECK(contains(r.err, " 1 dead-lettered"));
+
+  ProcessResult again = f.run_sink({"on_error: dead_letter"});
+  INFO(again.err);
+  CHECK(again.exited_with(0));
+  CHECK(f.sql("select count(*) from fluvio.dead_letter") == "1\n");
+  CHECK(items(f) == "1|one\n2|two\n3|three\n4|four\n");
+  CHECK(contains(again.err, " 0 dead-lettered"));
 }
 
 // ---- 5 ---------------------------------------------------------------------

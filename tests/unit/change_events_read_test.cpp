@@ -457,6 +457,29 @@ TEST_CASE("errors name the field") {
   CHECK_THROWS_AS(parse_event("{"), EventError);
 }
 
+TEST_CASE("a record nested too deeply is an error, not a stack overflow") {
+  // 200,000 '[' overflowed the stack of RapidJSON's recursive parser.
+  CHECK(error_of(std::string(200000, '[')) == "not valid JSON: nested deeper than 128 levels at byte 128");
+  CHECK(error_of(std::string(100000, '[') + std::string(100000, ']')) ==
+        "not valid JSON: nested deeper than 128 levels at byte 128");
+  std::string objects;
+  for (int i = 0; i < 1000; ++i) objects += R"({"a":)";
+  CHECK(error_of(objects) == "not valid JSON: nested deeper than 128 levels at byte 640");
+  // Deep inside a value: the byte is where the 129th level opens.
+  const std::string head = R"({"message":{"type":"insert","rel_id":1,"tuple":[{"RawText":)";
+  CHECK(error_of(head + std::string(200000, '[')) ==
+        "not valid JSON: nested deeper than 128 levels at byte " + std::to_string(head.size() + 124));
+  // At the bound (128 levels) the record parses, is refused by the reader,
+  // and its DOM is dropped before the next record without trouble.
+  const std::string deepest = head + std::string(124, '[') + std::string(124, ']') + "}]}}";
+  CHECK(value_error(R"({"RawText":)" + std::string(124, '[') + std::string(124, ']') + "}") ==
+        "message.tuple[0].RawText[0]: expected a byte, an integer 0..255");
+  CHECK(error_of(deepest) == "message.tuple[0].RawText[0]: expected a byte, an integer 0..255");
+  // Brackets inside strings are not nesting.
+  CHECK(text_of(R"({"String":")" + std::string(100000, '[') + R"(\"{"})") == std::string(100000, '[') + "\"{");
+  CHECK(std::holds_alternative<Begin>(parse_event(dogs()[0])));
+}
+
 TEST_CASE("message_json of a relation") {
   Relation r = dog<Relation>(1);
   // The format's own layout: the sample's message object, byte for byte.

@@ -386,6 +386,55 @@ void read_envelope(const Json &event, Envelope &envelope) {
   if (find(event, timestamp)) envelope.timestamp = get_i64(event, timestamp);
 }
 
+// How deep a record may nest arrays and objects. An event nests five deep
+// (event, message, tuple, value, RawText's bytes); RapidJSON's parser
+// recurses once per level, so a record of a few hundred thousand '[' would
+// overflow the stack. Well under the bound, the DOM is shallow too, and the
+// pool allocator frees it without walking it.
+constexpr std::size_t kMaxDepth = 128;
+
+// How many '[' and '{' s holds, eight bytes at a time.
+std::size_t count_openings(std::string_view s) {
+  // '[' (0x5b) and '{' (0x7b) differ only in bit 0x20, and no other byte
+  // becomes 0x7b with that bit set.
+  constexpr uint64_t kOnes = 0x0101010101010101, kHigh = 0x8080808080808080, kLow = 0x7f7f7f7f7f7f7f7f;
+  std::size_t n = 0, i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    const uint64_t y = (x | (0x20 * kOnes)) ^ (0x7b * kOnes);  // a zero byte where x has '[' or '{'
+    const uint64_t nonzero = (((y & kLow) + kLow) | y) & kHigh;  // the high bit of each nonzero byte
+    n += static_cast<std::size_t>((((~nonzero & kHigh) >> 7) * kOnes) >> 56);  // the sum of the byte flags
+  }
+  for (; i < s.size(); ++i) n += (s[i] == '[') | (s[i] == '{');
+  return n;
+}
+
+// Throws EventError if json nests arrays and objects deeper than kMaxDepth.
+// Cheap for a usual record: counting its brackets is one quick pass, and
+// only a record with more than kMaxDepth of them is scanned (outside
+// strings) for its depth.
+void check_depth(std::string_view json) {
+  if (json.size() <= kMaxDepth || count_openings(json) <= kMaxDepth) return;
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth)
+        throw EventError("not valid JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels at byte " +
+                         std::to_string(i));
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 Message parse(std::string_view json, Envelope *envelope) {
   thread_local Parser parser;
   // RapidJSON reads a NUL byte as the end of the text: reject one rather
@@ -393,6 +442,7 @@ Message parse(std::string_view json, Envelope *envelope) {
   if (const void *nul = json.empty() ? nullptr : std::memchr(json.data(), '\0', json.size()))
     throw EventError("not valid JSON: a NUL byte at byte " +
                      std::to_string(static_cast<const char *>(nul) - json.data()));
+  check_depth(json);
   const rapidjson::Document &doc = parser.parse(json);
   if (doc.HasParseError())
     throw EventError(std::string("not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
