@@ -14,8 +14,14 @@ scratch_postgres_start
 scratch_sql postgres -c "create database quickstart"
 export FLUVIO_PG_DATABASE_URL="postgresql://postgres@127.0.0.1:$scratch_port/quickstart"
 
-echo "== connector-host --config examples/connect/postgres-sink.yml --topics examples/topics --once"
-build/bin/connector-host --config examples/connect/postgres-sink.yml --topics examples/topics --once
+# A topic holds a copy of every row, so connector-host wants it private
+# (directory 0700, file 0600); git checks the sample out readable by all.
+topics=$(mktemp -d /tmp/cn-quickstart-topics-XXXXXX)
+trap 'rm -rf "$topics"; scratch_postgres_stop' EXIT  # and the server, as scratch-postgres.sh would
+install -m 600 examples/topics/dogs.jsonl "$topics/dogs.jsonl"
+
+echo "== connector-host --config examples/connect/postgres-sink.yml --topics $topics --once"
+build/bin/connector-host --config examples/connect/postgres-sink.yml --topics "$topics" --once
 
 echo "== the target database now holds (select * from dog):"
 psql -X -h 127.0.0.1 -p "$scratch_port" -U postgres -d quickstart -c "select * from dog"
