@@ -67,6 +67,17 @@ std::string describe_failure(const char *what, const std::string &url, const std
                    : "cannot reach the " + where + ": " + reason;
 }
 
+// A value in a key=value connection string: single-quoted, with quotes and
+// backslashes escaped by a backslash, as libpq reads it.
+std::string conninfo_value(const std::string &value) {
+  std::string quoted = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
 }  // namespace
 
 std::optional<std::string> url_problem(const std::string &url) {
@@ -103,6 +114,15 @@ std::string server_address(const std::string &url) {
 ConnectError::ConnectError(const char *what, const std::string &url, const std::string &reason)
     : std::runtime_error(describe_failure(what, url, reason, connect_failure_is_permanent(reason))),
       permanent_(connect_failure_is_permanent(reason)) {}
+
+std::string with_connect_timeout(const std::string &url, int seconds) {
+  Options options = values_of(PQconninfoParse(url.c_str(), nullptr));
+  options.emplace("connect_timeout", std::to_string(seconds));
+  std::string conninfo;
+  for (const auto &[keyword, value] : options)
+    conninfo += (conninfo.empty() ? "" : " ") + keyword + "=" + conninfo_value(value);
+  return conninfo;
+}
 
 std::unique_ptr<pqxx::connection> connect(const std::string &url, const char *what) {
   try {

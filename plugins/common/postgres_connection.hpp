@@ -47,6 +47,12 @@ class ConnectError : public std::runtime_error {
 // A libpqxx connection to url. Throws ConnectError when the attempt fails.
 std::unique_ptr<pqxx::connection> connect(const std::string &url, const char *what);
 
+// url (a URL or a key=value string) as a key=value string that also sets
+// connect_timeout, unless url sets one: for a connection that must not hold
+// up its caller (one made while closing) when a server drops packets and
+// the attempt would otherwise wait for TCP to give up.
+std::string with_connect_timeout(const std::string &url, int seconds);
+
 }  // namespace cn::plugins
 
 #endif

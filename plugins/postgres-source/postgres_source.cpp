@@ -183,7 +183,9 @@ class PostgresSource {
   void warn_slot_stays() const noexcept {
     std::string holds;
     try {
-      std::unique_ptr<pqxx::connection> conn = plugins::connect(config_.url, "source");
+      constexpr int kCloseConnectTimeoutSeconds = 5;  // a warning is not worth a hung close
+      std::unique_ptr<pqxx::connection> conn =
+          plugins::connect(plugins::with_connect_timeout(config_.url, kCloseConnectTimeoutSeconds), "source");
       const std::optional<SlotState> state = slot_state(*conn, config_.slot);
       if (!state) return;  // dropped meanwhile: nothing stays
       if (state->retained) holds = " and retains " + megabytes(*state->retained) + " of WAL";

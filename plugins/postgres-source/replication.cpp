@@ -1,5 +1,6 @@
 #include "replication.hpp"
 
+#include "source_setup.hpp"
 #include "wire.hpp"
 
 #include <libpq-fe.h>
@@ -77,7 +78,7 @@ ReplicationConnection::ReplicationConnection(const std::string &url) {
   if (contains(message, "must be superuser or replication role") ||
       contains(message, "permission denied to start WAL sender"))
     throw SourceError("the source role may not replicate: " + message +
-                          " (fix: run ALTER ROLE <user> REPLICATION as a superuser)",
+                          " (" + replication_fix("") + ")",
                       false);
   if (contains(message, "no pg_hba.conf entry for replication"))
     throw SourceError("the source refuses replication connections: " + message +

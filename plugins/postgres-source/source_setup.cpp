@@ -73,7 +73,8 @@ RoleRights role_rights(pqxx::connection &conn) {
 }
 
 std::string replication_fix(const std::string &role) {
-  return "fix: run ALTER ROLE " + quote_ident(role) + " REPLICATION as a superuser";
+  return "fix: run ALTER ROLE " + (role.empty() ? std::string("<user>") : quote_ident(role)) +
+         " REPLICATION as a superuser";
 }
 
 std::string publication_scope(const SourceConfig &config) {

@@ -31,7 +31,8 @@ struct RoleRights {
   bool create_on_database = false;
 };
 RoleRights role_rights(pqxx::connection &conn);
-// The fix for a role that may not replicate (the one wording).
+// The fix for a role that may not replicate (the one wording); role "" when
+// it is not known (a failed connection), written as <user>.
 std::string replication_fix(const std::string &role);
 
 // "FOR TABLE ..." / "FOR TABLES IN SCHEMA ..." / "FOR ALL TABLES": what a

@@ -206,3 +206,11 @@ TEST_CASE("a malformed database URL is a cn::ConfigError at open(), from paramet
   CHECK(from_secret.rfind("the secret FLUVIO_PG_DATABASE_URL: not a PostgreSQL URL", 0) == 0);
   CHECK(from_secret.find("bogus") != std::string::npos);
 }
+
+TEST_CASE("with_connect_timeout: the same connection, with connect_timeout unless it sets one") {
+  CHECK(with_connect_timeout("postgresql://app:pa'ss@db.example:5433/shop?sslmode=require", 5) ==
+        "connect_timeout='5' dbname='shop' host='db.example' password='pa\\'ss' port='5433' sslmode='require' "
+        "user='app'");
+  CHECK(with_connect_timeout("host=db connect_timeout=20", 5) == "connect_timeout='20' host='db'");
+  CHECK_FALSE(url_problem(with_connect_timeout("postgresql://u@h/d", 5)).has_value());
+}
