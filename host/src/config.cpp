@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +46,7 @@ bool is_identifier(const std::string &s) {
 // The whole text as a decimal 64-bit integer (an optional sign, digits).
 std::optional<int64_t> as_integer(const std::string &text) {
   const char *begin = text.data() + (text.size() > 1 && text[0] == '+');
+  if (begin != text.data() && *begin == '-') return std::nullopt;  // "+-5" is text
   int64_t value = 0;
   auto [end, ec] = std::from_chars(begin, text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -52,12 +54,14 @@ std::optional<int64_t> as_integer(const std::string &text) {
 }
 
 // The whole text as a YAML 1.2 float with a '.' or an exponent (not inf/nan).
+// One too large for a double (1e999) stays text, as a too large integer
+// does: JSON has no infinity, and RapidJSON's writer would write nothing.
 std::optional<double> as_float(const std::string &text) {
   if (text.find_first_of(".eE") == std::string::npos) return std::nullopt;
   if (text.find_first_not_of("0123456789+-.eE") != std::string::npos) return std::nullopt;
   char *end = nullptr;
   double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || text == ".") return std::nullopt;
+  if (end != text.c_str() + text.size() || text == "." || !std::isfinite(value)) return std::nullopt;
   return value;
 }
 
@@ -87,7 +91,19 @@ class Parser {
   void read_secrets(const YAML::Node &node, const std::string &key);
   std::string secret(const std::string &name, const YAML::Mark &mark, const std::string &key);
   std::string substitute(const std::string &text, const YAML::Mark &mark, const std::string &key);
-  void write_json(JsonWriter &out, const YAML::Node &node, const std::string &key);
+  void write_json(JsonWriter &out, const YAML::Node &node, const std::string &key, int depth = 0);
+
+  // What parameters: may make once its aliases are expanded: an alias inside
+  // the node it names repeats forever, and aliases of aliases multiply (ten
+  // levels of ten make 10^10 values). Far more than any plugin needs.
+  static constexpr int kMaxDepth = 64;
+  static constexpr std::size_t kMaxValues = 100000;
+  static constexpr std::size_t kMaxTextBytes = std::size_t{16} << 20;
+  std::size_t values_ = 0, text_bytes_ = 0;
+  void count_text(const YAML::Mark &mark, const std::string &key, std::size_t bytes) {
+    if ((text_bytes_ += bytes) > kMaxTextBytes)
+      fail(mark, key, "more than 16 MiB of text, counting each alias as what it names");
+  }
 
   std::string path_;
   const Environment &env_;
@@ -148,7 +164,12 @@ std::string Parser::substitute(const std::string &text, const YAML::Mark &mark, 
 // YAML scalars are untyped; a plain (unquoted) one that reads as a YAML 1.2
 // bool, null, integer or float becomes that JSON type, anything quoted stays
 // a string.
-void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::string &key) {
+void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::string &key, int depth) {
+  if (++values_ > kMaxValues)
+    fail(node.Mark(), key, "more than " + std::to_string(kMaxValues) + " values, counting each alias as what it names");
+  if (depth > kMaxDepth && (node.IsSequence() || node.IsMap()))
+    fail(node.Mark(), key.substr(0, key.find_last_of("[.", 80)) + "...",
+         "nested deeper than " + std::to_string(kMaxDepth) + " levels (is an alias inside what it names?)");
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -157,7 +178,7 @@ void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::stri
     case YAML::NodeType::Sequence: {
       out.StartArray();
       std::size_t i = 0;
-      for (const auto &item : node) write_json(out, item, key + "[" + std::to_string(i++) + "]");
+      for (const auto &item : node) write_json(out, item, key + "[" + std::to_string(i++) + "]", depth + 1);
       out.EndArray();
       return;
     }
@@ -165,8 +186,9 @@ void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::stri
       out.StartObject();
       for (const auto &entry : node) {
         std::string name = entry.first.Scalar();
+        count_text(entry.first.Mark(), key, name.size());
         out.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
-        write_json(out, entry.second, key + "." + name);
+        write_json(out, entry.second, key + "." + name, depth + 1);
       }
       out.EndObject();
       return;
@@ -182,6 +204,7 @@ void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::stri
     if (auto number = as_float(text)) return void(out.Double(*number));
   }
   std::string value = substitute(text, node.Mark(), key);
+  count_text(node.Mark(), key, value.size());
   out.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
 }
 

@@ -1,6 +1,7 @@
 // connector-host: runs one connector plugin between a topic and the world.
 #include "check_command.hpp"
 #include "config.hpp"
+#include "crash_report.hpp"
 #include "flag_range.hpp"
 #include "log.hpp"
 #include "open_instance.hpp"
@@ -102,8 +103,10 @@ void print_help(const po::options_description &options) {
             << default_plugin_dir().string() << ".\n\n"
             << options
             << "\nExit codes: 0 done or stopped by SIGINT/SIGTERM, 1 the connector failed,\n"
-               "2 bad command line or config, 3 plugin not found or refused. --check: 0 can run,\n"
-               "1 cannot run; --drop: 0 done or declined, 1 teardown failed.\n";
+               "2 bad command line or config, 3 plugin not found or refused, 4 crashed (a fatal\n"
+               "signal, logged with the plugin and callback; start it again, it resumes after its\n"
+               "last commit). --check: 0 can run, 1 cannot run; --drop: 0 done or declined,\n"
+               "1 teardown failed.\n";
 }
 
 // "  NAME  TYPE[ (RANGE | one of CHOICES)]  [default: D]  [secret]  [- DESCRIPTION]"
@@ -198,6 +201,7 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
   ConnectorConfig &config = c.config;
   const std::shared_ptr<const cn::Plugin> &plugin = c.plugin;
   const ReportFormat format = *parse_report_format(flags.format);  // checked in main
+  install_crash_report(plugin->name(), config.topic);
   if (flags.check) return check_connector(config, *plugin, format, log);
   if (flags.drop) return drop_connector(config, *plugin, flags.yes, format, log);
   log.info("running " + plugin->name() + " " + plugin->version() + " (" + cn::to_string(plugin->kind()) +
@@ -208,10 +212,12 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
   const std::string json = config.plugin_json();
   if (plugin->kind() == cn::PluginKind::sink) {
     auto reader = topics->open_reader(config.topic, !flags.once);
+    install_crash_report(plugin->name(), reader->describe());
     std::unique_ptr<cn::SinkInstance> sink = open_sink(plugin, log, json, run);
     return sink ? run_sink(*sink, *reader, run, log) : kExitOk;
   }
   auto writer = topics->open_writer(config.topic);
+  install_crash_report(plugin->name(), writer->describe());
   std::unique_ptr<cn::SourceInstance> source = open_source(plugin, log, json, run);
   return source ? run_source(*source, *writer, run, log) : kExitOk;
 }

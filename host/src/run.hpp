@@ -20,6 +20,7 @@ enum ExitCode : int {
   kExitFailed = 1,         // a plugin reported an error, or the topic failed
   kExitUsage = 2,          // bad command line or connect.yml
   kExitPluginRefused = 3,  // no such plugin, or the plugin file was refused
+  kExitCrashed = 4,        // a fatal signal (a plugin crashed): restart, it resumes (crash_report.hpp)
 };
 
 struct RunOptions {

@@ -54,7 +54,18 @@ int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &opt
     // Whatever was emitted is kept, also when poll then failed: the
     // contract says a source emits only what is ready to be kept.
     if (last >= 0) {
-      topic.flush();
+      try {
+        topic.flush();
+      } catch (const TopicError &e) {
+        // A topic that cannot be written (a full disk; a write that failed
+        // during poll fails flush too) stops the connector, said here,
+        // before the plugin closes. Nothing after the last ack was
+        // confirmed upstream: the next start, once the topic is mended,
+        // goes on from what the topic holds, and nothing is lost.
+        log.error(name + ": writing to the topic failed: " + e.what() + "; stopping (last acknowledged offset: " +
+                  std::to_string(acked) + "; the next start goes on from what the topic holds)");
+        return kExitFailed;
+      }
       if (r.ok() || r.status == CN_RETRY) {
         CallResult a = source.ack(last);
         if (a.status == CN_ERROR) {

@@ -102,8 +102,9 @@ constexpr std::size_t kMaxRecordBytesLimit = std::size_t{4} << 30;
 // The store the host uses: the file log in directory dir; the topic "-"
 // means standard input (read) or standard output (write). warn receives
 // what the store repaired or noticed (an incomplete last line, a topic file
-// open to group or others, ...). A reader refuses (TopicError) a record
-// longer than max_record_bytes, and buffers no more than that of one line.
+// open to group or others, ...). A reader, and a writer's read_back(),
+// refuse (TopicError) a record longer than max_record_bytes, and buffer no
+// more than that of one line.
 using TopicWarning = std::function<void(const std::string &)>;
 std::unique_ptr<TopicStore> open_topics(const std::string &dir, TopicWarning warn,
                                         std::size_t max_record_bytes = kDefaultMaxRecordBytes);

@@ -1,7 +1,7 @@
 #include "applier.hpp"
+#include "direct_statements.hpp"
 
 #include <postgres_errors.hpp>
-#include <pqxx/tablewriter>
 
 #include <algorithm>
 #include <set>
@@ -30,9 +30,10 @@ std::string signature(const TargetTable &t, const Tuple &tuple) {
 }
 
 // newer over older, except where newer keeps the target's value (TOAST).
-void merge_into(Tuple &older, const Tuple &newer) {
+// Moves: a value may be as large as a record.
+void merge_into(Tuple &older, Tuple &&newer) {
   for (std::size_t i = 0; i < older.size(); ++i)
-    if (newer[i].kind != Value::Kind::unchanged_toast) older[i] = newer[i];
+    if (newer[i].kind != Value::Kind::unchanged_toast) older[i] = std::move(newer[i]);
 }
 
 std::vector<bool> unchanged_columns(const Tuple &values) {
@@ -46,40 +47,78 @@ struct Row {
   const Tuple *values;
   const Tuple *locator;
   int64_t first_offset, last_offset;
+  // values again, when the statement may take texts out of them (a folded
+  // entry, dropped once its statements are made); else null.
+  Tuple *values_to_take = nullptr;
 };
 
-// The statement for some rows: one text[] literal per column slot, and the
-// "unnest($1::text[], ...) WITH ORDINALITY AS u(a1, ..., ord)" that reads
-// them back as a table.
+// The statement for some rows, as a table u(a1, ..., ord) to join: for
+// several rows, one text[] literal per column slot, read back by
+// "unnest($1::text[], ...) WITH ORDINALITY"; for one row, the values as
+// they are, "(VALUES ($1::text, ...))": no literal to build around a value
+// that may be as large as a record, and a value a folded entry holds is
+// taken, not copied.
 class Statement {
  public:
   explicit Statement(const std::vector<Row> &rows) : rows_(rows) {}
 
   std::string add_column(bool from_locator, std::size_t position) {
-    std::string literal = "{";
-    for (std::size_t r = 0; r < rows_.size(); ++r) {
-      if (r) literal += ',';
-      append_array_element(literal, (*(from_locator ? rows_[r].locator : rows_[r].values))[position]);
-    }
-    literal += '}';
-    params_.push_back(std::move(literal));
-    std::string alias = "a" + std::to_string(params_.size());
+    const std::string alias = "a" + std::to_string(++columns_);
     aliases_ += (aliases_.empty() ? "" : ", ") + alias;
+    if (rows_.size() == 1) {
+      add_single(from_locator, position);
+    } else {
+      params_.push_back(array_literal(from_locator, position));
+      arguments_ += (arguments_.empty() ? "$" : ", $") + std::to_string(params_.size()) + "::text[]";
+    }
     return alias;
   }
 
-  std::string unnest() const {
-    std::string args;
-    for (std::size_t i = 1; i <= params_.size(); ++i) args += (i > 1 ? ", $" : "$") + std::to_string(i) + "::text[]";
-    return "unnest(" + args + ") WITH ORDINALITY AS u(" + aliases_ + ", ord)";
+  std::string table() const {
+    if (rows_.size() == 1) return "(VALUES (" + arguments_ + (arguments_.empty() ? "" : ", ") + "1)) AS u(" +
+                                  aliases_ + (aliases_.empty() ? "" : ", ") + "ord)";
+    return "unnest(" + arguments_ + ") WITH ORDINALITY AS u(" + aliases_ + ", ord)";
   }
 
-  const std::vector<std::string> &params() const { return params_; }
+  std::vector<std::string> take_params() { return std::move(params_); }
 
  private:
+  const Tuple &tuple(const Row &row, bool from_locator) const { return *(from_locator ? row.locator : row.values); }
+
+  void add_single(bool from_locator, std::size_t position) {
+    const Row &row = rows_[0];
+    const Value &value = tuple(row, from_locator)[position];
+    if (!arguments_.empty()) arguments_ += ", ";
+    if (value.kind != Value::Kind::text) {
+      arguments_ += "NULL::text";
+      return;
+    }
+    // A value column is used once; a locator's may be matched again.
+    if (!from_locator && row.values_to_take)
+      params_.push_back(std::move((*row.values_to_take)[position].text));
+    else
+      params_.push_back(value.text);
+    arguments_ += "$" + std::to_string(params_.size()) + "::text";
+  }
+
+  std::string array_literal(bool from_locator, std::size_t position) const {
+    std::size_t size = 2;  // sized up front (escapes aside): growing would copy it
+    for (const Row &row : rows_) size += tuple(row, from_locator)[position].text.size() + 3;
+    std::string literal;
+    literal.reserve(size);
+    literal += '{';
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
+      if (r) literal += ',';
+      append_array_element(literal, tuple(rows_[r], from_locator)[position]);
+    }
+    literal += '}';
+    return literal;
+  }
+
   const std::vector<Row> &rows_;
   std::vector<std::string> params_;
-  std::string aliases_;
+  std::string arguments_, aliases_;
+  std::size_t columns_ = 0;
 };
 
 std::string cast(const std::string &alias, const std::string &type) { return "u." + alias + "::" + type; }
@@ -141,22 +180,30 @@ Prepared prepared_for(Prepared::Kind kind, const TargetTable &t, const std::vect
   return p;
 }
 
-// COPY text in pieces of whole lines (the last without its newline), sent
-// one after another so that the server parses one while the next arrives.
+// COPY text in pieces of kRowsPerPiece lines, sent one after another so
+// that the server parses one while the next arrives. A large value that
+// COPY takes as it is becomes a piece of its own, taken rather than copied
+// where the row allows it: a value may be as large as a record.
 Prepared prepare_copy(const TargetTable &t, const std::vector<Row> &rows) {
   constexpr std::size_t kRowsPerPiece = 2000;
+  constexpr std::size_t kValueAsPieceBytes = std::size_t{1} << 20;
   Prepared p = prepared_for(Prepared::Kind::copy, t, rows);
   std::string piece;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const Tuple &values = *rows[r].values;
     for (std::size_t i = 0; i < values.size(); ++i) {
       if (i) piece += '\t';
-      append_copy_value(piece, values[i]);
+      const Value &v = values[i];
+      if (rows[r].values_to_take && v.kind == Value::Kind::text && v.text.size() >= kValueAsPieceBytes &&
+          is_copy_verbatim(v.text)) {
+        p.pieces.push_back(std::move(piece)), piece.clear();
+        p.pieces.push_back(std::move((*rows[r].values_to_take)[i].text));
+      } else {
+        append_copy_value(piece, v);
+      }
     }
-    if ((r + 1) % kRowsPerPiece == 0 || r + 1 == rows.size())
-      p.pieces.push_back(std::move(piece)), piece.clear();
-    else
-      piece += '\n';
+    piece += '\n';
+    if ((r + 1) % kRowsPerPiece == 0 || r + 1 == rows.size()) p.pieces.push_back(std::move(piece)), piece.clear();
   }
   return p;
 }
@@ -177,18 +224,18 @@ Prepared prepare_update(const TargetTable &t, const std::vector<Row> &rows) {
     set += (set.empty() ? "" : ", ") + t.quoted_columns[i] + " = " + cast(alias, t.column_types[i]);
   }
   if (set.empty()) return p;  // every column kept its value: nothing to write
-  p.sql = "UPDATE " + t.quoted_name + " AS t SET " + set + " FROM " + st.unnest() + " WHERE " +
+  p.sql = "UPDATE " + t.quoted_name + " AS t SET " + set + " FROM " + st.table() + " WHERE " +
           where_clause(t, rows, st) + " RETURNING u.ord";
-  p.params = st.params();
+  p.params = st.take_params();
   return p;
 }
 
 Prepared prepare_delete(const TargetTable &t, const std::vector<Row> &rows) {
   Prepared p = prepared_for(Prepared::Kind::delete_, t, rows);
   Statement st(rows);
-  p.sql = "DELETE FROM " + t.quoted_name + " AS t USING " + st.unnest() + " WHERE " + where_clause(t, rows, st) +
+  p.sql = "DELETE FROM " + t.quoted_name + " AS t USING " + st.table() + " WHERE " + where_clause(t, rows, st) +
           " RETURNING u.ord";
-  p.params = st.params();
+  p.params = st.take_params();
   return p;
 }
 
@@ -200,6 +247,28 @@ Applier::Applier(std::size_t max_rows_per_statement, const cn::Host &host, Count
     : max_rows_(max_rows_per_statement), host_(host), batch_(std::make_shared<Batch>()), counts_(counts) {}
 
 std::size_t Applier::batch_rows() const { return batch_->rows; }
+std::size_t Applier::batch_bytes() const { return batch_->bytes; }
+
+namespace {
+
+std::size_t bytes_of(const Change &c) {
+  std::size_t bytes = c.statement.size();
+  for (const Tuple *tuple : {&c.values, &c.locator})
+    for (const Value &v : *tuple) bytes += v.text.size();
+  return bytes;
+}
+
+}  // namespace
+
+void Applier::add(Change change) {
+  open_bytes_ += bytes_of(change);
+  open_.push_back(std::move(change));
+}
+
+void Applier::discard_open() {
+  open_.clear();
+  open_bytes_ = 0;
+}
 
 std::shared_ptr<Applier::Batch> Applier::take_batch() {
   auto taken = std::make_shared<Batch>();
@@ -240,7 +309,7 @@ bool Applier::fold(Change &c) {
     case Change::Kind::update:
       if (e->op == E::none) e->op = E::update, e->values = std::move(c.values), e->locator = std::move(c.locator);
       else if (e->op == E::delete_) return false;  // the row is gone: the target reports it missing
-      else merge_into(e->values, c.values);
+      else merge_into(e->values, std::move(c.values));
       break;
     case Change::Kind::delete_:
       if (e->op == E::none || e->op == E::update || e->op == E::replace) e->op = E::delete_, e->locator = std::move(c.locator);
@@ -258,6 +327,8 @@ bool Applier::fold(Change &c) {
 void Applier::seal(const TransactionSource &tx) {
   std::vector<Change> open;
   open.swap(open_);
+  batch_->bytes += open_bytes_;
+  open_bytes_ = 0;
   for (Change &c : open) {
     if (fold(c)) continue;
     flush(tx());  // what came before it, then it alone
@@ -274,7 +345,7 @@ void Applier::spill_open(pqxx::transaction_base &tx) {
 }
 
 void Applier::discard() {
-  open_.clear();
+  discard_open();
   batch_ = std::make_shared<Batch>();
 }
 
@@ -333,8 +404,8 @@ void Applier::prepare(TableBatch &b) const {
   using E = Entry::Op;
   const TargetTable &t = *b.table;
   std::vector<Row> deletes, updates, inserts;
-  for (const Entry &e : b.entries) {
-    Row row{&e.values, &e.locator, e.first_offset, e.last_offset};
+  for (Entry &e : b.entries) {
+    Row row{&e.values, &e.locator, e.first_offset, e.last_offset, &e.values};
     if (e.op == E::delete_ || e.op == E::replace) deletes.push_back(row);
     if (e.op == E::insert || e.op == E::replace) inserts.push_back(row);
     if (e.op == E::update) updates.push_back(row);
@@ -357,18 +428,8 @@ void Applier::prepare(TableBatch &b) const {
 void Applier::execute(pqxx::transaction_base &tx, const PreparedStatement &p) {
   const TargetTable &t = *p.table;
   if (p.kind == Prepared::Kind::copy) {
-    // libpqxx 6.4 offers raw COPY lines only through the deprecated
-    // tablewriter: stream_to keeps write_raw_line private, and its own
-    // escaper turns bytes above 0x7E into invalid octal escapes (a signed
-    // shift), which would corrupt UTF-8.
-    refusable("insert", t, p.first_offset, p.last_offset, [&] {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-      pqxx::tablewriter copy(tx, t.quoted_name, t.quoted_columns.begin(), t.quoted_columns.end());
-      for (const std::string &piece : p.pieces) copy.write_raw_line(piece);
-      copy.complete();
-#pragma GCC diagnostic pop
-    });
+    refusable("insert", t, p.first_offset, p.last_offset,
+              [&] { copy_into(tx, t.quoted_name, t.quoted_columns, p.pieces); });
     counts_.inserted += p.offsets.size();
     return;
   }
@@ -379,13 +440,14 @@ void Applier::execute(pqxx::transaction_base &tx, const PreparedStatement &p) {
     return;
   }
   const char *what = update ? "update" : "delete";
-  pqxx::result found = refusable(what, t, p.first_offset, p.last_offset, [&] {
-    return tx.exec_params(p.sql, pqxx::prepare::make_dynamic_params(p.params));
-  });
+  std::vector<Param> params;
+  for (const std::string &literal : p.params) params.push_back({literal});
+  std::vector<std::string> found = refusable(what, t, p.first_offset, p.last_offset,
+                                             [&] { return exec_first_column(tx, p.sql, params); });
   // As PostgreSQL's own apply worker does, a change whose row is missing is
   // logged and skipped.
   std::vector<bool> hit(p.offsets.size());
-  for (const auto &row : found) hit[row[0].as<std::size_t>() - 1] = true;
+  for (const std::string &ordinal : found) hit[std::stoul(ordinal) - 1] = true;
   for (std::size_t i = 0; i < hit.size(); ++i) {
     if (hit[i]) {
       ++count;

@@ -68,7 +68,7 @@ struct PreparedStatement {
   const TargetTable *table = nullptr;
   std::string sql;                  // update, delete (empty: nothing to set)
   std::vector<std::string> params;  // update, delete
-  std::vector<std::string> pieces;  // copy: lines of COPY text, a piece at a time
+  std::vector<std::string> pieces;  // copy: the COPY text, sent piece after piece
   std::vector<int64_t> offsets;     // per row: the offset to name if its row is missing
   int64_t first_offset = -1, last_offset = -1;
 };
@@ -84,7 +84,7 @@ class Applier {
   void set_replica_role(bool replica_role) { replica_role_ = replica_role; }
 
   // Queues a change of the open source transaction. No database work.
-  void add(Change change) { open_.push_back(std::move(change)); }
+  void add(Change change);
 
   // The open source transaction is complete: folds it into the batch. A
   // change that cannot be folded makes it write the batch and the change,
@@ -111,13 +111,17 @@ class Applier {
   // Writes one change now, on its own (careful replay).
   void apply_now(pqxx::transaction_base &tx, const Change &change);
 
-  // Rows in the batch (complete source transactions), not yet written.
+  // Rows in the batch (complete source transactions), not yet written, and
+  // the bytes of their values (what they hold in memory, roughly).
   std::size_t batch_rows() const;
+  std::size_t batch_bytes() const;
+  // Changes of the open source transaction, and the bytes of their values.
   std::size_t open_size() const { return open_.size(); }
+  std::size_t open_bytes() const { return open_bytes_; }
 
   // Forgets what is pending (its transaction is gone).
   void discard();
-  void discard_open() { open_.clear(); }
+  void discard_open();
 
  private:
   // One folded row: what the batch will do to one key.
@@ -145,6 +149,7 @@ class Applier {
   const cn::Host &host_;
   bool replica_role_ = false;
   std::vector<Change> open_;
+  std::size_t open_bytes_ = 0;
   std::shared_ptr<Batch> batch_;
   Counts &counts_;
 };
@@ -152,6 +157,7 @@ class Applier {
 struct Applier::Batch {
   std::map<const TargetTable *, TableBatch> tables;
   std::size_t rows = 0;
+  std::size_t bytes = 0;  // of the changes folded in (merged ones too)
 };
 
 }  // namespace cn::pgsink

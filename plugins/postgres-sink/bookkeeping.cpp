@@ -1,4 +1,5 @@
 #include "bookkeeping.hpp"
+#include "direct_statements.hpp"
 
 #include <set>
 #include <stdexcept>
@@ -115,24 +116,23 @@ void Bookkeeping::save_definition(pqxx::transaction_base &tx, const char *kind, 
 
 void Bookkeeping::save_dead_letter(pqxx::transaction_base &tx, int64_t offset, std::string_view record,
                                    const std::string &error) const {
-  // record_bytes: the record exactly (sent as hex, decoded by the server);
-  // record: the record as text when it can be, else readable_text() of it.
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(record.size() * 2);
-  for (unsigned char c : record) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 15];
-  }
+  // record_bytes: the record exactly; record: the record as text when it
+  // can be, else readable_text() of it. Both go from where they are, in the
+  // binary format (a text's or a bytea's bytes): a record may be huge.
   const bool text = is_text(record);
+  const std::string readable = text ? std::string() : readable_text(record);
   const std::string note =
       text ? std::string()
            : "; the record is not valid UTF-8 (or holds a NUL byte): 'record' shows such bytes as \\xNN, "
              "'record_bytes' holds the record exactly";
-  tx.exec_params("INSERT INTO " + quoted(config_.dead_letter_table) +
-                     " (connector, topic_offset, record, error, record_bytes) VALUES ($1, $2, $3, $4, decode($5, 'hex'))",
-                 config_.connector, offset, text ? std::string(record) : readable_text(record),
-                 readable_text(error) + note, hex);
+  const std::string connector = config_.connector, topic_offset = std::to_string(offset),
+                    why = readable_text(error) + note;
+  exec_first_column(tx,
+                    "INSERT INTO " + quoted(config_.dead_letter_table) +
+                        " (connector, topic_offset, record, error, record_bytes) VALUES ($1, $2::bigint, $3::text, $4,"
+                        " $5::bytea)",
+                    {{connector}, {topic_offset}, {text ? record : std::string_view(readable), true}, {why},
+                     {record, true}});
 }
 
 namespace {

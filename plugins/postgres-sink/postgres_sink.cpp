@@ -38,13 +38,16 @@ namespace {
 
 using plugins::message_of;
 
-// A batch this large is written (inside the target transaction) while the
-// next records are parsed.
+// A batch this large (in rows, or in the bytes of its values) is written
+// (inside the target transaction) while the next records are parsed: so a
+// few huge values are not all held until the commit.
 constexpr std::size_t kBackgroundWriteRows = 5000;
-// The most changes of one source transaction held before they are written
-// (undoably, until its commit), so that memory stays bounded whatever its
-// size.
+constexpr std::size_t kBackgroundWriteBytes = std::size_t{16} << 20;
+// The most changes (or bytes of values) of one source transaction held
+// before they are written (undoably, until its commit), so that memory
+// stays bounded whatever its size.
 constexpr std::size_t kMaxOpenChanges = 20000;
+constexpr std::size_t kMaxOpenBytes = std::size_t{128} << 20;
 
 std::string name_of(const Relation &relation) { return relation.namespace_ + "." + relation.name; }
 
@@ -142,7 +145,8 @@ class PostgresSink {
     session_.release_open_tx();
     complete_through_ = offset;
     if (commit_wanted_) return finish(offset);
-    if (applier_.batch_rows() >= kBackgroundWriteRows) session_.write_batch_in_background();
+    if (applier_.batch_rows() >= kBackgroundWriteRows || applier_.batch_bytes() >= kBackgroundWriteBytes)
+      session_.write_batch_in_background();
   }
 
   void handle(int64_t, std::string_view, const events::Origin &) {}
@@ -176,26 +180,30 @@ class PostgresSink {
     tables_[relation.rel_id] = std::move(table);
   }
 
-  void handle(int64_t offset, std::string_view record, const events::Insert &insert) {
+  // The changes move their tuples out of the message: a value may be as
+  // large as a record, and is held once.
+  void handle(int64_t offset, std::string_view record, events::Insert &insert) {
     auto table = table_for(offset, record, insert.rel_id);
     if (!table || !arity_ok(offset, record, *table, insert.tuple, "tuple")) return;
-    apply(offset, record, Change{Change::Kind::insert, offset, table, insert.tuple, {}, {}});
+    apply(offset, record, Change{Change::Kind::insert, offset, table, std::move(insert.tuple), {}, {}});
   }
 
-  void handle(int64_t offset, std::string_view record, const events::Update &update) {
+  void handle(int64_t offset, std::string_view record, events::Update &update) {
     auto table = table_for(offset, record, update.rel_id);
     if (!table || !arity_ok(offset, record, *table, update.new_tuple, "new_tuple")) return;
-    const Tuple *locator = locator_of(offset, record, *table, update.old_tuple, update.key_tuple, &update.new_tuple, "update");
+    std::optional<Tuple> locator =
+        take_locator(offset, record, *table, update.old_tuple, update.key_tuple, &update.new_tuple, "update");
     if (!locator) return;
-    apply(offset, record, Change{Change::Kind::update, offset, table, update.new_tuple, *locator, {}});
+    apply(offset, record,
+          Change{Change::Kind::update, offset, table, std::move(update.new_tuple), std::move(*locator), {}});
   }
 
-  void handle(int64_t offset, std::string_view record, const events::Delete &del) {
+  void handle(int64_t offset, std::string_view record, events::Delete &del) {
     auto table = table_for(offset, record, del.rel_id);
     if (!table) return;
-    const Tuple *locator = locator_of(offset, record, *table, del.old_tuple, del.key_tuple, nullptr, "delete");
+    std::optional<Tuple> locator = take_locator(offset, record, *table, del.old_tuple, del.key_tuple, nullptr, "delete");
     if (!locator) return;
-    apply(offset, record, Change{Change::Kind::delete_, offset, table, {}, *locator, {}});
+    apply(offset, record, Change{Change::Kind::delete_, offset, table, {}, std::move(*locator), {}});
   }
 
   void handle(int64_t offset, std::string_view record, const events::Truncate &truncate) {
@@ -247,25 +255,37 @@ class PostgresSink {
   // Where the row an update or delete changes is found: the old row under
   // Full identity; else the key tuple if the key changed, else the key
   // columns of the new row (an update) or the old row (a delete).
-  const Tuple *locator_of(int64_t offset, std::string_view record, const TargetTable &t,
-                          const std::optional<Tuple> &old_tuple, const std::optional<Tuple> &key_tuple,
-                          const Tuple *new_tuple, const char *what) {
-    const std::string table = display(t.name);
-    const Tuple *locator = nullptr;
+  // What finds the row an update or delete changes, moved out of the
+  // message: the old row (Full identity), key_tuple, or old_tuple; for an
+  // update that sends neither, the key columns of new_tuple (the rest NULL,
+  // as in a key_tuple). Nothing when the change must be refused (done here).
+  std::optional<Tuple> take_locator(int64_t offset, std::string_view record, const TargetTable &t,
+                                    std::optional<Tuple> &old_tuple, std::optional<Tuple> &key_tuple,
+                                    const Tuple *new_tuple, const char *what) {
+    auto refuse = [&](const std::string &reason) -> std::optional<Tuple> {
+      replay_.refuse(offset, record, display(t.name), reason);
+      return std::nullopt;
+    };
+    std::optional<Tuple> *sent = nullptr;  // the tuple of the message that finds the row
     if (t.relation.replica_identity == ReplicaIdentity::full) {
-      if (old_tuple) locator = &*old_tuple;
-      else replay_.refuse(offset, record, table, std::string("an ") + what + " under Full identity without old_tuple");
+      if (!old_tuple) return refuse(std::string("an ") + what + " under Full identity without old_tuple");
+      sent = &old_tuple;
     } else if (t.key_columns.empty()) {
-      replay_.refuse(offset, record, table,
-                     std::string("the table has no replica identity key (identity ") +
-                         to_string(t.relation.replica_identity) + "), so an " + what +
-                         " cannot find its row; give the source table a primary key or REPLICA IDENTITY");
-    } else {
-      locator = key_tuple ? &*key_tuple : old_tuple ? &*old_tuple : new_tuple;
-      if (!locator) replay_.refuse(offset, record, table, std::string("a ") + what + " without key_tuple");
+      return refuse(std::string("the table has no replica identity key (identity ") +
+                    to_string(t.relation.replica_identity) + "), so an " + what +
+                    " cannot find its row; give the source table a primary key or REPLICA IDENTITY");
+    } else if (key_tuple || old_tuple) {
+      sent = key_tuple ? &key_tuple : &old_tuple;
+    } else if (!new_tuple) {
+      return refuse(std::string("a ") + what + " without key_tuple");
     }
-    if (locator && !arity_ok(offset, record, t, *locator, key_tuple ? "key_tuple" : "old_tuple")) return nullptr;
-    return locator;
+    if (!sent) {  // the key columns of new_tuple, whose arity is checked
+      Tuple key(new_tuple->size());
+      for (std::size_t k : t.key_columns) key[k] = (*new_tuple)[k];
+      return key;
+    }
+    if (!arity_ok(offset, record, t, **sent, key_tuple ? "key_tuple" : "old_tuple")) return std::nullopt;
+    return std::move(*sent);
   }
 
   // ---- applying --------------------------------------------------------------
@@ -273,7 +293,8 @@ class PostgresSink {
   void apply(int64_t offset, std::string_view record, Change change) {
     if (replay_.careful(offset)) return replay_.apply_carefully(offset, record, change);
     applier_.add(std::move(change));
-    if (source_.in_transaction && applier_.open_size() >= kMaxOpenChanges) {
+    if (source_.in_transaction &&
+        (applier_.open_size() >= kMaxOpenChanges || applier_.open_bytes() >= kMaxOpenBytes)) {
       // A source transaction too large to hold: what it has so far is
       // written, in the background while the rest is read, and the target
       // transaction then waits for its commit.

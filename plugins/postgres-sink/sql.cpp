@@ -1,5 +1,7 @@
 #include "sql.hpp"
 
+#include <algorithm>
+
 namespace cn::pgsink {
 
 namespace {
@@ -48,6 +50,10 @@ void append_array_element(std::string &literal, const Value &value) {
     out += c;
   });
   literal += '"';
+}
+
+bool is_copy_verbatim(std::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) { return kCopySpecials.has(c); });
 }
 
 void append_copy_value(std::string &data, const Value &value) {

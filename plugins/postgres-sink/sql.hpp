@@ -27,6 +27,10 @@ void append_array_element(std::string &literal, const Value &value);
 // backslash, tab, newline and carriage return escaped.
 void append_copy_value(std::string &data, const Value &value);
 
+// Whether append_copy_value() appends this text (of a value that is not
+// NULL) as it is: it holds no byte COPY's text format escapes.
+bool is_copy_verbatim(std::string_view text);
+
 }  // namespace cn::pgsink
 
 #endif

@@ -3,6 +3,7 @@
 // CallResult (or, for open(), into an OpenError).
 #include <cn/loader.hpp>
 
+#include <atomic>
 #include <exception>
 #include <utility>
 
@@ -22,6 +23,31 @@ struct InstanceContext {
 namespace {
 
 using detail::InstanceContext;
+
+// Constant-initialised, so reading it needs no TLS guard: safe in a signal
+// handler (current_plugin_call).
+thread_local PluginCallSite t_call_site;
+
+// Marks the calling thread as inside one callback of ctx's plugin while it
+// lives; restores what was there before.
+class CallSiteMark {
+ public:
+  CallSiteMark(const InstanceContext &ctx, const char *callback, int64_t first_offset = -1,
+               int64_t last_offset = -1) noexcept
+      : saved_(t_call_site) {
+    t_call_site = PluginCallSite{ctx.plugin_name.c_str(), callback, first_offset, last_offset};
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // complete before the plugin runs
+  }
+  ~CallSiteMark() {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    t_call_site = saved_;
+  }
+  CallSiteMark(const CallSiteMark &) = delete;
+  CallSiteMark &operator=(const CallSiteMark &) = delete;
+
+ private:
+  PluginCallSite saved_;
+};
 
 void host_log(void *ctx, cn_log_level level, cn_str message) {
   auto *c = static_cast<InstanceContext *>(ctx);
@@ -58,13 +84,20 @@ std::string describe_current_exception() {
 // is CN_ERROR.
 enum class Callback { open, check, other };
 
+// Which callback a call_plugin() runs, for current_plugin_call().
+struct CallName {
+  const char *callback;
+  int64_t first_offset = -1, last_offset = -1;
+};
+
 // Calls into the plugin. call returns the plugin's cn_status.
 template <class Call>
-CallResult call_plugin(InstanceContext &ctx, Call &&call, Callback callback = Callback::other) {
+CallResult call_plugin(InstanceContext &ctx, CallName name, Call &&call, Callback callback = Callback::other) {
   ctx.error.clear();
   CallResult result;
   int status;
   try {
+    CallSiteMark mark(ctx, name.callback, name.first_offset, name.last_offset);
     status = static_cast<int>(call());
   } catch (...) {
     return CallResult{CN_ERROR, describe_current_exception()};
@@ -91,7 +124,7 @@ template <class Table>
 void *open_instance(const Plugin &plugin, const Table &table, InstanceContext &ctx,
                     std::string_view config_json) {
   void *state = nullptr;
-  CallResult r = call_plugin(ctx, [&] {
+  CallResult r = call_plugin(ctx, {"open"}, [&] {
     return table.open(&ctx.host, &ctx, cn_str{config_json.data(), config_json.size()}, &state);
   }, Callback::open);
   if (!r.ok()) throw OpenError(plugin, r.status, r.error);
@@ -99,8 +132,9 @@ void *open_instance(const Plugin &plugin, const Table &table, InstanceContext &c
 }
 
 template <class Table>
-void close_instance(const Table &table, void *state) noexcept {
+void close_instance(const Table &table, const InstanceContext &ctx, void *state) noexcept {
   try {
+    CallSiteMark mark(ctx, "close");
     table.close(state);
   } catch (...) {
     // close() has no way to report; an escaping exception must not
@@ -149,24 +183,26 @@ void host_report(void *report_ctx, cn_check_level level, cn_str subject, cn_str 
   }
 }
 
-CallResult run_check_callback(const Plugin &plugin, cn_check_fn callback, LogSink &log,
+CallResult run_check_callback(const Plugin &plugin, const char *name, cn_check_fn callback, LogSink &log,
                               std::string_view config_json, const FindingFn &on_finding) {
   if (!callback) return CallResult{CN_ERROR, "the plugin has no such callback"};
   std::unique_ptr<InstanceContext> ctx = make_context(plugin, log);  // valid during the call only
   ReportContext report{&on_finding};
-  return call_plugin(*ctx, [&] {
+  return call_plugin(*ctx, {name}, [&] {
     return callback(&ctx->host, ctx.get(), cn_str{config_json.data(), config_json.size()}, &host_report, &report);
   }, Callback::check);
 }
 
 }  // namespace
 
+PluginCallSite current_plugin_call() noexcept { return t_call_site; }
+
 CallResult Plugin::run_check(LogSink &log, std::string_view config_json, const FindingFn &on_finding) const {
-  return run_check_callback(*this, check_, log, config_json, on_finding);
+  return run_check_callback(*this, "check", check_, log, config_json, on_finding);
 }
 
 CallResult Plugin::run_teardown(LogSink &log, std::string_view config_json, const FindingFn &on_finding) const {
-  return run_check_callback(*this, teardown_, log, config_json, on_finding);
+  return run_check_callback(*this, "teardown", teardown_, log, config_json, on_finding);
 }
 
 OpenError::OpenError(const Plugin &plugin, cn_status status, const std::string &reason)
@@ -184,11 +220,12 @@ SinkInstance::SinkInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
   state_ = open_instance(*plugin_, plugin_->sink_table(), *ctx_, config_json);
 }
 
-SinkInstance::~SinkInstance() { close_instance(plugin_->sink_table(), state_); }
+SinkInstance::~SinkInstance() { close_instance(plugin_->sink_table(), *ctx_, state_); }
 
 CallResult SinkInstance::resume_offset(int64_t &last_applied) {
   int64_t value = -1;
-  CallResult r = call_plugin(*ctx_, [&] { return plugin_->sink_table().resume_offset(state_, &value); });
+  CallResult r =
+      call_plugin(*ctx_, {"resume_offset"}, [&] { return plugin_->sink_table().resume_offset(state_, &value); });
   if (r.ok() && value < -1)
     return CallResult{CN_ERROR, "resume_offset gave " + std::to_string(value) +
                                     "; an offset is -1 (nothing applied) or more"};
@@ -199,11 +236,13 @@ CallResult SinkInstance::resume_offset(int64_t &last_applied) {
 CallResult SinkInstance::consume(const cn_record *records, std::size_t count) {
   const cn_record_batch batch{sizeof(cn_record_batch), CN_ABI_VERSION, sizeof(cn_record), count,
                               records};
-  return call_plugin(*ctx_, [&] { return plugin_->sink_table().consume(state_, &batch); });
+  CallName name{"consume"};
+  if (count > 0) name = {"consume", records[0].offset, records[count - 1].offset};
+  return call_plugin(*ctx_, name, [&] { return plugin_->sink_table().consume(state_, &batch); });
 }
 
 CallResult SinkInstance::commit(int64_t offset) {
-  return call_plugin(*ctx_, [&] { return plugin_->sink_table().commit(state_, offset); });
+  return call_plugin(*ctx_, {"commit", offset, offset}, [&] { return plugin_->sink_table().commit(state_, offset); });
 }
 
 SourceInstance::SourceInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
@@ -212,11 +251,11 @@ SourceInstance::SourceInstance(std::shared_ptr<const Plugin> plugin, LogSink &lo
   state_ = open_instance(*plugin_, plugin_->source_table(), *ctx_, config_json);
 }
 
-SourceInstance::~SourceInstance() { close_instance(plugin_->source_table(), state_); }
+SourceInstance::~SourceInstance() { close_instance(plugin_->source_table(), *ctx_, state_); }
 
 CallResult SourceInstance::poll(const RecordAppender &append, uint32_t timeout_ms) {
   EmitContext emit{&append, {}};
-  CallResult r = call_plugin(*ctx_, [&] {
+  CallResult r = call_plugin(*ctx_, {"poll"}, [&] {
     return plugin_->source_table().poll(state_, &host_emit, &emit, timeout_ms);
   });
   // A record the topic refused is lost unless the connector stops, whatever
@@ -226,14 +265,15 @@ CallResult SourceInstance::poll(const RecordAppender &append, uint32_t timeout_m
 }
 
 CallResult SourceInstance::ack(int64_t offset) {
-  return call_plugin(*ctx_, [&] { return plugin_->source_table().ack(state_, offset); });
+  return call_plugin(*ctx_, {"ack", offset, offset}, [&] { return plugin_->source_table().ack(state_, offset); });
 }
 
 bool SourceInstance::wants_resume() const noexcept { return plugin_->source_table().resume != nullptr; }
 
 CallResult SourceInstance::resume(const cn_record *record, bool &more) {
   int wants_more = 0;
-  CallResult r = call_plugin(*ctx_, [&] { return plugin_->source_table().resume(state_, record, &wants_more); });
+  CallResult r =
+      call_plugin(*ctx_, {"resume"}, [&] { return plugin_->source_table().resume(state_, record, &wants_more); });
   more = r.ok() && wants_more != 0;
   return r;
 }

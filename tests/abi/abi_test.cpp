@@ -133,6 +133,7 @@ const std::map<std::string, std::string> &loadable() {
       {"check_reports_fail", "check-reports"},
       {"check_reports_invalid_config", "check-reports"},
       {"check_reports_error", "check-reports"},
+      {"crashing_sink", "crashing-sink"},
   };
   return all;
 }

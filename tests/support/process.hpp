@@ -15,6 +15,7 @@ namespace cn::test {
 struct ProcessResult {
   int exit_code = -1;  // when the process exited
   int signal = 0;      // when a signal ended it
+  long peak_rss_kib = 0;  // its largest resident set (getrusage's ru_maxrss), once reaped
   std::string out, err;
   bool exited_with(int code) const { return signal == 0 && exit_code == code; }
 };

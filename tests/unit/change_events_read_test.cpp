@@ -480,6 +480,45 @@ TEST_CASE("a record nested too deeply is an error, not a stack overflow") {
   CHECK(std::holds_alternative<Begin>(parse_event(dogs()[0])));
 }
 
+TEST_CASE("numbers come out as the doubles nearest to their text, where RapidJSON 1.1.0 misread them") {
+  // Found by fuzz/change_events_fuzz: RapidJSON's own conversion gave what
+  // was in a register for a zero with a large exponent or many decimals
+  // (0e-45 came out 1.8189894035458565e-12, 0 with 25 decimals
+  // -1.369880843130252e-194), a wrapped-around significand for
+  // 184467440737095516156 (-2.0152837033678636e+264), NaN for 1.8e308, and
+  // 5e-324 for 2e-324, which is nearer 0.
+  CHECK(text_of(R"({"Float8":0e-45})") == "0");
+  CHECK(text_of(R"({"Float8":0E-45})") == "0");
+  CHECK(text_of(R"({"Float8":0.0000000000000000000000000})") == "0");
+  CHECK(text_of(R"({"Float8":-0.0e-30})") == "-0");
+  CHECK(text_of(R"({"Float8":0e40})") == "0");
+  CHECK(text_of(R"({"Float4":0.000e-23})") == "0");
+  CHECK(text_of(R"({"Float8":184467440737095516156})") == "184467440737095516160");
+  CHECK(text_of(R"({"Float8":1844674407370955.16156})") == "1844674407370955.2");
+  CHECK(value_error(R"({"Float8":1.8e308})") == "not valid JSON: Number too big to be stored in double. at byte 58");
+  CHECK(value_error(R"({"Float8":-1.8e308})") == "not valid JSON: Number too big to be stored in double. at byte 58");
+  CHECK(text_of(R"({"Float8":2e-324})") == "0");
+  CHECK(text_of(R"({"Float8":-1e-400})") == "-0");
+  CHECK(text_of(R"({"Float8":3e-324})") == "5e-324");
+  CHECK(text_of(R"({"Float8":0.)" + std::string(330, '0') + "1}") == "0");
+  // Numbers near them keep their values, and integers their types.
+  CHECK(text_of(R"({"Float8":0.05e-30})") == "5e-32");
+  CHECK(text_of(R"({"Float8":1.000e-30})") == "1e-30");
+  CHECK(text_of(R"({"Float8":18446744073709551615})") == "18446744073709551616");
+  CHECK(text_of(R"({"Int8":-9223372036854775808})") == "-9223372036854775808");
+  CHECK(text_of(R"({"Oid":4294967295})") == "4294967295");
+  CHECK(text_of(R"({"Int2":-0})") == "0");
+  CHECK(value_error(R"({"Int8":9223372036854775808})") == "message.tuple[0].Int8: expected a signed 64-bit integer");
+  CHECK(value_error(R"({"Int4":0e-45})") == "message.tuple[0].Int4: expected a signed 32-bit integer");
+  CHECK(error_of(R"({"message":{"type":"truncate","options":0,"rel_ids":[0.0e-45]}})") ==
+        "message.rel_ids[0]: expected an unsigned 32-bit integer");
+  // RapidJSON's own checks of a number's syntax and size stand.
+  CHECK(value_error(R"({"Float8":0e400})") == "not valid JSON: Number too big to be stored in double. at byte 58");
+  CHECK(value_error(R"({"Float8":1.})") == "not valid JSON: Miss fraction part in number. at byte 60");
+  CHECK(value_error(R"({"Float8":0e-45x})") ==
+        "not valid JSON: Missing a comma or '}' after an object member. at byte 63");
+}
+
 TEST_CASE("message_json of a relation") {
   Relation r = dog<Relation>(1);
   // The format's own layout: the sample's message object, byte for byte.

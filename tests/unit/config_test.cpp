@@ -136,6 +136,46 @@ parameters:
   CHECK(params["nested"]["b"][1].IsFalse());
 }
 
+TEST_CASE("a float too large for a double stays text, as a too large integer does (found by fuzz/config_fuzz)") {
+  // 1e999 was written as nothing: the parameters were not JSON any more.
+  ConnectorConfig c = parse_config("topic: t\nparameters:\n  huge: 9e9999999999999999999\n  tiny: -1e-999\n"
+                                   "  big: 1.5e308\n  signs: +-5\n  plus: +5\n",
+                                   "connect.yml", env_with({}));
+  auto params = json(c.parameters_json);
+  CHECK(std::string(params["huge"].GetString()) == "9e9999999999999999999");
+  CHECK(params["tiny"].IsDouble());  // too small is zero, as in YAML
+  CHECK(params["big"].GetDouble() == 1.5e308);
+  CHECK(std::string(params["signs"].GetString()) == "+-5");
+  CHECK(params["plus"].GetInt64() == 5);
+  CHECK_FALSE(json(c.plugin_json())["parameters"]["huge"].IsNumber());
+}
+
+TEST_CASE("an alias inside what it names, or aliases that multiply, are errors, not a crash or a hang") {
+  // The first overflowed the stack, the second took minutes and gigabytes.
+  const std::string cycle = error_of("topic: t\nparameters:\n  a: &a [1, *a]\n");
+  CHECK(cycle.rfind("connect.yml:3:6: parameters.a[1][1][1]", 0) == 0);
+  CHECK(cycle.find("[1]...: nested deeper than 64 levels (is an alias inside what it names?)") != std::string::npos);
+  CHECK(cycle.size() < 200);
+  std::string laughs = "topic: t\nparameters:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 8; ++i) {
+    laughs += "  a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    laughs += "]\n";
+  }
+  CHECK(error_of(laughs).find("more than 100000 values, counting each alias as what it names") != std::string::npos);
+  std::string long_laughs = "topic: t\nparameters:\n  a0: &a0 " + std::string(100000, 'x') + "\n";
+  for (int i = 1; i < 4; ++i)
+    long_laughs += "  a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) + ", *a" +
+                   std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+                   std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + "]\n";
+  CHECK(error_of(long_laughs).find("more than 16 MiB of text, counting each alias as what it names") !=
+        std::string::npos);
+  // Aliases as people use them pass.
+  ConnectorConfig c = parse_config("topic: t\nparameters:\n  a: &x [1, 2]\n  b: *x\n  c: {d: *x}\n", "connect.yml",
+                                   env_with({}));
+  CHECK(json(c.parameters_json)["c"]["d"][1].GetInt() == 2);
+}
+
 TEST_CASE("an undefined secret is an error naming the file, the line, the key and the secret") {
   std::string e = error_of("topic: t\nparameters:\n  url: ${{ secrets.MISSING_URL }}\n");
   CHECK(e.find("connect.yml:3:") == 0);

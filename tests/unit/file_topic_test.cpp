@@ -243,6 +243,48 @@ TEST_CASE("reading back skips blank lines and CRs, as readers do, keeping the of
   CHECK(back == std::vector<std::pair<int64_t, std::string>>{{4, "c"}, {2, "b"}, {0, "a"}});
 }
 
+TEST_CASE("reading back refuses a line longer than the maximum, as a reader does, after the newer records") {
+  Store s(1024);
+  const std::string file = s.dir / "t.jsonl";
+  const std::string exactly(1024, 'x');
+  write_file(file, "a\n" + std::string(2000, 'y') + "\r\nb\n" + exactly + "\r\n");
+  auto w = s.topics->open_writer("t");
+  std::vector<std::pair<int64_t, std::string>> back;
+  auto collect = [&back](const cn_record &r) {
+    back.emplace_back(r.offset, text(r));
+    return true;
+  };
+  CHECK_THROWS_WITH_AS(w->read_back(collect),
+                       (file + ": the record at offset 1 is 2000 bytes, more than the maximum of 1024 bytes; raise "
+                               "the limit with --max-record-bytes (up to 4294967296)")
+                           .c_str(),
+                       TopicError);
+  CHECK(back == std::vector<std::pair<int64_t, std::string>>{{3, exactly}, {2, "b"}});
+
+  // A visitor that stops before the line never meets it.
+  back.clear();
+  w->read_back([&](const cn_record &r) {
+    back.emplace_back(r.offset, text(r));
+    return false;
+  });
+  CHECK(back == std::vector<std::pair<int64_t, std::string>>{{3, exactly}});
+
+  // Lines much longer than the limit and the read chunk (1 MiB) are
+  // measured to their start, not held: at the file's start, and after a line.
+  w.reset();
+  write_file(file, std::string(3 << 20, 'z') + "\n");
+  w = s.topics->open_writer("t");
+  CHECK_THROWS_WITH_AS(w->read_back(collect), doctest::Contains("t.jsonl: the record at offset 0 is 3145728 bytes"),
+                       TopicError);
+  w.reset();
+  write_file(file, "a\n" + std::string(3 << 20, 'z') + "\r\nb\n");
+  w = s.topics->open_writer("t");
+  back.clear();
+  CHECK_THROWS_WITH_AS(w->read_back(collect), doctest::Contains("t.jsonl: the record at offset 1 is 3145728 bytes"),
+                       TopicError);
+  CHECK(back == std::vector<std::pair<int64_t, std::string>>{{2, "b"}});
+}
+
 TEST_CASE("a line of only spaces, tabs or a CR is blank: it keeps its offset and carries no record") {
   Store s;
   write_file(s.dir / "t.jsonl", "a\n   \n\t\n\r\n \t\r\nb\n  \r\n");

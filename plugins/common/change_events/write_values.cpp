@@ -5,7 +5,9 @@
 #include "write_values.hpp"
 #include "type_oids.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace cn::events::detail {
 namespace {
@@ -71,6 +73,28 @@ bool is_json_number(std::string_view text) {
     if (!skip_digits()) return false;
   }
   return i == n;
+}
+
+// Whether a float's text, a JSON number, reads back as a number of its
+// type (read.cpp): RapidJSON's reader refuses an integer part of more than
+// 308 digits, ours a number too large for a double, and for a float4 one
+// that rounds to an infinite float. Only a number with 38 digits or more
+// before its point, or with a positive exponent, can be that large: the
+// others are not converted here. (float4out and float8out write none of
+// these; a text that is one would make an event no sink can read.)
+bool float_in_range(std::string_view text, bool four_bytes) {
+  const std::size_t exponent_at = text.find_first_of("eE");
+  const std::string_view mantissa = text.substr(0, exponent_at);
+  const std::size_t sign = mantissa[0] == '-' ? 1 : 0;
+  const std::size_t int_digits = std::min(mantissa.find('.'), mantissa.size()) - sign;
+  if (int_digits > 308) return false;
+  const bool positive_exponent = exponent_at != std::string_view::npos && text[exponent_at + 1] != '-';
+  if (int_digits < 38 && !positive_exponent) return true;
+  double d = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (error != std::errc() || end != text.data() + text.size()) return false;  // too large (or too small)
+  constexpr double kFloat4TooBig = 0x1.ffffffp+127;  // FLT_MAX plus half an ulp: rounds to infinity
+  return !four_bytes || std::fabs(d) < kFloat4TooBig;
 }
 
 // --- strings ---------------------------------------------------------------
@@ -208,7 +232,7 @@ void append_integer(std::string &out, const Relation &relation, std::size_t colu
 }
 
 void append_float(std::string &out, const Relation &relation, std::size_t column, std::string_view text,
-                  const char *kind_open) {
+                  const char *kind_open, bool four_bytes) {
   out += kind_open;
   if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
     out += "null";  // the format has no non-finite numbers
@@ -217,6 +241,8 @@ void append_float(std::string &out, const Relation &relation, std::size_t column
     // (RapidJSON does); "-0.0" is a float to every reader, as serde writes it.
     out += "-0.0";
   } else if (is_json_number(text)) {
+    if (!float_in_range(text, four_bytes))
+      throw_bad_value(relation, column, text, four_bytes ? "within float4's range" : "within float8's range");
     out.append(text.data(), text.size());
   } else {
     throw_bad_value(relation, column, text, "a float (a number, NaN, Infinity or -Infinity)");
@@ -257,8 +283,8 @@ void append_text_value(std::string &out, const Relation &relation, std::size_t c
     case oid::kInt4: return append_integer<int32_t>(out, relation, column, text, "{\"Int4\":", "an int4");
     case oid::kInt8: return append_integer<int64_t>(out, relation, column, text, "{\"Int8\":", "an int8");
     case oid::kOid: return append_integer<uint32_t>(out, relation, column, text, "{\"Oid\":", "an oid");
-    case oid::kFloat4: return append_float(out, relation, column, text, "{\"Float4\":");
-    case oid::kFloat8: return append_float(out, relation, column, text, "{\"Float8\":");
+    case oid::kFloat4: return append_float(out, relation, column, text, "{\"Float4\":", true);
+    case oid::kFloat8: return append_float(out, relation, column, text, "{\"Float8\":", false);
     case oid::kVarchar:
     case oid::kText:
     case oid::kBpchar:

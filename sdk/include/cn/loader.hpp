@@ -166,6 +166,26 @@ struct CallResult {
   bool ok() const noexcept { return status == CN_OK; }
 };
 
+// Which plugin callback the calling thread is inside: for a fatal-signal
+// handler that wants to say which plugin crashed, and where (connector-host
+// logs it and exits 4). The loader sets it before every callback it makes
+// (open, close, check, teardown and each callback of the instance tables)
+// and clears it when the callback returns. plugin is nullptr outside any
+// callback; plugin and callback point to strings that live as long as the
+// Plugin. first_offset..last_offset are the offsets the call was given (the
+// batch of consume(); the offset of commit() or ack()), -1 when none.
+struct PluginCallSite {
+  const char *plugin = nullptr;
+  const char *callback = nullptr;
+  int64_t first_offset = -1;
+  int64_t last_offset = -1;
+};
+
+// The calling thread's PluginCallSite. Async-signal-safe: it reads a
+// thread-local, so a handler of a synchronous signal (SIGSEGV, SIGBUS,
+// SIGILL, SIGFPE, SIGABRT from abort()) sees the call that raised it.
+PluginCallSite current_plugin_call() noexcept;
+
 // A plugin's open() did not return CN_OK, so no instance exists. what() is
 // "NAME (PATH): open failed: REASON", with a word after "failed" for two of
 // the statuses:
