@@ -89,7 +89,7 @@ end_lsn=$(source_sql source -c "select pg_current_wal_lsn()")
 native_changes=$(source_sql source -c "select 1 + (select count(*) from pgbench_accounts) + 10 + 1 + 4 * (select count(*) from pgbench_history)")
 
 # ---- (b) postgres-source records the load -----------------------------------
-mkdir -p "$work/topics"
+mkdir -p -m 700 "$work/topics"  # private, as the host wants a topic directory (no warning)
 source_config() {  # source_config NAME TOPIC DB [parameter lines...]
   local name=$1 topic=$2 db=$3
   shift 3
@@ -111,7 +111,7 @@ wait "$recorder"
 source_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 recorded_events=$(wc -l < "$work/topics/pgbench.jsonl")
 recorded_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
-if [ -n "$events" ]; then zcat "$events" > "$work/topics/pgbench.jsonl"; fi
+if [ -n "$events" ]; then zcat "$events" > "$work/topics/pgbench.jsonl" && chmod 600 "$work/topics/pgbench.jsonl"; fi
 
 native_runs=$(for n in $(seq "$runs"); do
   t0=$(now)
@@ -154,6 +154,7 @@ accounts_rel=$(grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl"
   grep "\"type\":\"insert\",\"rel_id\":$accounts_rel," "$work/topics/pgbench.jsonl"
   grep -m1 '"type":"commit"' "$work/topics/pgbench.jsonl"
 } > "$work/topics/inserts.jsonl"
+chmod 600 "$work/topics/inserts.jsonl"
 insert_rows=$(grep -c '"type":"insert"' "$work/topics/inserts.jsonl")
 inserts_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db inserts; run_sink inserts inserts; done)
 read -r inserts_seconds _ < <(echo "$inserts_runs" | median)
