@@ -31,11 +31,6 @@ struct DecodeFailure {
 };
 using Reader = wire::Reader<DecodeFailure>;
 
-// pgoutput sends an empty namespace for pg_catalog, to save bytes.
-std::string namespace_or_catalog(std::string_view sent) {
-  return sent.empty() ? std::string("pg_catalog") : std::string(sent);
-}
-
 // --- transaction and catalog messages ----------------------------------------
 
 Decoded decode_begin(const Envelope &envelope, Reader &in, std::string &out) {
@@ -75,7 +70,7 @@ Decoded decode_origin(const Envelope &envelope, Reader &in, std::string &out) {
 Decoded decode_type(const Envelope &envelope, Reader &in, std::string &out) {
   events::Type type;
   type.id = in.u32("the type OID");
-  type.namespace_ = namespace_or_catalog(in.string("the namespace"));
+  type.namespace_ = events::schema_of_namespace(in.string("the namespace"));
   type.name = in.string("the type name");
   in.expect_end();
   events::append_type(out, envelope, type);
@@ -94,7 +89,7 @@ Column read_column(Reader &in) {
 Relation read_relation(Reader &in) {
   Relation r;
   r.rel_id = in.u32("rel_id");
-  r.namespace_ = namespace_or_catalog(in.string("the namespace"));
+  r.namespace_ = events::schema_of_namespace(in.string("the namespace"));
   r.name = in.string("the relation name");
   const std::size_t identity_at = in.offset();
   const char identity = static_cast<char>(in.u8("the replica identity"));

@@ -607,6 +607,18 @@ TEST_CASE("a source type the target has (by name) is the type of a created colum
   CHECK_FALSE(contains(r.err, "column feeling"));
 }
 
+TEST_CASE("a domain over a built-in type, as Fluvio's source writes its type event (empty namespace): the base type") {
+  // create domain d as int; create table t (id int primary key, a d): pgoutput
+  // names the domain's base type, int4, in pg_catalog, sent as "".
+  SinkFixture f;
+  const uint32_t rel = 903, domain = 16800;
+  run_ok(f, ev::transaction({ev::type(domain, "", "int4"),
+                             ev::relation(rel, "public", "with_domain", {key("id", ev::kInt4), col("a", domain)}),
+                             ev::insert(rel, {ev::i4(1), ev::raw("7")})}));
+  CHECK(columns_of(f, "with_domain") == "id integer, a integer");
+  CHECK(f.sql("select a from with_domain") == "7\n");
+}
+
 // ---- 10. create_tables: false ---------------------------------------------------
 
 TEST_CASE("create_tables: false applies to an existing table by column name (superset, reordered)") {

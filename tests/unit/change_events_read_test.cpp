@@ -180,6 +180,17 @@ TEST_CASE("relation") {
   CHECK(r.columns.at(0).type_id == 4294967294u);
 }
 
+TEST_CASE("an empty namespace, as pgoutput sends pg_catalog and Fluvio's source writes it, is pg_catalog") {
+  const Message type = parse_event(R"({"message":{"type":"type","id":16500,"namespace":"","name":"int4"}})");
+  REQUIRE(std::holds_alternative<Type>(type));
+  CHECK(std::get<Type>(type).namespace_ == "pg_catalog");
+  const Message relation = parse_event(
+      R"({"message":{"type":"relation","rel_id":7,"namespace":"","name":"t","replica_identity":"Default","columns":[]}})");
+  REQUIRE(std::holds_alternative<Relation>(relation));
+  CHECK(std::get<Relation>(relation).namespace_ == "pg_catalog");
+  CHECK(schema_of_namespace("public") == "public");
+}
+
 TEST_CASE("insert") {
   Insert i = dog<Insert>(2);
   CHECK(i.rel_id == 16399u);

@@ -107,6 +107,12 @@ struct Origin {
   uint64_t commit_lsn = 0;
   std::string name;
 };
+// The schema a relation's or type's namespace names. pgoutput sends
+// pg_catalog as an empty namespace (to save bytes), and Fluvio's source
+// writes it as sent: an empty namespace is "pg_catalog". The reader and the
+// pgoutput decoder give every Relation and Type its schema this way.
+std::string schema_of_namespace(std::string_view sent);
+
 struct Relation {
   uint32_t rel_id = 0;
   std::string namespace_, name;

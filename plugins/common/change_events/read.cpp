@@ -263,7 +263,7 @@ ReplicaIdentity read_identity(const Json &message) {
 Relation read_relation(const Json &m) {
   Relation r;
   r.rel_id = get_u32(m, Path(kMessage, "rel_id"));
-  r.namespace_ = get_string(m, Path(kMessage, "namespace"));
+  r.namespace_ = schema_of_namespace(get_string(m, Path(kMessage, "namespace")));
   r.name = get_string(m, Path(kMessage, "name"));
   r.replica_identity = read_identity(m);
   const Path columns_at(kMessage, "columns");
@@ -344,7 +344,7 @@ Message read_message(const Json &m) {
   if (t == "type") {
     Type e;
     e.id = get_u32(m, Path(kMessage, "id"));
-    e.namespace_ = get_string(m, Path(kMessage, "namespace"));
+    e.namespace_ = schema_of_namespace(get_string(m, Path(kMessage, "namespace")));
     e.name = get_string(m, Path(kMessage, "name"));
     return e;
   }
@@ -634,6 +634,10 @@ Message parse(std::string_view json, Envelope *envelope) {
 }
 
 }  // namespace
+
+std::string schema_of_namespace(std::string_view sent) {
+  return sent.empty() ? std::string("pg_catalog") : std::string(sent);
+}
 
 Message parse_event(std::string_view json) { return parse(json, nullptr); }
 
