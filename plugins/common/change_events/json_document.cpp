@@ -1,0 +1,284 @@
+#include "json_document.hpp"
+
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+namespace cn::events::json {
+namespace {
+
+// --- numbers ---------------------------------------------------------------
+
+// RapidJSON 1.1.0 turns the text of some numbers into wrong doubles, with
+// kParseFullPrecisionFlag too: 0e-45 came out 1.8e-12 (a zero significand
+// normalized with __builtin_clzll(0), undefined behaviour),
+// 184467440737095516156 -2e264 (its significand wrapped around), 1.8e308
+// NaN, 2e-324 5e-324; later versions fixed some. So its reader hands the
+// numbers over as text (kParseNumbersAsStringsFlag: it still checks their
+// syntax, and refuses an exponent or an integer far too large) and
+// NumberHandler converts them with std::from_chars, which rounds correctly,
+// into what RapidJSON means to store: an integer that fits in 64 bits as
+// that integer, any other number as the double nearest to it; too large
+// for a double is an error, as RapidJSON says it, and too small is zero.
+
+// Whether a number (JSON syntax, not zero) is 1 or more in magnitude: its
+// first nonzero digit's power of ten, exponent included, is not negative.
+bool at_least_one(const char *s, const char *end) {
+  if (*s == '-') ++s;
+  int64_t power = 0;
+  const char *p = s;
+  while (p < end && *p >= '0' && *p <= '9') ++p;
+  if (!(p - s == 1 && *s == '0')) {
+    power = p - s - 1;
+  } else if (p < end && *p == '.') {
+    for (++p, power = -1; p < end && *p == '0'; ++p) --power;
+  }
+  while (p < end && *p != 'e' && *p != 'E') ++p;
+  if (p < end) {
+    const bool negative = *++p == '-';
+    if (*p == '-' || *p == '+') ++p;
+    int64_t exponent = 0;
+    for (; p < end && exponent < 1000000000; ++p) exponent = exponent * 10 + (*p - '0');
+    power += negative ? -exponent : exponent;
+  }
+  return power >= 0;
+}
+
+// RapidJSON's handler of what its reader finds: the document's own, but
+// for numbers, which come as text.
+class NumberHandler {
+ public:
+  using SizeType = rapidjson::SizeType;
+  NumberHandler(rapidjson::Document &doc, const char *text) : doc_(doc), text_(text) {}
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool String(const char *s, SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool Key(const char *s, SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool StartObject() { return doc_.StartObject(); }
+  bool EndObject(SizeType members) { return doc_.EndObject(members); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(SizeType elements) { return doc_.EndArray(elements); }
+
+  bool RawNumber(const char *s, SizeType n, bool) {
+    const char *end = s + n;
+    if (std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
+      // An integer, stored as RapidJSON stores it when it fits in 64 bits.
+      if (*s == '-') {
+        int64_t i = 0;
+        const auto r = std::from_chars(s, end, i);
+        if (r.ec == std::errc() && r.ptr == end) return i >= INT32_MIN ? Int(static_cast<int>(i)) : Int64(i);
+      } else {
+        uint64_t u = 0;
+        const auto r = std::from_chars(s, end, u);
+        if (r.ec == std::errc() && r.ptr == end) return u <= UINT32_MAX ? Uint(static_cast<unsigned>(u)) : Uint64(u);
+      }
+    }
+    double d = 0;
+    const auto r = std::from_chars(s, end, d);
+    if (r.ec == std::errc::result_out_of_range) {
+      if (at_least_one(s, end)) {
+        too_big = static_cast<std::size_t>(s - text_);
+        return false;
+      }
+      d = *s == '-' ? -0.0 : 0.0;
+    }
+    return Double(d);
+  }
+
+  std::optional<std::size_t> too_big;  // where a number too large for a double starts
+
+ private:
+  rapidjson::Document &doc_;
+  const char *text_;
+};
+
+// Parses text in place into doc, as doc.ParseInsitu() would, with numbers
+// read by NumberHandler. Returns what went wrong, if anything.
+rapidjson::ParseResult parse_in_place(rapidjson::Document &doc, char *text) {
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
+  NumberHandler handler(doc, text);
+  rapidjson::InsituStringStream in(text);
+  rapidjson::ParseResult result;
+  auto read = [&](rapidjson::Document &) {
+    thread_local rapidjson::Reader reader;  // made once: it allocates when made
+    result = reader.Parse<kFlags>(in, handler);
+    return !result.IsError();
+  };
+  doc.Populate(read);
+  if (handler.too_big) result.Set(rapidjson::kParseErrorNumberTooBig, *handler.too_big);
+  return result;
+}
+
+// Each thread parses into one document whose memory pool starts with a
+// buffer kept from call to call, so a usual event allocates nothing for its
+// DOM. The text is parsed in place, in a copy kept from call to call too:
+// its strings stay where they are, which is much faster than RapidJSON's
+// parsing from a bounded buffer.
+class Parser {
+ public:
+  Parser() : buffer_(new char[kBufferSize]), pool_(buffer_.get(), kBufferSize), doc_(&pool_) {}
+
+  // The document of `json` (which holds no NUL byte), valid until the next call.
+  const rapidjson::Document &parse(std::string_view json) {
+    doc_.SetNull();  // the old DOM lives in the pool and the text: drop it first
+    pool_.Clear();   // frees any chunks beyond the buffer
+    text_.assign(json.data(), json.size());
+    // A float must come out as the double nearest to its text: parse_in_place().
+    error_ = parse_in_place(doc_, text_.data());
+    return doc_;
+  }
+  // Why the last parse() failed, if it did.
+  const rapidjson::ParseResult &error() const { return error_; }
+
+  // Gives back the memory of a large text once its event has been read (or
+  // refused): kept, one huge record would hold its size for the whole run.
+  // Forgets a loan that no message kept.
+  void release_if_large() noexcept {
+    loan_ = {};
+    if (text_.capacity() <= kKeptTextBytes) return;
+    doc_.SetNull();
+    pool_.Clear();
+    std::string().swap(text_);
+  }
+
+  // A String value that is most of a huge record takes the parser's copy of
+  // the record instead of a copy of its own, which would be the third whole
+  // copy of the record (after the host's line and the parser's) and decide
+  // the sink's memory. True when it did: to holds the whole text, which the
+  // DOM still points into, until trim_loan() cuts it to the value's bytes.
+  bool lend_text(const char *value, std::size_t size, std::string &to) {
+    const bool inside = value >= text_.data() && value < text_.data() + text_.size();
+    if (loan_.buffer || !inside || size < kKeptTextBytes || size < text_.size() / 2) return false;
+    loan_ = Loan{text_.data(), static_cast<std::size_t>(value - text_.data()), size};
+    to = std::move(text_);  // moves the buffer: the DOM's pointers stay valid
+    return true;
+  }
+
+  // Once the message is read (the DOM is done with): the value that took
+  // the text keeps only its own bytes.
+  void trim_loan(Message &message) {
+    if (!loan_.buffer) return;
+    auto trim = [&](Tuple &tuple) {
+      for (Value &v : tuple)
+        if (v.text.data() == loan_.buffer) {
+          std::memmove(v.text.data(), v.text.data() + loan_.offset, loan_.size);
+          v.text.resize(loan_.size);
+        }
+    };
+    auto trim_optional = [&](std::optional<Tuple> &tuple) {
+      if (tuple) trim(*tuple);
+    };
+    if (auto *insert = std::get_if<Insert>(&message)) trim(insert->tuple);
+    if (auto *update = std::get_if<Update>(&message))
+      trim(update->new_tuple), trim_optional(update->old_tuple), trim_optional(update->key_tuple);
+    if (auto *del = std::get_if<Delete>(&message)) trim_optional(del->old_tuple), trim_optional(del->key_tuple);
+    loan_ = {};
+  }
+
+ private:
+  static constexpr std::size_t kBufferSize = 16 * 1024;
+  static constexpr std::size_t kKeptTextBytes = std::size_t{1} << 20;
+  std::unique_ptr<char[]> buffer_;
+  rapidjson::MemoryPoolAllocator<> pool_;
+  rapidjson::Document doc_;
+  rapidjson::ParseResult error_;
+  std::string text_;
+  struct Loan {
+    const char *buffer = nullptr;  // text_'s buffer, now a value's
+    std::size_t offset = 0, size = 0;  // where the value's bytes are in it
+  } loan_;
+};
+
+thread_local Parser t_parser;
+
+// How deep a record may nest arrays and objects. An event nests five deep
+// (event, message, tuple, value, RawText's bytes); RapidJSON's parser
+// recurses once per level, so a record of a few hundred thousand '[' would
+// overflow the stack. Well under the bound, the DOM is shallow too, and the
+// pool allocator frees it without walking it.
+constexpr std::size_t kMaxDepth = 128;
+
+// How many '[' and '{' s holds, eight bytes at a time.
+std::size_t count_openings(std::string_view s) {
+  // '[' (0x5b) and '{' (0x7b) differ only in bit 0x20, and no other byte
+  // becomes 0x7b with that bit set.
+  constexpr uint64_t kOnes = 0x0101010101010101, kHigh = 0x8080808080808080, kLow = 0x7f7f7f7f7f7f7f7f;
+  std::size_t n = 0, i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    const uint64_t y = (x | (0x20 * kOnes)) ^ (0x7b * kOnes);  // a zero byte where x has '[' or '{'
+    const uint64_t nonzero = (((y & kLow) + kLow) | y) & kHigh;  // the high bit of each nonzero byte
+    n += static_cast<std::size_t>((((~nonzero & kHigh) >> 7) * kOnes) >> 56);  // the sum of the byte flags
+  }
+  for (; i < s.size(); ++i) n += s[i] == '[' || s[i] == '{';
+  return n;
+}
+
+// Throws EventError if json nests arrays and objects deeper than kMaxDepth.
+// Cheap for a usual record: counting its brackets is one quick pass, and
+// only a record with more than kMaxDepth of them is scanned (outside
+// strings) for its depth.
+void check_depth(std::string_view json) {
+  if (json.size() <= kMaxDepth || count_openings(json) <= kMaxDepth) return;
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth)
+        throw EventError("not valid JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels at byte " +
+                         std::to_string(i));
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
+// Parses json on this thread's parser; throws EventError if it is not JSON.
+const rapidjson::Document &start(std::string_view json) {
+  // RapidJSON reads a NUL byte as the end of the text: reject one rather
+  // than ignore what follows it.
+  if (const void *nul = json.empty() ? nullptr : std::memchr(json.data(), '\0', json.size()))
+    throw EventError("not valid JSON: a NUL byte at byte " +
+                     std::to_string(static_cast<const char *>(nul) - json.data()));
+  check_depth(json);
+  const rapidjson::Document &doc = t_parser.parse(json);
+  if (t_parser.error().IsError()) {
+    const rapidjson::ParseResult error = t_parser.error();
+    t_parser.release_if_large();  // no ParsedRecord will
+    throw EventError(std::string("not valid JSON: ") + rapidjson::GetParseError_En(error.Code()) + " at byte " +
+                     std::to_string(error.Offset()));
+  }
+  return doc;
+}
+
+}  // namespace
+
+ParsedRecord::ParsedRecord(std::string_view json) : document_(start(json)) {}
+
+ParsedRecord::~ParsedRecord() { t_parser.release_if_large(); }
+
+void ParsedRecord::finish(Message &message) { t_parser.trim_loan(message); }
+
+void take_string(const Json &x, std::string &text) {
+  if (!t_parser.lend_text(x.GetString(), x.GetStringLength(), text)) text.assign(x.GetString(), x.GetStringLength());
+}
+
+}  // namespace cn::events::json
