@@ -162,6 +162,11 @@ class PostgresSink {
     // The same definition again (a new replication session sends it once
     // more): nothing to change.
     if (before && *before == relation) return;
+    // A new rel_id under the name of another: the source's table was
+    // dropped and created again (README, "A table dropped and created again").
+    const Relation *replaced = before ? nullptr : holder_of_name(relation);
+    if (replaced && !config_.create_tables)
+      return replay_.refuse(offset, record, name_of(relation), replaced_without_create_tables(*replaced, relation));
     // DDL is written at once, so what the open transaction did before it is
     // written first, and the batch before that. DDL can fail for reasons of
     // the data (a type change the rows do not fit): under a savepoint, so
@@ -169,15 +174,44 @@ class PostgresSink {
     pqxx::work &tx = session_.transaction();
     if (source_.in_transaction) session_.mark_open_tx();
     applier_.spill_open(tx);
+    std::optional<Relation> aside;
     auto table = replay_.try_step(tx, "cn_relation", offset, record, name_of(relation), [&] {
+      if (replaced) {
+        aside = set_aside(tx, *replaced);
+        session_.bookkeeping().save_relation(tx, *aside);
+      }
       auto prepared = std::make_shared<const TargetTable>(
           prepare_table(tx, relation, before, types_, config_.create_tables, host_));
       session_.bookkeeping().save_relation(tx, relation);
       return prepared;
     });
     if (!table) return;
+    if (aside) {
+      host_.warn(name_of(relation) + ": the source's table was dropped and created again (rel_id " +
+                 std::to_string(relation.rel_id) + " now, " + std::to_string(aside->rel_id) +
+                 " before): the target's table with its rows is kept as " + name_of(*aside) + ", and " +
+                 name_of(relation) + " is created anew; drop the kept table once it is not needed");
+      relations_[aside->rel_id] = *aside;
+      tables_.erase(aside->rel_id);  // described again, under its new name, if the old table comes back
+    }
     relations_[relation.rel_id] = relation;
     tables_[relation.rel_id] = std::move(table);
+  }
+
+  // The relation of another rel_id whose target table has relation's name.
+  const Relation *holder_of_name(const Relation &relation) const {
+    for (const auto &[rel_id, r] : relations_)
+      if (rel_id != relation.rel_id && r.namespace_ == relation.namespace_ && r.name == relation.name) return &r;
+    return nullptr;
+  }
+
+  std::string replaced_without_create_tables(const Relation &replaced, const Relation &relation) const {
+    return "the source's table was dropped and created again (rel_id " + std::to_string(relation.rel_id) + " now, " +
+           std::to_string(replaced.rel_id) + " before), and with create_tables: false the sink does not replace "
+           "tables: make the target's " + name_of(relation) + " fit the new table (its old rows are still there), "
+           "then forget the old one with DELETE FROM " + display(config_.relations_table) + " WHERE connector = " +
+           plugins::quote_literal(config_.connector) + " AND kind = 'relation' AND id = " + std::to_string(replaced.rel_id) +
+           ", and start again";
   }
 
   // The changes move their tuples out of the message: a value may be as

@@ -190,6 +190,22 @@ TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation)
   return t;
 }
 
+Relation set_aside(pqxx::transaction_base &tx, const Relation &replaced) {
+  constexpr std::size_t kMaxIdentifierBytes = 63;  // NAMEDATALEN - 1
+  const std::string suffix = "_replaced_" + std::to_string(replaced.rel_id);
+  std::string kept = replaced.name.substr(0, kMaxIdentifierBytes - suffix.size());
+  while (kept.size() < replaced.name.size() && !kept.empty() && (kept.back() & 0xC0) == 0x80)
+    kept.pop_back();  // not in the middle of a UTF-8 character
+  if (kept.size() < replaced.name.size() && !kept.empty() && (kept.back() & 0xC0) == 0xC0) kept.pop_back();
+  Relation aside = replaced;
+  aside.name = kept + suffix;
+  if (table_exists(tx, name_of(aside)))
+    throw std::runtime_error("cannot keep the replaced table aside: " + display(name_of(aside)) + " exists already");
+  if (table_exists(tx, name_of(replaced)))
+    tx.exec("ALTER TABLE " + quoted(name_of(replaced)) + " RENAME TO " + quote_ident(aside.name));
+  return aside;
+}
+
 TargetTable prepare_table(pqxx::transaction_base &tx, const Relation &relation, const Relation *previous,
                           const TypeMap &types, bool manage_schema, const cn::Host &host) {
   if (manage_schema) {

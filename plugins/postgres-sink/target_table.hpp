@@ -48,6 +48,16 @@ TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation)
 TargetTable prepare_table(pqxx::transaction_base &tx, const Relation &relation, const Relation *previous,
                           const TypeMap &types, bool manage_schema, const cn::Host &host);
 
+// The source's table `replaced` was dropped and another created under its
+// name (DROP TABLE is not replicated: the sink sees only a relation event
+// with a new rel_id for the name). Renames the target's table of that name,
+// if there is one, aside with its rows: "<name>_replaced_<old rel_id>" (cut
+// to 63 bytes), and returns the old rel_id's relation under that name, to
+// keep: should the old table come back renamed (it was renamed, not
+// dropped), its target table follows it from there. Throws if the name
+// aside is taken.
+Relation set_aside(pqxx::transaction_base &tx, const Relation &replaced);
+
 }  // namespace cn::pgsink
 
 #endif
