@@ -50,11 +50,6 @@ void check_log_lines(const std::string &err) {
   CHECK(!contains(err, "\n\n"));
 }
 
-ProcessResult stop(Child &child) {
-  child.send_signal(SIGTERM);
-  return child.wait();
-}
-
 std::string first_error(const ProcessResult &r) { return line_with(r.err, {"ERROR"}); }
 
 // Runs the host with --once on a connector of type ("postgres-sink" or

@@ -34,20 +34,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> kPgbenchTables = {"pgbench_accounts", "pgbench_branches", "pgbench_tellers",
-                                                 "pgbench_history"};
-
-// A predicate for Child::wait_for: the source has started streaming n times.
-auto streaming(int n = 1) {
-  return [n](const std::string &, const std::string &err) {
-    return occurrences(err, "streaming from slot") >= static_cast<std::size_t>(n);
-  };
-}
-
-ProcessResult stop(Child &child) {
-  child.send_signal(SIGTERM);
-  return child.wait();
-}
 
 // A random generator whose seed is printed, and can be given back with
 // CN_TEST_SEED to replay a failing run.
@@ -60,12 +46,6 @@ std::mt19937_64 seeded_random() {
 
 int64_t random_between(std::mt19937_64 &random, int64_t low, int64_t high) {
   return std::uniform_int_distribution<int64_t>(low, high)(random);
-}
-
-void pgbench_init(const SourceFixture &f) {
-  ProcessResult r = run_process({kPgBinDir + "pgbench", "-i", "-s", "1", "-q", f.server().conninfo(f.source_db())});
-  INFO(r.err);
-  REQUIRE(r.exited_with(0));
 }
 
 // pgbench at a steady rate (-R, transactions per second) until it is

@@ -29,23 +29,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> kPgbenchTables = {"pgbench_accounts", "pgbench_branches", "pgbench_tellers",
-                                                 "pgbench_history"};
-
-// A predicate for Child::wait_for: the source has started streaming n times.
-auto streaming(int n = 1) {
-  return [n](const std::string &, const std::string &err) {
-    return occurrences(err, "streaming from slot") >= static_cast<std::size_t>(n);
-  };
-}
 
 auto logged(const std::string &text) {
   return [text](const std::string &, const std::string &err) { return contains(err, text); };
-}
-
-ProcessResult stop(Child &child) {
-  child.send_signal(SIGTERM);
-  return child.wait();
 }
 
 // Every table equal on both sides, and not empty (an empty pair proves nothing).
@@ -61,13 +47,6 @@ void check_tables_equal(const SourceFixture &f, const std::vector<std::string> &
 void check_topic_ok(const TopicCheck &c) {
   INFO("topic check: " << c.problem);
   CHECK(c.problem.empty());
-}
-
-void pgbench_init(const SourceFixture &f) {
-  ProcessResult r =
-      run_process({kPgBinDir + "pgbench", "-i", "-s", "1", "-q", f.server().conninfo(f.source_db())});
-  INFO(r.err);
-  REQUIRE(r.exited_with(0));
 }
 
 std::vector<std::string> pgbench_args(const SourceFixture &f, std::vector<std::string> options) {

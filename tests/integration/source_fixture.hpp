@@ -9,6 +9,9 @@
 #include "postgres_server.hpp"
 #include "process.hpp"
 
+#include <doctest/doctest.h>
+
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -337,6 +340,31 @@ class SourceFixture {
   TempDir dir_;
   bool topics_made_ = std::filesystem::create_directories(dir_.path() / "topics");
 };
+
+// ---- what the source tests share ------------------------------------------
+
+inline const std::vector<std::string> kPgbenchTables = {"pgbench_accounts", "pgbench_branches", "pgbench_tellers",
+                                                        "pgbench_history"};
+
+// A predicate for Child::wait_for: the source has started streaming n times.
+inline auto streaming(int n = 1) {
+  return [n](const std::string &, const std::string &err) {
+    return occurrences(err, "streaming from slot") >= static_cast<std::size_t>(n);
+  };
+}
+
+// Stops a connector as a supervisor would (SIGTERM) and waits for its end.
+inline ProcessResult stop(Child &child) {
+  child.send_signal(SIGTERM);
+  return child.wait();
+}
+
+// pgbench -i -s 1 on the source database; the test stops if it fails.
+inline void pgbench_init(const SourceFixture &f) {
+  ProcessResult r = run_process({kPgBinDir + "pgbench", "-i", "-s", "1", "-q", f.server().conninfo(f.source_db())});
+  INFO(r.err);
+  REQUIRE(r.exited_with(0));
+}
 
 }  // namespace cn::test
 

@@ -5,6 +5,8 @@
 // Without "crash" it works: each committed offset is appended to the file named by "state_file",
 // one per line, and resume_offset continues after the last one, so that a test can see that a
 // restart after a crash loses and repeats nothing.
+#include "config_parameter.hpp"
+
 #include <cn/plugin.hpp>
 
 #include <sys/mman.h>
@@ -16,19 +18,6 @@
 #include <vector>
 
 namespace {
-
-// The value of "key": "..." or "key": N in the configuration (enough for this test plugin).
-std::string parameter(std::string_view json, const std::string &key) {
-  std::size_t at = json.find("\"" + key + "\":");
-  if (at == std::string_view::npos) return {};
-  at += key.size() + 3;
-  if (at < json.size() && json[at] == '"') {
-    std::size_t end = json.find('"', at + 1);
-    return std::string(json.substr(at + 1, end - at - 1));
-  }
-  std::size_t end = json.find_first_of(",}", at);
-  return std::string(json.substr(at, end - at));
-}
 
 // Not a null dereference, which the compiler may turn into a trap and
 // UBSan reports: a real fault on a page mapped without access.

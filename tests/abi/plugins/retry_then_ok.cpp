@@ -5,6 +5,8 @@
 // restarted host resumes after it. Its static check() and teardown() (for --check and --drop) show
 // those of cn/plugin.hpp: check reports on "state_file" and throws cn::ConfigError when the
 // parameter "check" is "bad-config"; teardown removes the state file.
+#include "config_parameter.hpp"
+
 #include <cn/plugin.hpp>
 
 #include <cstdio>
@@ -13,19 +15,6 @@
 #include <vector>
 
 namespace {
-
-// The value of "key": "..." or "key": N in the configuration (enough for this test plugin).
-std::string parameter(std::string_view json, const std::string &key) {
-  std::size_t at = json.find("\"" + key + "\":");
-  if (at == std::string_view::npos) return {};
-  at += key.size() + 3;
-  if (at < json.size() && json[at] == '"') {
-    std::size_t end = json.find('"', at + 1);
-    return std::string(json.substr(at + 1, end - at - 1));
-  }
-  std::size_t end = json.find_first_of(",}", at);
-  return std::string(json.substr(at, end - at));
-}
 
 class RetryThenOk {
  public:
