@@ -174,28 +174,38 @@ class PostgresSink {
     pqxx::work &tx = session_.transaction();
     if (source_.in_transaction) session_.mark_open_tx();
     applier_.spill_open(tx);
-    std::optional<Relation> aside;
-    auto table = replay_.try_step(tx, "cn_relation", offset, record, name_of(relation), [&] {
-      if (replaced) {
-        aside = set_aside(tx, *replaced);
-        session_.bookkeeping().save_relation(tx, *aside);
-      }
-      auto prepared = std::make_shared<const TargetTable>(
-          prepare_table(tx, relation, before, types_, config_.create_tables, host_));
-      session_.bookkeeping().save_relation(tx, relation);
-      return prepared;
-    });
+    std::optional<SetAside> aside;
+    // The described table; a null one when the target has none yet (it is
+    // opened by the first change that needs it: table_for).
+    std::optional<std::shared_ptr<const TargetTable>> table =
+        replay_.try_step(tx, "cn_relation", offset, record, name_of(relation), [&] {
+          if (replaced) {
+            aside = set_aside(tx, *replaced);
+            session_.bookkeeping().save_relation(tx, aside->relation);
+          }
+          std::shared_ptr<const TargetTable> described;
+          if (follow_relation(tx, relation, before, types_, config_.create_tables, host_))
+            described = std::make_shared<const TargetTable>(open_table(tx, relation, types_, false, host_));
+          session_.bookkeeping().save_relation(tx, relation);
+          return std::optional(described);
+        });
     if (!table) return;
     if (aside) {
+      const Relation &old = aside->relation;
       host_.warn(name_of(relation) + ": the source's table was dropped and created again (rel_id " +
-                 std::to_string(relation.rel_id) + " now, " + std::to_string(aside->rel_id) +
-                 " before): the target's table with its rows is kept as " + name_of(*aside) + ", and " +
-                 name_of(relation) + " is created anew; drop the kept table once it is not needed");
-      relations_[aside->rel_id] = *aside;
-      tables_.erase(aside->rel_id);  // described again, under its new name, if the old table comes back
+                 std::to_string(relation.rel_id) + " now, " + std::to_string(old.rel_id) + " before): " +
+                 (aside->kept ? "the target's table with its rows is kept as " + name_of(old) + ", and " +
+                                    name_of(relation) + " is created anew; drop the kept table once it is not needed"
+                              : "the target had no table for the old one, and " + name_of(relation) +
+                                    " is created anew"));
+      relations_[old.rel_id] = old;
+      tables_.erase(old.rel_id);  // described again, under its new name, if the old table comes back
     }
     relations_[relation.rel_id] = relation;
-    tables_[relation.rel_id] = std::move(table);
+    if (*table)
+      tables_[relation.rel_id] = std::move(*table);
+    else
+      tables_.erase(relation.rel_id);
   }
 
   // The relation of another rel_id whose target table has relation's name.
@@ -268,11 +278,12 @@ class PostgresSink {
                          display(config_.relations_table));
       return nullptr;
     }
-    // A relation restored from the target after a restart: its table is
-    // there already, only its columns need reading.
+    // The first change since the relation event, or since a restart: the
+    // table is described, and created first if it is missing.
     pqxx::work &tx = session_.transaction();
-    auto table = replay_.try_step(tx, "cn_describe", offset, record, name_of(relation->second), [&] {
-      return std::make_shared<const TargetTable>(describe_table(tx, relation->second));
+    auto table = replay_.try_step(tx, "cn_open_table", offset, record, name_of(relation->second), [&] {
+      return std::make_shared<const TargetTable>(
+          open_table(tx, relation->second, types_, config_.create_tables, host_));
     });
     if (table) tables_[rel_id] = table;
     return table;

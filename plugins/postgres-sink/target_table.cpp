@@ -161,8 +161,6 @@ void evolve_table(pqxx::transaction_base &tx, const Relation &before, const Rela
   host.info("table " + display(new_name) + " follows the source's new definition");
 }
 
-}  // namespace
-
 TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation) {
   TargetTable t;
   t.relation = relation;
@@ -190,7 +188,9 @@ TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation)
   return t;
 }
 
-Relation set_aside(pqxx::transaction_base &tx, const Relation &replaced) {
+}  // namespace
+
+SetAside set_aside(pqxx::transaction_base &tx, const Relation &replaced) {
   constexpr std::size_t kMaxIdentifierBytes = 63;  // NAMEDATALEN - 1
   const std::string suffix = "_replaced_" + std::to_string(replaced.rel_id);
   std::string kept = replaced.name.substr(0, kMaxIdentifierBytes - suffix.size());
@@ -201,18 +201,21 @@ Relation set_aside(pqxx::transaction_base &tx, const Relation &replaced) {
   aside.name = kept + suffix;
   if (table_exists(tx, name_of(aside)))
     throw std::runtime_error("cannot keep the replaced table aside: " + display(name_of(aside)) + " exists already");
-  if (table_exists(tx, name_of(replaced)))
-    tx.exec("ALTER TABLE " + quoted(name_of(replaced)) + " RENAME TO " + quote_ident(aside.name));
-  return aside;
+  const bool exists = table_exists(tx, name_of(replaced));
+  if (exists) tx.exec("ALTER TABLE " + quoted(name_of(replaced)) + " RENAME TO " + quote_ident(aside.name));
+  return {aside, exists};
 }
 
-TargetTable prepare_table(pqxx::transaction_base &tx, const Relation &relation, const Relation *previous,
-                          const TypeMap &types, bool manage_schema, const cn::Host &host) {
-  if (manage_schema) {
-    if (previous && !(*previous == relation) && table_exists(tx, name_of(*previous)))
-      evolve_table(tx, *previous, relation, types, host);
-    if (!table_exists(tx, name_of(relation))) create_table(tx, relation, types, host);
-  }
+bool follow_relation(pqxx::transaction_base &tx, const Relation &relation, const Relation *previous,
+                     const TypeMap &types, bool manage_schema, const cn::Host &host) {
+  if (manage_schema && previous && !(*previous == relation) && table_exists(tx, name_of(*previous)))
+    evolve_table(tx, *previous, relation, types, host);
+  return table_exists(tx, name_of(relation));
+}
+
+TargetTable open_table(pqxx::transaction_base &tx, const Relation &relation, const TypeMap &types,
+                       bool manage_schema, const cn::Host &host) {
+  if (manage_schema && !table_exists(tx, name_of(relation))) create_table(tx, relation, types, host);
   return describe_table(tx, relation);
 }
 

@@ -33,20 +33,26 @@ struct TargetTable {
 
 using TypeMap = std::map<uint32_t, Type>;
 
-// Reads the target table's columns for the relation. Throws
-// std::runtime_error naming the table (and the column) if the table or one
-// of the relation's columns is missing.
-TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation);
+// Makes the target's table follow a relation event. With manage_schema,
+// when previous (the last relation for the same rel_id) differs and its
+// table exists, the table follows: renamed or moved, columns added,
+// dropped, renamed or of a new type, a new key. Without it, nothing changes.
+// Returns whether the target has a table under the relation's name now.
+// A table it lacks is not made here but by open_table(), when a change
+// first needs it: pgoutput describes tables that no change will touch (a
+// partition published through its root precedes the root's relation, and
+// its changes come under the root's rel_id). Warnings go to host.
+bool follow_relation(pqxx::transaction_base &tx, const Relation &relation, const Relation *previous,
+                     const TypeMap &types, bool manage_schema, const cn::Host &host);
 
-// Makes the target fit the relation, then describes it. With manage_schema:
-// a missing table is created (schema, columns with the source's types and
-// modifiers, primary key from the key columns); when previous (the last
-// relation for the same rel_id) differs, the table follows: renamed or
-// moved, columns added, dropped, renamed or of a new type, a new key.
-// Without it, the table is used as it is. Warnings (a type that becomes
-// text) go to host.
-TargetTable prepare_table(pqxx::transaction_base &tx, const Relation &relation, const Relation *previous,
-                          const TypeMap &types, bool manage_schema, const cn::Host &host);
+// The table a change of the relation is written into, described. With
+// manage_schema a missing one is created first (schema, columns with the
+// source's types and modifiers, primary key from the key columns; a type
+// the target lacks becomes text, with a warning to host). Throws
+// std::runtime_error naming the table (and the column) if the table or
+// one of the relation's columns is missing.
+TargetTable open_table(pqxx::transaction_base &tx, const Relation &relation, const TypeMap &types,
+                       bool manage_schema, const cn::Host &host);
 
 // The source's table `replaced` was dropped and another created under its
 // name (DROP TABLE is not replicated: the sink sees only a relation event
@@ -54,9 +60,13 @@ TargetTable prepare_table(pqxx::transaction_base &tx, const Relation &relation, 
 // if there is one, aside with its rows: "<name>_replaced_<old rel_id>" (cut
 // to 63 bytes), and returns the old rel_id's relation under that name, to
 // keep: should the old table come back renamed (it was renamed, not
-// dropped), its target table follows it from there. Throws if the name
-// aside is taken.
-Relation set_aside(pqxx::transaction_base &tx, const Relation &replaced);
+// dropped), its target table follows it from there. kept tells whether
+// there was a table to rename. Throws if the name aside is taken.
+struct SetAside {
+  Relation relation;
+  bool kept = false;
+};
+SetAside set_aside(pqxx::transaction_base &tx, const Relation &replaced);
 
 }  // namespace cn::pgsink
 

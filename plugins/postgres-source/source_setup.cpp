@@ -211,7 +211,8 @@ void drop_slot(pqxx::connection &conn, const std::string &slot) {
 
 std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const std::string &publication) {
   // Columns as pgoutput sends them: not dropped, not generated; flagged when
-  // part of the replica identity (every column under FULL).
+  // part of the replica identity (every column under FULL). Their types as
+  // its type messages name them (logicalrep_write_typ).
   pqxx::result rows = tx.exec_params(
       "SELECT c.oid::bigint, n.nspname, c.relname, c.relreplident::text, a.attname, a.atttypid::bigint,"
       "       a.atttypmod, (c.relreplident = 'f' OR a.attnum = ANY(coalesce(i.indkey::int2[], '{}')))::int,"
@@ -220,7 +221,13 @@ std::vector<PublishedTable> published_tables(pqxx::transaction_base &tx, const s
       "  JOIN pg_namespace n ON n.nspname = p.schemaname"
       "  JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename"
       "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
-      "  JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace"
+      // The type named as pgoutput names it: a domain by its base type
+      // (through domains over domains), under the domain's OID.
+      "  JOIN LATERAL (WITH RECURSIVE chain(oid, base) AS ("
+      "                  SELECT d.oid, d.typbasetype FROM pg_type d WHERE d.oid = a.atttypid"
+      "                  UNION ALL SELECT d.oid, d.typbasetype FROM pg_type d JOIN chain ON d.oid = chain.base)"
+      "                SELECT oid FROM chain WHERE base = 0) base_type ON true"
+      "  JOIN pg_type t ON t.oid = base_type.oid JOIN pg_namespace tn ON tn.oid = t.typnamespace"
       "  LEFT JOIN pg_index i ON i.indrelid = c.oid AND ((c.relreplident = 'd' AND i.indisprimary)"
       "                                              OR (c.relreplident = 'i' AND i.indisreplident))"
       " WHERE p.pubname = $1"

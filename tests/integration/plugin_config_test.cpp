@@ -156,22 +156,16 @@ TEST_CASE("a target role that may not set session_replication_role: said once, p
   append_to_topic(0, 18);  // offsets 0-17, ending with a commit
   const std::string url =
       "postgresql://" + role + "@127.0.0.1:" + std::to_string(f.server().port()) + "/" + f.target_db();
-  auto stored_offset = [&]() -> long long {
-    try {
-      const std::string out = f.tgt("select current_offset from fluvio.offset where connector = 'sink'");
-      return out.empty() ? -1 : std::stoll(out);
-    } catch (const std::runtime_error &) {
-      return -1;  // no offset table yet
-    }
-  };
   Child host(f.host_args(f.sink_config({}, "sink", "events", url)));
   INFO(host.err());
-  REQUIRE(wait_until({&host}, [&] { return stored_offset() >= 17; }));
+  REQUIRE(wait_until({&host}, [&] { return stored_offset(f.server(), f.target_db()) >= 17; }));
   // A reconnection: the sink's session ends under it, and the next records
   // need a new one.
   f.tgt("select pg_terminate_backend(pid) from pg_stat_activity where usename = '" + role + "'");
   append_to_topic(18, dogs.size());
-  REQUIRE(wait_until({&host}, [&] { return stored_offset() >= 36 && occurrences(host.err(), "connected;") >= 2; }));
+  REQUIRE(wait_until({&host}, [&] {
+    return stored_offset(f.server(), f.target_db()) >= 36 && occurrences(host.err(), "connected;") >= 2;
+  }));
   ProcessResult r = stop(host);
   CHECK(r.exited_with(0));
   CHECK(occurrences(r.err, "session_replication_role") == 1);

@@ -55,18 +55,6 @@ std::vector<std::string> pgbench_stream(const SourceFixture &f) {
           f.server().conninfo(f.source_db())};
 }
 
-// The sink's stored offset in a target database; -1 while there is none
-// or while the server is away.
-int64_t stored_offset(const PostgresServer &server, const std::string &db, const std::string &connector = "sink") {
-  try {
-    const std::string out =
-        server.psql("select current_offset from fluvio.offset where connector = '" + connector + "'", db);
-    return out.empty() ? -1 : std::stoll(out);
-  } catch (const std::runtime_error &) {
-    return -1;
-  }
-}
-
 // Every table equal on both sides, and not empty (an empty pair proves nothing).
 void check_tables_equal(const SourceFixture &f, const std::vector<std::string> &tables, const PostgresServer &target,
                         const std::string &target_db) {

@@ -545,6 +545,29 @@ TEST_CASE("create_tables: false and a table dropped and created again: stops nam
   CHECK(f.sql("select id, v from t") == "1|new\n");
 }
 
+TEST_CASE("a partition published through its root: its relation event makes no table; its rows go to the root's") {
+  // create publication p for all tables with (publish_via_partition_root);
+  // insert into measurements (a partitioned table): pgoutput describes the
+  // root, then the partition the row went to, then sends the insert under
+  // the root's rel_id.
+  const uint32_t root = 541, partition = 542;
+  auto measurements = [](uint32_t rel_id, const std::string &name) {
+    return ev::relation(rel_id, "public", name, {key("city", ev::kInt4), col("peak", ev::kInt4)});
+  };
+  const Lines topic = ev::transaction({measurements(root, "measurements"), measurements(partition, "measurements_1"),
+                                       ev::insert(root, {ev::i4(1), ev::i4(30)})});
+  std::string create_tables;
+  SUBCASE("create_tables: true") { create_tables = "create_tables: true"; }
+  SUBCASE("create_tables: false, the target made with the root table only") {
+    create_tables = "create_tables: false";
+  }
+  SinkFixture f;
+  if (create_tables == "create_tables: false") f.sql("create table measurements (city int primary key, peak int)");
+  run_ok(f, topic, {create_tables});
+  CHECK(f.sql("select city, peak from measurements") == "1|30\n");
+  CHECK(one(f, "select to_regclass('measurements_1') is null") == "t");
+}
+
 // ---- 7. truncate ---------------------------------------------------------------
 
 TEST_CASE("truncate (options 0) empties the table, in order with the changes around it; two tables in one event") {

@@ -56,16 +56,6 @@ std::vector<std::string> pgbench_args(const SourceFixture &f, std::vector<std::s
   return args;
 }
 
-// The sink's stored offset in the target; -1 while there is none.
-int64_t sink_offset(const SourceFixture &f) {
-  try {
-    std::string out = f.tgt("select current_offset from fluvio.offset where connector = 'sink'");
-    return out.empty() ? -1 : std::stoll(out);
-  } catch (const std::runtime_error &) {
-    return -1;
-  }
-}
-
 std::uintmax_t topic_bytes(const std::filesystem::path &path) {
   std::error_code error;
   std::uintmax_t size = std::filesystem::file_size(path, error);
@@ -240,8 +230,8 @@ TEST_CASE("pgbench on the source while the source and the sink connectors run: t
   CHECK(c.loads == 1);
   CHECK(c.transactions >= 2001);
   // The sink catches up with the last commit of the topic.
-  REQUIRE(wait_until({&sink, &source}, [&] { return sink_offset(f) >= static_cast<int64_t>(c.last_commit); }));
-  CHECK(sink_offset(f) == static_cast<int64_t>(lines.size()) - 1);
+  REQUIRE(wait_until({&sink, &source}, [&] { return stored_offset(f.server(), f.target_db()) >= static_cast<int64_t>(c.last_commit); }));
+  CHECK(stored_offset(f.server(), f.target_db()) == static_cast<int64_t>(lines.size()) - 1);
   check_tables_equal(f, kPgbenchTables);
 
   ProcessResult source_stopped = stop(source), sink_stopped = stop(sink);
@@ -345,11 +335,11 @@ TEST_CASE("kill -9 of the source connector at random moments of a pgbench load: 
     REQUIRE(poll_until(sink, [&] {
       return kill == 1 ? f.tgt("select count(*) from pg_stat_activity where datname = current_database()"
                                " and backend_xid is not null and pid <> pg_backend_pid()") != "0\n"
-                       : sink_offset(f) >= loads_end;
+                       : stored_offset(f.server(), f.target_db()) >= loads_end;
     }));
     sink.send_signal(SIGKILL);
     CHECK(sink.wait().signal == SIGKILL);
-    const int64_t stored = sink_offset(f);
+    const int64_t stored = stored_offset(f.server(), f.target_db());
     MESSAGE("sink kill " << kill << ": stored offset " << stored << " (loads end at " << loads_end << ", the topic at "
                          << last_offset << ")");
     if (kill == 1) CHECK(stored < loads_end);
@@ -358,7 +348,7 @@ TEST_CASE("kill -9 of the source connector at random moments of a pgbench load: 
   ProcessResult sink = f.run_sink();
   INFO(sink.err);
   REQUIRE(sink.exited_with(0));
-  CHECK(sink_offset(f) == last_offset);
+  CHECK(stored_offset(f.server(), f.target_db()) == last_offset);
   check_tables_equal(f, kPgbenchTables);
 }
 

@@ -135,6 +135,18 @@ inline uint64_t last_commit_lsn(const std::filesystem::path &topic) {
                    "commit_lsn");
 }
 
+// The sink's stored offset in a target database; -1 while there is none
+// or while the server is away.
+inline int64_t stored_offset(const PostgresServer &server, const std::string &db, const std::string &connector = "sink") {
+  try {
+    const std::string out =
+        server.psql("select current_offset from fluvio.offset where connector = '" + connector + "'", db);
+    return out.empty() ? -1 : std::stoll(out);
+  } catch (const std::runtime_error &) {
+    return -1;
+  }
+}
+
 // What a reader checks about a whole topic written by postgres-source.
 struct TopicCheck {
   std::string problem;         // the first thing wrong; empty when none
