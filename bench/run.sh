@@ -2,7 +2,7 @@
 # bench/run.sh - postgres-source and postgres-sink against PostgreSQL's own
 # logical replication, and against raw COPY, in one run.
 #
-#   bench/run.sh [events.jsonl.gz]   (default: events recorded by postgres-source)
+#   bench/run.sh [--nats] [events.jsonl.gz]   (default: events recorded by postgres-source)
 #
 # (a) a source database (on its own server) gets pgbench's tables, a
 #     publication and slots, then pgbench's load: data generation, then
@@ -23,11 +23,18 @@
 #     its commit time on the target minus its time on the source.
 # (g) the change-event format's reader and writer alone (change_events_bench),
 #     on one thread, on the same events: events/s each way.
+# (h) with --nats: the same through a local single-node NATS JetStream (a
+#     nats-server the bench starts): postgres-source recording the load into
+#     a stream, from a slot of its own made before the load; postgres-sink
+#     applying it from the stream; the end-to-end lag through it; each
+#     against its file-log figure of the same run.
 # The targets live on a second server. Prints changes/s, the ratios, the
 # sink's peak RSS, the lag, and checks that every target equals its source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+nats=0
+if [ "${1:-}" = "--nats" ]; then nats=1; shift; fi
 events=${1:-}
 [ -z "$events" ] || [ -f "$events" ] || { echo "bench: no events file $events" >&2; exit 2; }
 
@@ -51,6 +58,14 @@ scratch_postgres_start shared_buffers=512MB max_wal_size=8GB checkpoint_timeout=
   track_commit_timestamp=on
 port=$scratch_port  # the targets'
 work=$scratch_dir
+if [ "$nats" = 1 ]; then
+  # -p -1: a free port, which the server's log names.
+  nats-server -js -a 127.0.0.1 -p -1 -sd "$work/nats" -l "$work/nats.log" &
+  nats_pid=$!
+  trap 'kill "$nats_pid" 2>/dev/null || true' EXIT
+  until grep -q "Server is ready" "$work/nats.log" 2>/dev/null; do sleep 0.05; done
+  nats_url="nats://$(grep -o 'client connections on [0-9.:]*' "$work/nats.log" | head -1 | awk '{print $4}')"
+fi
 psql_on() { local p=$1 db=$2; shift 2; psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d "$db" "$@"; }
 sql() { psql_on "$port" "$@"; }
 source_sql() { psql_on "$source_port" "$@"; }
@@ -82,6 +97,7 @@ for n in $(seq "$runs"); do
                  publication bench with (create_slot = false, slot_name = 'bench$n', copy_data = false, enabled = false)"
 done
 source_sql source -c "select pg_create_logical_replication_slot('recorder', 'pgoutput')" >/dev/null
+[ "$nats" = 0 ] || source_sql source -c "select pg_create_logical_replication_slot('recorder_nats', 'pgoutput')" >/dev/null
 echo "== load: pgbench -i -s 1 (data generation), pgbench -c 4 -j 2 -t 7676"
 pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -I g -q source 2>/dev/null
 pgbench -h 127.0.0.1 -p "$source_port" -U postgres -n -c 4 -j 2 -t 7676 source 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
@@ -98,17 +114,25 @@ source_config() {  # source_config NAME TOPIC DB [parameter lines...]
   for line in "$@"; do printf '  %s\n' "$line"; done
 }
 source_config recorder pgbench source "publication: bench" "slot: recorder" "initial_load: false" > "$work/recorder.yml"
-t0=$(now)
-"$host" --config "$work/recorder.yml" --topics "$work/topics" --log-level warn &
-recorder=$!
-until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = 'recorder'")" = t ]; do
-  kill -0 "$recorder" 2>/dev/null || { echo "bench: postgres-source stopped" >&2; exit 1; }
-  sleep 0.05
-done
-t1=$(now)
-kill -TERM "$recorder"
-wait "$recorder"
-source_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+record() {  # record CONFIG TOPICS SLOT: prints the seconds postgres-source takes to record the load
+  local t0 t1 recorder
+  t0=$(now)
+  "$host" --config "$1" --topics "$2" --log-level warn &
+  recorder=$!
+  until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = '$3'")" = t ]; do
+    kill -0 "$recorder" 2>/dev/null || { echo "bench: postgres-source stopped" >&2; exit 1; }
+    sleep 0.05
+  done
+  t1=$(now)
+  kill -TERM "$recorder"
+  wait "$recorder"
+  awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
+}
+source_seconds=$(record "$work/recorder.yml" "$work/topics" recorder)
+if [ "$nats" = 1 ]; then
+  source_config recorder_nats pgbench source "publication: bench" "slot: recorder_nats" "initial_load: false" > "$work/recorder-nats.yml"
+  nats_source_seconds=$(record "$work/recorder-nats.yml" "$nats_url" recorder_nats)
+fi
 recorded_events=$(wc -l < "$work/topics/pgbench.jsonl")
 recorded_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
 if [ -n "$events" ]; then zcat "$events" > "$work/topics/pgbench.jsonl" && chmod 600 "$work/topics/pgbench.jsonl"; fi
@@ -135,16 +159,20 @@ fresh_pgbench_db() {  # fresh_pgbench_db DB: a new database with pgbench's (empt
   sql postgres -c "drop database if exists $1" -c "create database $1"
   pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q "$1" 2>/dev/null
 }
-run_sink() {  # run_sink DB TOPIC: prints seconds and peak RSS (KiB)
+run_sink() {  # run_sink DB TOPIC [TOPICS]: prints seconds and peak RSS (KiB)
   local start end
   start=$(now)
   FLUVIO_PG_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/$1" /usr/bin/time -f "%M" -o "$work/rss" \
-    "$host" --plugin postgres-sink --topics "$work/topics" --topic "$2" --once --log-level warn
+    "$host" --plugin postgres-sink --topics "${3:-$work/topics}" --topic "$2" --once --log-level warn
   end=$(now)
   echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') $(cat "$work/rss")"
 }
 sink_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db sink; run_sink sink pgbench; done)
 read -r sink_seconds sink_rss < <(echo "$sink_runs" | median)
+if [ "$nats" = 1 ]; then
+  nats_sink_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db sink_nats; run_sink sink_nats pgbench "$nats_url"; done)
+  read -r nats_sink_seconds _ < <(echo "$nats_sink_runs" | median)
+fi
 
 # ---- (e) insert-only: the sink against raw COPY of the same rows -----------
 accounts_rel=$(grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl" | sed -E 's/.*"rel_id":([0-9]+).*/\1/')
@@ -169,42 +197,43 @@ done)
 copy_seconds=$(echo "$copy_runs" | median)
 
 # ---- (f) end-to-end lag under a steady load -------------------------------------
-source_sql postgres -c "create database lagsource"
-sql postgres -c "create database lagtarget"
-pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -q lagsource 2>/dev/null
-source_sql lagsource -c "create table lag_probe (id serial primary key, at timestamptz not null default clock_timestamp())"
-source_config lag lag lagsource > "$work/lag-source.yml"
-printf 'version: 0.1.0\nname: lag\ntype: postgres-sink\ntopic: lag\nparameters:\n  url: postgresql://postgres@127.0.0.1:%s/lagtarget\n' \
-  "$port" > "$work/lag-sink.yml"
-"$host" --config "$work/lag-source.yml" --topics "$work/topics" --log-level warn &
-lag_source=$!
-"$host" --config "$work/lag-sink.yml" --topics "$work/topics" --log-level warn &
-lag_sink=$!
-wait_for() {  # wait_for SQL-ON-TARGET: until it prints t (the initial load, the last probe)
-  until [ "$(sql lagtarget -c "$1" 2>/dev/null)" = t ]; do
-    kill -0 "$lag_source" 2>/dev/null && kill -0 "$lag_sink" 2>/dev/null || { echo "bench: a connector stopped" >&2; exit 1; }
-    sleep 0.1
-  done
-}
-wait_for "select count(*) = 100000 from pgbench_accounts"
-echo "== lag: pgbench -c 2 -j 2 --rate 500 -T 10 on the source, a probe row every 100 ms"
-pgbench -h 127.0.0.1 -p "$source_port" -U postgres -n -c 2 -j 2 --rate 500 -T 10 lagsource 2>/dev/null | grep -E "^tps" &
-load=$!
-source_sql lagsource -c "do \$\$ begin for i in 1..100 loop insert into lag_probe default values; commit; perform pg_sleep(0.1); end loop; end \$\$"
-wait "$load"
-wait_for "select count(*) = 100 from lag_probe"
-read -r lag_p50 lag_p95 lag_max < <(sql lagtarget -F ' ' -c "
-  select round(1000 * percentile_cont(0.5) within group (order by lag)), round(1000 * percentile_cont(0.95) within group (order by lag)),
-         round(1000 * max(lag))
-    from (select extract(epoch from pg_xact_commit_timestamp(xmin) - at) as lag from lag_probe) l")
-sql_wait_equal() {  # until the lag target has the source's final pgbench_history
-  local want
-  want=$(source_sql lagsource -c "select count(*) from pgbench_history")
+measure_lag() {  # measure_lag NAME TOPICS: prints the probes' lag p50, p95 and max (ms); databases NAMEsource, NAMEtarget
+  local name=$1 topics=$2 lag_source lag_sink load want
+  source_sql postgres -c "create database ${name}source"
+  sql postgres -c "create database ${name}target"
+  pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -q "${name}source" 2>/dev/null
+  source_sql "${name}source" -c "create table lag_probe (id serial primary key, at timestamptz not null default clock_timestamp())"
+  source_config "$name" "$name" "${name}source" > "$work/$name-source.yml"
+  printf 'version: 0.1.0\nname: %s\ntype: postgres-sink\ntopic: %s\nparameters:\n  url: postgresql://postgres@127.0.0.1:%s/%starget\n' \
+    "$name" "$name" "$port" "$name" > "$work/$name-sink.yml"
+  "$host" --config "$work/$name-source.yml" --topics "$topics" --log-level warn &
+  lag_source=$!
+  "$host" --config "$work/$name-sink.yml" --topics "$topics" --log-level warn &
+  lag_sink=$!
+  wait_for() {  # wait_for SQL-ON-TARGET: until it prints t (the initial load, the last probe)
+    until [ "$(sql "${name}target" -c "$1" 2>/dev/null)" = t ]; do
+      kill -0 "$lag_source" 2>/dev/null && kill -0 "$lag_sink" 2>/dev/null || { echo "bench: a connector stopped" >&2; exit 1; }
+      sleep 0.1
+    done
+  }
+  wait_for "select count(*) = 100000 from pgbench_accounts"
+  echo "== lag through $topics: pgbench -c 2 -j 2 --rate 500 -T 10 on the source, a probe row every 100 ms" >&2
+  pgbench -h 127.0.0.1 -p "$source_port" -U postgres -n -c 2 -j 2 --rate 500 -T 10 "${name}source" 2>/dev/null | grep -E "^tps" >&2 &
+  load=$!
+  source_sql "${name}source" -c "do \$\$ begin for i in 1..100 loop insert into lag_probe default values; commit; perform pg_sleep(0.1); end loop; end \$\$"
+  wait "$load"
+  wait_for "select count(*) = 100 from lag_probe"
+  want=$(source_sql "${name}source" -c "select count(*) from pgbench_history")
   wait_for "select count(*) = $want from pgbench_history"
+  kill -TERM "$lag_source" "$lag_sink"
+  wait "$lag_source" "$lag_sink"
+  sql "${name}target" -F ' ' -c "
+    select round(1000 * percentile_cont(0.5) within group (order by lag)), round(1000 * percentile_cont(0.95) within group (order by lag)),
+           round(1000 * max(lag))
+      from (select extract(epoch from pg_xact_commit_timestamp(xmin) - at) as lag from lag_probe) l"
 }
-sql_wait_equal
-kill -TERM "$lag_source" "$lag_sink"
-wait "$lag_source" "$lag_sink"
+read -r lag_p50 lag_p95 lag_max < <(measure_lag lag "$work/topics")
+[ "$nats" = 0 ] || read -r nats_lag_p50 nats_lag_p95 nats_lag_max < <(measure_lag natslag "$nats_url")
 
 # ---- results ------------------------------------------------------------------
 native_rate=$(rate "$native_changes" "$native_seconds")
@@ -223,6 +252,17 @@ echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >=
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
 echo "sink peak RSS:             $((sink_rss / 1024)) MiB"
 echo "end-to-end lag (source commit -> target commit), source and sink running: p50 ${lag_p50} ms, p95 ${lag_p95} ms, max ${lag_max} ms"
+if [ "$nats" = 1 ]; then
+  nats_source_rate=$(rate "$recorded_changes" "$nats_source_seconds")
+  nats_sink_rate=$(rate "$sink_changes" "$nats_sink_seconds")
+  echo "through NATS JetStream (one local node, $nats_url):"
+  printf '%-44s %10s changes in %6.2f s = %8s changes/s; %s of the file log'"'"'s   (goal >= 0.8)\n' "  postgres-source (recording the load)" \
+    "$recorded_changes" "$nats_source_seconds" "$nats_source_rate" "$(ratio "$nats_source_rate" "$(rate "$recorded_changes" "$source_seconds")")"
+  printf '%-44s %10s changes in %6.2f s = %8s changes/s; %s of the file log'"'"'s   (goal >= 0.9)\n' "  postgres-sink (median of $runs)" \
+    "$sink_changes" "$nats_sink_seconds" "$nats_sink_rate" "$(ratio "$nats_sink_rate" "$sink_rate")"
+  echo "  runs (s): sink $(echo "$nats_sink_runs" | awk '{print $1}' | tr '\n' ' ')"
+  echo "  end-to-end lag: p50 ${nats_lag_p50} ms, p95 ${nats_lag_p95} ms, max ${nats_lag_max} ms   (goal p50 < 20 ms)"
+fi
 # The event format's reader and writer alone, on one thread, on the same events.
 "$root/build-release/bin/change_events_bench" "$work/topics/pgbench.jsonl" || status_events=1
 
@@ -241,6 +281,11 @@ history|30703|d605c1311c786d1ce32692a9776e32ce" "$(digests "$port" sink)"
 fi
 check "lag target equals its source" "$(digests "$source_port" lagsource; source_sql lagsource -c "select count(*) from lag_probe")" \
   "$(digests "$port" lagtarget; sql lagtarget -c "select count(*) from lag_probe")"
+if [ "$nats" = 1 ]; then
+  check "sink target through NATS equals the source" "$(digests "$source_port" source)" "$(digests "$port" sink_nats)"
+  check "lag target through NATS equals its source" "$(digests "$source_port" natslagsource; source_sql natslagsource -c "select count(*) from lag_probe")" \
+    "$(digests "$port" natslagtarget; sql natslagtarget -c "select count(*) from lag_probe")"
+fi
 check "COPY target equals the sink's insert-only target" "$(sql inserts -c "select count(*), md5(string_agg(t::text, ',' order by aid)) from pgbench_accounts t")" \
   "$(sql copied -c "select count(*), md5(string_agg(t::text, ',' order by aid)) from pgbench_accounts t")"
 exit $status

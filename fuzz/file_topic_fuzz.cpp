@@ -169,7 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
   write_topic_file(path, file);
   const std::vector<Line> lines = lines_of(file);
   std::vector<std::string> warnings;
-  auto store = open_topics(topic_dir(), [&](const std::string &w) { warnings.push_back(w); }, limit);
+  auto store = open_topics(topics_in(topic_dir()), [&](const std::string &w) { warnings.push_back(w); }, limit);
 
   check_reader(*store, lines, limit, seek, max_records, max_bytes);
 

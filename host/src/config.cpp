@@ -92,6 +92,8 @@ class Parser {
   std::string secret(const std::string &name, const YAML::Mark &mark, const std::string &key);
   std::string substitute(const std::string &text, const YAML::Mark &mark, const std::string &key);
   void write_json(JsonWriter &out, const YAML::Node &node, const std::string &key, int depth = 0);
+  TopicsConfig read_topics(const YAML::Node &node, const std::string &key);
+  int64_t integer(const YAML::Node &node, const std::string &key, int64_t min, int64_t max) const;
 
   // What parameters: may make once its aliases are expanded: an alias inside
   // the node it names repeats forever, and aliases of aliases multiply (ten
@@ -208,6 +210,49 @@ void Parser::write_json(JsonWriter &out, const YAML::Node &node, const std::stri
   out.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
+int64_t Parser::integer(const YAML::Node &node, const std::string &key, int64_t min, int64_t max) const {
+  std::optional<int64_t> value = as_integer(scalar(node, key));
+  if (!value || *value < min || *value > max)
+    fail(node.Mark(), key, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  return *value;
+}
+
+TopicsConfig Parser::read_topics(const YAML::Node &node, const std::string &key) {
+  TopicsConfig topics;
+  if (node.IsScalar()) {
+    topics.location = substitute(node.Scalar(), node.Mark(), key);
+    return topics;
+  }
+  if (!node.IsMap()) fail(node.Mark(), key, "must be a directory, a nats:// URL list, or a map with url:");
+  static const std::vector<std::string> known = {"url",    "user",     "password", "token",           "credentials",
+                                                 "tls_ca", "tls_cert", "tls_key",  "replicas",        "max_age_seconds",
+                                                 "max_bytes"};
+  NatsSettings &nats = topics.nats;
+  for (const auto &entry : node) {
+    const std::string name = entry.first.Scalar(), where = key + "." + name;
+    const YAML::Node &value = entry.second;
+    auto text = [&] { return substitute(scalar(value, where), value.Mark(), where); };
+    if (name == "url") topics.location = text();
+    else if (name == "user") nats.user = text();
+    else if (name == "password") nats.password = text();
+    else if (name == "token") nats.token = text();
+    else if (name == "credentials") nats.credentials_file = text();
+    else if (name == "tls_ca") nats.tls_ca = text();
+    else if (name == "tls_cert") nats.tls_cert = text();
+    else if (name == "tls_key") nats.tls_key = text();
+    else if (name == "replicas") nats.replicas = static_cast<int>(integer(value, where, 1, 5));
+    else if (name == "max_age_seconds") nats.max_age_seconds = integer(value, where, 0, int64_t{1} << 32);
+    else if (name == "max_bytes") nats.max_bytes = integer(value, where, -1, INT64_MAX);
+    else {
+      std::string suggestion = closest_name(name, known);
+      fail(entry.first.Mark(), where,
+           "is not a topics setting" + (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
+    }
+  }
+  if (!node["url"]) fail(node.Mark(), key, "needs url: (a directory, or nats://HOST:PORT,...)");
+  return topics;
+}
+
 ConnectorConfig Parser::parse(const std::string &text) {
   YAML::Node root;
   try {
@@ -219,8 +264,8 @@ ConnectorConfig Parser::parse(const std::string &text) {
   if (!root || root.IsNull()) fail(YAML::Mark::null_mark(), "", "is empty");
   if (!root.IsMap()) fail(root.Mark(), "", "must be a map of keys (version, name, type, topic, parameters, secrets)");
 
-  static const std::vector<std::string> known = {"version", "name", "type", "topic", "parameters",
-                                                 "secrets", "meta", "create_topic", "apiVersion"};
+  static const std::vector<std::string> known = {"version", "name", "type",         "topic",     "parameters",
+                                                 "secrets", "meta", "create_topic", "apiVersion", "topics"};
   for (const auto &entry : root) {
     std::string key = entry.first.Scalar();
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -241,6 +286,9 @@ ConnectorConfig Parser::parse(const std::string &text) {
   config.topic = scalar(top["topic"], prefix + "topic");
   read_secrets(top["secrets"], prefix + "secrets");
   if (meta && root["secrets"]) read_secrets(root["secrets"], "secrets");
+
+  if (YAML::Node topics = top["topics"] ? top["topics"] : root["topics"]; topics && !topics.IsNull())
+    config.topics = read_topics(topics, "topics");
 
   YAML::Node parameters = root["parameters"];
   if (parameters && !parameters.IsNull() && !parameters.IsMap())

@@ -8,12 +8,15 @@
 //     url: ${{ secrets.FLUVIO_PG_DATABASE_URL }}
 //   secrets:                     # NAME: value; a name with no value comes from
 //     FLUVIO_PG_DATABASE_URL: postgres://...   # the environment
+//   topics: nats://host:4222     # optional: where the topics are (topics_config.hpp)
 //
 // Fluvio's newer layout, with version/name/type/topic/secrets under `meta:`
 // (secrets as a list of `- name: NAME`, values from the environment), is read
 // too.
 #ifndef CN_HOST_CONFIG_HPP
 #define CN_HOST_CONFIG_HPP
+
+#include "topics_config.hpp"
 
 #include <functional>
 #include <map>
@@ -49,6 +52,8 @@ struct ConnectorConfig {
   std::map<std::string, std::string> parameter_places;
   std::map<std::string, std::string> secrets;
   std::vector<std::string> warnings;  // unknown keys and the like, to log
+  // topics: (topics_config.hpp), secrets substituted; none when absent.
+  std::optional<TopicsConfig> topics;
 
   // The JSON object handed to the plugin's open().
   std::string plugin_json() const;

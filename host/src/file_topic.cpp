@@ -6,6 +6,7 @@
 // permissions) and stdin / stdout; the reader and the writer of a file are
 // file_reader.cpp and file_writer.cpp.
 #include "file_format.hpp"
+#include "nats_link.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -133,8 +134,9 @@ class FileStore : public TopicStore {
 
 }  // namespace
 
-std::unique_ptr<TopicStore> open_topics(const std::string &dir, TopicWarning warn, std::size_t max_record_bytes) {
-  return std::make_unique<FileStore>(dir, std::move(warn), max_record_bytes);
+std::unique_ptr<TopicStore> open_topics(const TopicsConfig &config, TopicWarning warn, std::size_t max_record_bytes) {
+  if (is_nats_location(config.location)) return open_nats_topics(config, std::move(warn), max_record_bytes);
+  return std::make_unique<FileStore>(config.location, std::move(warn), max_record_bytes);
 }
 
 }  // namespace cn::host

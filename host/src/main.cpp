@@ -26,7 +26,8 @@ namespace {
 constexpr const char *kVersion = "0.1.0";
 
 struct Flags {
-  std::string config, plugin, topics_dir = "topics", topic, log_level = "info", format = "text";
+  std::string config, plugin, topics, topic, log_level = "info", format = "text";
+  int topic_replicas = 0;  // 0: not given
   std::vector<std::string> plugin_dirs;
   bool once = false, list_plugins = false, check = false, drop = false, yes = false;
   std::size_t max_record_bytes = kDefaultMaxRecordBytes;
@@ -40,6 +41,7 @@ constexpr FlagRange kBatchRecords{1, 10'000'000};
 constexpr FlagRange kBatchBytes{1, int64_t{1} << 30};
 constexpr FlagRange kMilliseconds{1, 3'600'000};
 constexpr FlagRange kConnectTimeout{1, 86'400};
+constexpr FlagRange kReplicas{1, 5};
 constexpr FlagRange kMaxRecordBytes{1024, static_cast<int64_t>(kMaxRecordBytesLimit)};
 
 // A numeric flag: checked against range when the command line is read
@@ -69,7 +71,11 @@ po::options_description describe_options(Flags &f) {
       ("format", po::value(&f.format)->default_value("text"), "--check and --drop report: text or json")
       ("drop", po::bool_switch(&f.drop), "remove what the connector keeps outside the topic (asks first); the topic stays")
       ("yes", po::bool_switch(&f.yes), "--drop without asking")
-      ("topics", po::value(&f.topics_dir)->default_value("topics"), "directory of the topic logs (DIR/<topic>.jsonl)")
+      ("topics", po::value(&f.topics)->value_name("DIR|URLS"),
+       "where the topics are: a directory of topic logs (DIR/<topic>.jsonl; default: topics), or NATS JetStream servers"
+       " (nats://HOST:PORT[,nats://...]); overrides the config's topics:")
+      ("topic-replicas", ranged("--topic-replicas", kReplicas, f.topic_replicas),
+       "NATS: replicas of a stream the source creates (1; 1..5); overrides the config's topics.replicas")
       ("topic", po::value(&f.topic), "topic to use instead of the config's ('-': stdin for a sink, stdout for a source)")
       ("once", po::bool_switch(&f.once), "stop at the end of the topic (sink) or when the source is idle")
       ("log-level", po::value(&f.log_level)->default_value("info"), "trace, debug, info, warn or error")
@@ -208,7 +214,15 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
            ", " + plugin->path().string() + ") as connector '" + config.name + "' on topic '" + config.topic + "'");
 
   RunOptions run = flags.run;
-  auto topics = open_topics(flags.topics_dir, [&log](const std::string &w) { log.warn(w); }, flags.max_record_bytes);
+  TopicsConfig where = config.topics.value_or(TopicsConfig{});
+  if (!flags.topics.empty()) where.location = flags.topics;
+  if (flags.topic_replicas > 0) where.nats.replicas = flags.topic_replicas;
+  where.retry_initial = run.retry_initial;
+  where.retry_max = run.retry_max;
+  for (const std::string &secret : {where.nats.password, where.nats.token})
+    if (!secret.empty()) log.add_secret(secret);
+  log.add_passwords_in(where.location);
+  auto topics = open_topics(where, [&log](const std::string &w) { log.warn(w); }, flags.max_record_bytes);
   const std::string json = config.plugin_json();
   if (plugin->kind() == cn::PluginKind::sink) {
     auto reader = topics->open_reader(config.topic, !flags.once);

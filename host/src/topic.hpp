@@ -6,6 +6,8 @@
 #ifndef CN_HOST_TOPIC_HPP
 #define CN_HOST_TOPIC_HPP
 
+#include "topics_config.hpp"
+
 #include <cn/plugin.h>
 
 #include <cstdint>
@@ -99,14 +101,16 @@ class TopicStore {
 constexpr std::size_t kDefaultMaxRecordBytes = std::size_t{256} << 20;
 constexpr std::size_t kMaxRecordBytesLimit = std::size_t{4} << 30;
 
-// The store the host uses: the file log in directory dir; the topic "-"
-// means standard input (read) or standard output (write). warn receives
-// what the store repaired or noticed (an incomplete last line, a topic file
-// open to group or others, ...). A reader, and a writer's read_back(),
-// refuse (TopicError) a record longer than max_record_bytes, and buffer no
-// more than that of one line.
+// The store the host uses: NATS JetStream when config.location is a
+// nats:// (or tls://) URL list (nats_link.hpp), else the file log in the
+// directory config.location; there the topic "-" means standard input
+// (read) or standard output (write). warn receives what the store repaired
+// or noticed (an incomplete last line, a topic file open to group or
+// others, a lost connection, ...); it may be called from another thread. A
+// reader, and a writer's read_back(), refuse (TopicError) a record longer
+// than max_record_bytes, and buffer no more than that of one line.
 using TopicWarning = std::function<void(const std::string &)>;
-std::unique_ptr<TopicStore> open_topics(const std::string &dir, TopicWarning warn,
+std::unique_ptr<TopicStore> open_topics(const TopicsConfig &config, TopicWarning warn,
                                         std::size_t max_record_bytes = kDefaultMaxRecordBytes);
 
 }  // namespace cn::host

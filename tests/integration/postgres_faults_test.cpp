@@ -48,12 +48,6 @@ int64_t random_between(std::mt19937_64 &random, int64_t low, int64_t high) {
   return std::uniform_int_distribution<int64_t>(low, high)(random);
 }
 
-// pgbench at a steady rate (-R, transactions per second) until it is
-// stopped (-T is a safety net), so that the faults land while it runs.
-std::vector<std::string> pgbench_stream(const SourceFixture &f) {
-  return {kPgBinDir + "pgbench", "-n", "-c", "2", "-j", "2", "-R", "200", "-T", "300",
-          f.server().conninfo(f.source_db())};
-}
 
 // Every table equal on both sides, and not empty (an empty pair proves nothing).
 void check_tables_equal(const SourceFixture &f, const std::vector<std::string> &tables, const PostgresServer &target,

@@ -279,6 +279,10 @@ class SourceFixture {
   std::string src(const std::string &sql) const { return server_.psql(sql, source_db_); }
   std::string tgt(const std::string &sql) const { return server_.psql(sql, target_db_); }
 
+  // Where the connectors' topics are: the fixture's directory (the file
+  // log), unless a test gives NATS servers (nats://...).
+  void use_topics(const std::string &location) { topics_ = location; }
+
   std::filesystem::path topic_path(const std::string &topic = "events") const {
     return dir_.path() / "topics" / (topic + ".jsonl");
   }
@@ -296,7 +300,7 @@ class SourceFixture {
   }
 
   std::vector<std::string> host_args(const std::string &config, const std::vector<std::string> &extra = {}) const {
-    std::vector<std::string> args = {kHostBinary, "--config", config, "--topics", dir_ / "topics", "--plugin-dir",
+    std::vector<std::string> args = {kHostBinary, "--config", config, "--topics", topics_, "--plugin-dir",
                                      kPluginDir, "--retry-initial-ms", "10", "--retry-max-ms", "200"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
@@ -351,6 +355,7 @@ class SourceFixture {
   std::string id_, source_db_, target_db_;
   TempDir dir_;
   bool topics_made_ = std::filesystem::create_directories(dir_.path() / "topics");
+  std::string topics_ = dir_ / "topics";
 };
 
 // ---- what the source tests share ------------------------------------------
@@ -369,6 +374,13 @@ inline auto streaming(int n = 1) {
 inline ProcessResult stop(Child &child) {
   child.send_signal(SIGTERM);
   return child.wait();
+}
+
+// pgbench at a steady rate (-R, transactions per second) until it is
+// stopped (-T is a safety net), so that the faults land while it runs.
+inline std::vector<std::string> pgbench_stream(const SourceFixture &f) {
+  return {kPgBinDir + "pgbench", "-n", "-c", "2", "-j", "2", "-R", "200", "-T", "300",
+          f.server().conninfo(f.source_db())};
 }
 
 // pgbench -i -s 1 on the source database; the test stops if it fails.

@@ -1,6 +1,7 @@
 #include "postgres_server.hpp"
 
 #include "paths.hpp"
+#include "ports.hpp"
 
 #include <netinet/in.h>
 #include <pwd.h>
@@ -92,22 +93,6 @@ void give_to_server_user(const fs::path &root) {
   };
   give(root);
   for (const fs::directory_entry &entry : fs::recursive_directory_iterator(root)) give(entry.path());
-}
-
-// A port nobody listens on now; the kernel picks it.
-int free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 &&
-            ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0;
-  int saved_errno = errno;
-  ::close(fd);
-  if (!ok) throw std::runtime_error(std::string("cannot find a free port: ") + std::strerror(saved_errno));
-  return ntohs(address.sin_port);
 }
 
 // A postgresql.conf value: quoting suits every type of setting.

@@ -224,3 +224,31 @@ TEST_CASE("the place of each key under parameters: is kept, for messages about i
                                                                   {"on_error", "dir/connect.yml:6:3"}});
   CHECK(parse_config("topic: t\n", "connect.yml", env_with({})).parameter_places.empty());
 }
+
+TEST_CASE("topics: a directory or URL list as one value, or a map with NATS' credentials from secrets") {
+  const std::string head = "version: 0.1.0\nname: n\ntype: t\ntopic: events\n";
+  ConnectorConfig plain = parse_config(head + "topics: nats://a:4222,nats://b:4222\n", "connect.yml", env_with({}));
+  REQUIRE(plain.topics);
+  CHECK(plain.topics->location == "nats://a:4222,nats://b:4222");
+  CHECK(is_nats_location(plain.topics->location));
+  CHECK_FALSE(parse_config(head, "connect.yml", env_with({})).topics);
+
+  ConnectorConfig full = parse_config(head +
+                                          "topics:\n  url: tls://a:4222\n  user: app\n"
+                                          "  password: ${{ secrets.NATS_PASSWORD }}\n  tls_ca: ca.pem\n"
+                                          "  replicas: 3\n  max_age_seconds: 86400\n",
+                                      "connect.yml", env_with({{"NATS_PASSWORD", "pw"}}));
+  REQUIRE(full.topics);
+  CHECK(full.topics->location == "tls://a:4222");
+  CHECK(full.topics->nats.user == "app");
+  CHECK(full.topics->nats.password == "pw");
+  CHECK(full.topics->nats.tls_ca == "ca.pem");
+  CHECK(full.topics->nats.replicas == 3);
+  CHECK(full.topics->nats.max_age_seconds == 86400);
+
+  CHECK(error_of(head + "topics:\n  url: nats://a\n  replica: 3\n") ==
+        "connect.yml:7:3: topics.replica: is not a topics setting; did you mean 'replicas'?");
+  CHECK(error_of(head + "topics:\n  url: nats://a\n  replicas: 9\n") ==
+        "connect.yml:7:13: topics.replicas: must be an integer from 1 to 5");
+  CHECK(error_of(head + "topics:\n  user: app\n") == "connect.yml:6:3: topics: needs url: (a directory, or nats://HOST:PORT,...)");
+}

@@ -35,7 +35,7 @@ mode_t mode_of(const std::string &path) {
 
 struct Store {
   explicit Store(std::size_t max_record_bytes = kDefaultMaxRecordBytes)
-      : topics(open_topics(dir.path().string(), [this](const std::string &w) { warnings.push_back(w); },
+      : topics(open_topics(topics_in(dir.path().string()), [this](const std::string &w) { warnings.push_back(w); },
                            max_record_bytes)) {}
   cn::test::TempDir dir;
   std::vector<std::string> warnings;
@@ -312,7 +312,7 @@ TEST_CASE("topic directories are created 0700 and topic files 0600, whatever the
   cn::test::TempDir dir;
   std::vector<std::string> warnings;
   const std::string topics_dir = dir / "deep/topics";
-  auto topics = open_topics(topics_dir, [&](const std::string &w) { warnings.push_back(w); });
+  auto topics = open_topics(topics_in(topics_dir), [&](const std::string &w) { warnings.push_back(w); });
   auto w = topics->open_writer("t");
   ::umask(old_umask);
   w->append(value_record("row"));
