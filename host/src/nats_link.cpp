@@ -85,7 +85,7 @@ std::string subject_of(const std::string &topic) { return "cn." + stream_of(topi
 
 NatsLink::NatsLink(const TopicsConfig &config, const std::string &topic, TopicWarning warn)
     : config_(config), warn_(std::move(warn)), servers_(config.location), stream_(stream_of(topic)),
-      subject_(subject_of(topic)) {
+      subject_(subject_of(topic)), watch_(new ConnectionWatch{warn_, config.location}) {
   describe_ = "topic '" + topic + "' (stream " + stream_ + " on " + servers_ + ")";
   const NatsSettings &s = config.nats;
   std::vector<std::string> servers = split_servers(config.location);
@@ -113,29 +113,41 @@ NatsLink::NatsLink(const TopicsConfig &config, const std::string &topic, TopicWa
         check(natsOptions_LoadCertificatesChain(options_, s.tls_cert.c_str(), s.tls_key.c_str()),
               "tls_cert " + s.tls_cert);
     }
+    // The library calls these on a thread of its own, after the link may
+    // be gone: they use watch_, which the closed callback (the last one)
+    // deletes.
     check(natsOptions_SetDisconnectedCB(
               options_,
-              [](natsConnection *, void *self) {
-                auto *link = static_cast<NatsLink *>(self);
-                ++link->disconnections_;
-                if (!link->closing_) link->warn_("NATS: lost the connection to " + link->servers_ + "; reconnecting");
+              [](natsConnection *, void *closure) {
+                auto *watch = static_cast<ConnectionWatch *>(closure);
+                ++watch->disconnections;
+                if (!watch->closing) watch->warn("NATS: lost the connection to " + watch->servers + "; reconnecting");
               },
-              this),
+              watch_),
           "callbacks");
     check(natsOptions_SetReconnectedCB(
               options_,
-              [](natsConnection *nc, void *self) {
-                auto *link = static_cast<NatsLink *>(self);
+              [](natsConnection *nc, void *closure) {
+                auto *watch = static_cast<ConnectionWatch *>(closure);
                 char url[256] = "";
                 natsConnection_GetConnectedUrl(nc, url, sizeof url);
-                link->warn_("NATS: reconnected to " + std::string(url));
+                if (!watch->closing) watch->warn("NATS: reconnected to " + std::string(url));
               },
-              this),
+              watch_),
+          "callbacks");
+    check(natsOptions_SetClosedCB(
+              options_, [](natsConnection *, void *closure) { delete static_cast<ConnectionWatch *>(closure); }, watch_),
           "callbacks");
     natsStatus status = natsConnection_Connect(&connection_, options_);
     if (status == NATS_CONNECTION_AUTH_FAILED || status == NATS_NOT_PERMITTED)
       throw TopicError("NATS at " + servers_ + " refused the connection: " + nats_error_text(status) +
                        " (check topics: user, password, token or credentials)");
+    if (status == NATS_SECURE_CONNECTION_REQUIRED)
+      throw TopicError("NATS at " + servers_ + " requires TLS: give topics: tls_ca: (the CA of the servers' "
+                       "certificates), or a tls:// URL");
+    if (status == NATS_SSL_ERROR || status == NATS_SECURE_CONNECTION_WANTED)
+      throw TopicError("TLS with NATS at " + servers_ + " failed: " + nats_error_text(status) +
+                       " (check topics: tls_ca, tls_cert and tls_key)");
     if (status != NATS_OK)
       throw TopicError("cannot reach NATS at " + servers_ + ": " + nats_error_text(status));
     jsOptions options;
@@ -151,9 +163,12 @@ NatsLink::NatsLink(const TopicsConfig &config, const std::string &topic, TopicWa
 NatsLink::~NatsLink() { release(); }
 
 void NatsLink::release() {
-  closing_ = true;
+  watch_->closing = true;
   if (js_) jsCtx_Destroy(js_);
-  if (connection_) natsConnection_Destroy(connection_);
+  if (connection_)
+    natsConnection_Destroy(connection_);  // its closed callback deletes watch_
+  else
+    delete watch_;  // never connected: no callback comes
   if (options_) natsOptions_Destroy(options_);
   js_ = nullptr, connection_ = nullptr, options_ = nullptr;
 }

@@ -79,7 +79,7 @@ class NatsLink {
 
   // How many times the connection was lost so far: acknowledgements due
   // from before a loss will not come.
-  uint64_t disconnections() const { return disconnections_; }
+  uint64_t disconnections() const { return watch_->disconnections; }
 
   // The largest message the servers take, in bytes.
   int64_t max_payload() const { return natsConnection_GetMaxPayload(connection_); }
@@ -93,8 +93,17 @@ class NatsLink {
   natsOptions *options_ = nullptr;
   natsConnection *connection_ = nullptr;
   jsCtx *js_ = nullptr;
-  std::atomic<bool> closing_{false};  // a disconnection now is ours
-  std::atomic<uint64_t> disconnections_{0};
+
+  // What the connection's callbacks use, on the library's thread; it lives
+  // until the last of them (the closed callback), which may come after the
+  // link is gone.
+  struct ConnectionWatch {
+    TopicWarning warn;
+    std::string servers;
+    std::atomic<bool> closing{false};  // a disconnection now is ours
+    std::atomic<uint64_t> disconnections{0};
+  };
+  ConnectionWatch *watch_;
 };
 
 // The stream and subject of a topic. Throws TopicNameError for a name a

@@ -208,7 +208,7 @@ TEST_CASE("a server killed and started again while records are written and read:
 }
 
 TEST_CASE("connect.yml's topics: with user and password: right ones work, wrong ones fail at once and stay masked") {
-  NatsServers servers(NatsServers::Options{1, "connector", "s3cret-pass"});
+  NatsServers servers(NatsServers::Options{1, "connector", "s3cret-pass", false});
   cn::test::TempDir dir;
   auto run = [&](const std::string &password) {
     const std::string config = dir / "sink.yml";
@@ -230,4 +230,27 @@ TEST_CASE("connect.yml's topics: with user and password: right ones work, wrong 
   CHECK(right.exited_with(1));
   CHECK(right.err.find("the topic does not exist") != std::string::npos);
   CHECK(right.err.find("s3cret-pass") == std::string::npos);
+}
+
+TEST_CASE("a server that requires TLS: reached with the CA given in topics:, refused at once without it") {
+  NatsServers servers(NatsServers::Options{1, "", "", true});
+  cn::test::TempDir dir;
+  auto run = [&](const std::string &tls_lines) {
+    const std::string config = dir / "sink.yml";
+    std::ofstream(config) << "version: 0.1.0\nname: printer\ntype: print-sink\ntopic: events\n"
+                             "topics:\n  url: " << servers.urls() << "\n" << tls_lines;
+    return cn::test::run_process({cn::test::kHostBinary, "--config", config, "--plugin-dir", cn::test::kPluginDir,
+                                  "--once"});
+  };
+  cn::test::ProcessResult with_ca = run("  tls_ca: " + servers.ca_certificate() + "\n");
+  INFO(with_ca.err);
+  CHECK(with_ca.exited_with(1));
+  CHECK(with_ca.err.find("the topic does not exist") != std::string::npos);  // connected, over TLS
+
+  cn::test::ProcessResult without = run("");
+  INFO(without.err);
+  CHECK(without.exited_with(1));
+  // The client speaks TLS as the server asks, but cannot trust its certificate.
+  CHECK(without.err.find("TLS with NATS at " + servers.urls() + " failed") != std::string::npos);
+  CHECK(without.err.find("check topics: tls_ca") != std::string::npos);
 }

@@ -110,7 +110,7 @@ TEST_CASE("source -> NATS JetStream -> sink under pgbench: the target equals the
 }
 
 TEST_CASE("a three-node JetStream cluster: the stream leader, the source and the sink killed -9 under pgbench") {
-  NatsServers servers(NatsServers::Options{3, "", ""});
+  NatsServers servers(NatsServers::Options{3, "", "", false});
   SourceFixture f;
   f.use_topics(servers.urls());
   pgbench_init(f);

@@ -1,5 +1,6 @@
 #include "nats_server.hpp"
 
+#include "certificates.hpp"
 #include "ports.hpp"
 #include "process.hpp"
 
@@ -33,11 +34,15 @@ bool poll(const std::function<bool()> &condition, std::chrono::seconds safety_ti
 struct Client {
   natsConnection *connection = nullptr;
   jsCtx *js = nullptr;
-  explicit Client(const std::string &url, const std::string &user, const std::string &password) {
+  Client(const std::string &url, const NatsServers::Options &servers, const std::string &ca_certificate) {
     natsOptions *options = nullptr;
     natsOptions_Create(&options);
     natsOptions_SetURL(options, url.c_str());
-    if (!user.empty()) natsOptions_SetUserInfo(options, user.c_str(), password.c_str());
+    if (!servers.user.empty()) natsOptions_SetUserInfo(options, servers.user.c_str(), servers.password.c_str());
+    if (servers.tls) {
+      natsOptions_SetSecure(options, true);
+      natsOptions_LoadCATrustedCertificates(options, ca_certificate.c_str());
+    }
     natsStatus status = natsConnection_Connect(&connection, options);
     natsOptions_Destroy(options);
     if (status != NATS_OK) throw std::runtime_error("cannot connect to " + url + ": " + natsStatus_GetText(status));
@@ -69,10 +74,14 @@ NatsServers::NatsServers(const Options &options) : options_(options) {
     node->log = dir_ / (node->name + ".log");
     nodes_.push_back(std::move(node));
   }
+  if (options.tls)
+    make_test_certificates("cn_test NatsServers CA", ca_certificate(), dir_ / "server.crt", dir_ / "server.key");
   for (auto &node : nodes_) {
     std::ofstream conf(node->config);
     conf << "server_name: " << node->name << "\nlisten: 127.0.0.1:" << node->port << "\nlogfile: \"" << node->log
          << "\"\njetstream { store_dir: \"" << (dir_ / ("store-" + node->name)) << "\" }\n";
+    if (options.tls)
+      conf << "tls { cert_file: \"" << (dir_ / "server.crt") << "\", key_file: \"" << (dir_ / "server.key") << "\" }\n";
     if (!options.user.empty())
       conf << "authorization { user: \"" << options.user << "\", password: \"" << options.password << "\" }\n";
     if (options.nodes > 1) {
@@ -123,7 +132,7 @@ int NatsServers::stream_leader(const std::string &stream) const {
     for (int i = 0; i < nodes() && leader < 0; ++i) {
       if (!nodes_[static_cast<std::size_t>(i)]->process) continue;
       try {
-        Client client(url(i), options_.user, options_.password);
+        Client client(url(i), options_, ca_certificate());
         jsStreamInfo *info = nullptr;
         if (js_GetStreamInfo(&info, client.js, stream.c_str(), nullptr, nullptr) != NATS_OK) continue;
         const std::string name = info->Cluster && info->Cluster->Leader ? info->Cluster->Leader : "";
@@ -140,7 +149,7 @@ int NatsServers::stream_leader(const std::string &stream) const {
 }
 
 std::pair<uint64_t, uint64_t> NatsServers::stream_sequences(const std::string &stream) const {
-  Client client(urls(), options_.user, options_.password);
+  Client client(urls(), options_, ca_certificate());
   jsStreamInfo *info = nullptr;
   natsStatus status = js_GetStreamInfo(&info, client.js, stream.c_str(), nullptr, nullptr);
   if (status != NATS_OK) throw std::runtime_error("no stream " + stream + ": " + natsStatus_GetText(status));
@@ -150,7 +159,7 @@ std::pair<uint64_t, uint64_t> NatsServers::stream_sequences(const std::string &s
 }
 
 void NatsServers::purge_below(const std::string &stream, uint64_t keep_from) const {
-  Client client(urls(), options_.user, options_.password);
+  Client client(urls(), options_, ca_certificate());
   jsOptions options;
   jsOptions_Init(&options);
   options.Stream.Purge.Sequence = keep_from;

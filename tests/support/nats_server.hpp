@@ -18,6 +18,7 @@ class NatsServers {
   struct Options {
     int nodes = 1;              // more than one: a JetStream cluster
     std::string user, password;  // required of clients when set
+    bool tls = false;            // clients must speak TLS (see ca_certificate())
   };
 
   NatsServers();  // default Options
@@ -30,6 +31,9 @@ class NatsServers {
   std::string urls() const;
   std::string url(int node) const;
   int nodes() const;
+  // The CA that signed the servers' certificate (with Options::tls).
+  std::string ca_certificate() const { return dir_ / "ca.crt"; }
+
   // The node's server name ("n0", "n1", ...), as JetStream names a leader.
   std::string name(int node) const;
 

@@ -1,6 +1,7 @@
 #include "postgres_server.hpp"
 
 #include "paths.hpp"
+#include "certificates.hpp"
 #include "ports.hpp"
 
 #include <netinet/in.h>
@@ -34,7 +35,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kPgBin = "/usr/lib/postgresql/15/bin/";
-const std::string kOpenssl = "/usr/bin/openssl";
 const std::string kServerUser = "postgres";
 // Another process may take the free port we found before the server binds it.
 constexpr int kPortAttempts = 5;
@@ -276,23 +276,8 @@ void PostgresServer::Impl::configure(const Options &options) const {
   write_file(data + "/pg_hba.conf", kPgHba);
 }
 
-// A CA, and a server certificate it signs; EC keys because they are quick.
 void PostgresServer::Impl::make_certificates() const {
-  const std::vector<std::string> new_key = {kOpenssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "7"};
-  auto openssl = [&](std::vector<std::string> extra) {
-    std::vector<std::string> argv = new_key;
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    ProcessResult result = run_process(argv);
-    if (!result.exited_with(0)) throw std::runtime_error("openssl failed:\n" + output_of(result));
-  };
-  const std::string ca_key = dir.path() + "/ca.key";
-  openssl({"-subj", "/CN=cn_test PostgresServer CA", "-keyout", ca_key, "-out", ca_cert});
-  openssl({"-subj", "/CN=localhost", "-addext", "basicConstraints=critical,CA:FALSE", "-addext",
-           "subjectAltName=DNS:localhost,IP:127.0.0.1", "-CA", ca_cert, "-CAkey", ca_key, "-keyout",
-           data + "/server.key", "-out", data + "/server.crt"});
-  // The server refuses a key that others may read.
-  fs::permissions(data + "/server.key", fs::perms::owner_read | fs::perms::owner_write);
+  make_test_certificates("cn_test PostgresServer CA", ca_cert, data + "/server.crt", data + "/server.key");
 }
 
 void PostgresServer::Impl::start_on_a_free_port() {
