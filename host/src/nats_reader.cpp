@@ -9,9 +9,11 @@
 #include "nats_link.hpp"
 #include "stop.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cn::host {
@@ -112,8 +114,23 @@ class NatsReader : public TopicReader {
     return true;
   }
 
-  // Takes msg into the batch, or drops it (seen already). Throws on a gap.
-  void take(natsMsg *msg, std::size_t &bytes) {
+  // The message's stream sequence, from its reply subject:
+  // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>,
+  // or with <domain>.<account hash> after $JS.ACK and a token at the end;
+  // the library's parser (which allocates) for any other form.
+  uint64_t stream_sequence(natsMsg *msg) {
+    const char *reply = natsMsg_GetReply(msg);
+    std::string_view subject = reply ? reply : "";
+    std::size_t dots[16], count = 0;
+    for (std::size_t i = 0; i < subject.size() && count < 16; ++i)
+      if (subject[i] == '.') dots[count++] = i;
+    const std::size_t tokens = count + 1, index = tokens == 9 ? 5 : tokens >= 12 ? 7 : 0;
+    if (index > 0 && subject.compare(0, 8, "$JS.ACK.") == 0) {
+      std::string_view token = subject.substr(dots[index - 1] + 1, dots[index] - dots[index - 1] - 1);
+      uint64_t seq = 0;
+      auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), seq);
+      if (ec == std::errc() && end == token.data() + token.size()) return seq;
+    }
     jsMsgMetaData *meta = nullptr;
     natsStatus status = natsMsg_GetMetaData(&meta, msg);
     if (status != NATS_OK) {
@@ -122,6 +139,12 @@ class NatsReader : public TopicReader {
     }
     const uint64_t seq = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
+    return seq;
+  }
+
+  // Takes msg into the batch, or drops it (seen already). Throws on a gap.
+  void take(natsMsg *msg, std::size_t &bytes) {
+    const uint64_t seq = stream_sequence(msg);
     const uint64_t wanted = static_cast<uint64_t>(position_) + 1;
     if (seq < wanted) {  // delivered again by a new consumer
       natsMsg_Destroy(msg);

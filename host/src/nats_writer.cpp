@@ -4,9 +4,8 @@
 // message carries Nats-Expected-Last-Sequence (its offset: the sequence of
 // the record before it), so the stream stores it only right after its
 // predecessor: records never reorder, and a second writer's message is
-// refused rather than interleaved. Each also carries Nats-Msg-Id (its
-// offset), which covers the first record of an empty stream, where no
-// expected sequence can be given.
+// refused rather than interleaved. The first record of an empty stream,
+// where no sequence can be expected, carries Nats-Msg-Id instead.
 //
 // When an acknowledgement fails or does not come (a lost connection, a
 // leader election), the writer does not guess: it reads the stream's last
@@ -203,8 +202,10 @@ class NatsWriter : public TopicWriter {
     jsPubOptions options;
     jsPubOptions_Init(&options);
     options.MaxWait = kAckWaitMs;
-    options.MsgId = id.c_str();
-    options.ExpectLastSeq = static_cast<uint64_t>(offset);  // 0 (none) for the first record: the id covers it
+    // The first record of an empty stream has no sequence to expect; its id
+    // covers it (within the duplicate window).
+    if (offset == 0) options.MsgId = id.c_str();
+    options.ExpectLastSeq = static_cast<uint64_t>(offset);
     if (status == NATS_OK) status = js_PublishMsgAsync(publisher_, &msg, &options);
     natsMsg_Destroy(msg);  // kept by the library once published (msg is then null)
     if (status == NATS_OK) return;
@@ -212,19 +213,19 @@ class NatsWriter : public TopicWriter {
     failed_ = true;  // flush() finds out what the stream holds
   }
 
-  // On the library's thread, once per message: a stored record at the
-  // sequence its offset gives is acknowledged; anything else makes flush()
+  // On the library's thread, once per message: a stored record is marked
+  // acknowledged; anything else (an error, a duplicate) makes flush()
   // reconcile.
   static void on_ack(jsCtx *, natsMsg *msg, jsPubAck *ack, jsPubAckErr *, void *closure) {
     auto *self = static_cast<NatsWriter *>(closure);
-    const char *id = nullptr;
-    bool ok = ack && !ack->Duplicate && natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK;
+    // A record is stored only right after the one before it (its expected
+    // last sequence), so the sequence it got tells its offset.
+    bool ok = ack && !ack->Duplicate && ack->Sequence > 0;
     if (ok) {
-      const int64_t offset = std::stoll(id);
-      ok = ack->Sequence == static_cast<uint64_t>(offset) + 1;
+      const int64_t offset = static_cast<int64_t>(ack->Sequence) - 1;
       std::lock_guard<std::mutex> lock(self->mutex_);
-      if (ok && offset >= self->stored_ && offset - self->stored_ < static_cast<int64_t>(self->acknowledged_.size()))
-        self->acknowledged_[static_cast<std::size_t>(offset - self->stored_)] = true;
+      ok = offset >= self->stored_ && offset - self->stored_ < static_cast<int64_t>(self->acknowledged_.size());
+      if (ok) self->acknowledged_[static_cast<std::size_t>(offset - self->stored_)] = true;
     }
     if (!ok) self->failed_ = true;
     natsMsg_Destroy(msg);
