@@ -88,6 +88,18 @@ void create_stream(const NatsServers &servers, const std::string &name, jsStorag
   natsConnection_Destroy(connection);
 }
 
+// The host running print-sink --once on topic events, with a connect.yml
+// whose topics: names the servers and then holds topics_lines.
+cn::test::ProcessResult run_printer(const cn::test::TempDir &dir, const NatsServers &servers,
+                                    const std::string &topics_lines, const cn::test::Environment &env = {}) {
+  const std::string config = dir / "printer.yml";
+  std::ofstream(config) << "version: 0.1.0\nname: printer\ntype: print-sink\ntopic: events\n"
+                           "topics:\n  url: " << servers.urls() << "\n" << topics_lines;
+  return cn::test::run_process({cn::test::kHostBinary, "--config", config, "--plugin-dir", cn::test::kPluginDir,
+                                "--once"},
+                               {}, env);
+}
+
 }  // namespace
 
 TEST_CASE("records get offsets from 0; read from any offset; read back newest first; a reopened writer goes on") {
@@ -211,13 +223,8 @@ TEST_CASE("connect.yml's topics: with user and password: right ones work, wrong 
   NatsServers servers(NatsServers::Options{1, "connector", "s3cret-pass", false});
   cn::test::TempDir dir;
   auto run = [&](const std::string &password) {
-    const std::string config = dir / "sink.yml";
-    std::ofstream(config) << "version: 0.1.0\nname: printer\ntype: print-sink\ntopic: events\n"
-                             "topics:\n  url: " << servers.urls() << "\n  user: connector\n"
-                             "  password: ${{ secrets.NATS_PASSWORD }}\n";
-    return cn::test::run_process({cn::test::kHostBinary, "--config", config, "--plugin-dir", cn::test::kPluginDir,
-                                  "--once"},
-                                 {}, {{"NATS_PASSWORD", password}});
+    return run_printer(dir, servers, "  user: connector\n  password: ${{ secrets.NATS_PASSWORD }}\n",
+                       {{"NATS_PASSWORD", password}});
   };
   cn::test::ProcessResult wrong = run("wrong-pass");
   INFO(wrong.err);
@@ -235,13 +242,7 @@ TEST_CASE("connect.yml's topics: with user and password: right ones work, wrong 
 TEST_CASE("a server that requires TLS: reached with the CA given in topics:, refused at once without it") {
   NatsServers servers(NatsServers::Options{1, "", "", true});
   cn::test::TempDir dir;
-  auto run = [&](const std::string &tls_lines) {
-    const std::string config = dir / "sink.yml";
-    std::ofstream(config) << "version: 0.1.0\nname: printer\ntype: print-sink\ntopic: events\n"
-                             "topics:\n  url: " << servers.urls() << "\n" << tls_lines;
-    return cn::test::run_process({cn::test::kHostBinary, "--config", config, "--plugin-dir", cn::test::kPluginDir,
-                                  "--once"});
-  };
+  auto run = [&](const std::string &tls_lines) { return run_printer(dir, servers, tls_lines); };
   cn::test::ProcessResult with_ca = run("  tls_ca: " + servers.ca_certificate() + "\n");
   INFO(with_ca.err);
   CHECK(with_ca.exited_with(1));
