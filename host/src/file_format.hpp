@@ -25,15 +25,6 @@ inline bool is_blank(const char *p, std::size_t n) {
   return true;
 }
 
-// The error for a line longer than --max-record-bytes: "PATH: the record at
-// offset N is [at least ]SIZE bytes, more than the maximum ...".
-inline TopicError record_too_long(const std::string &path, int64_t offset, const char *at_least, std::size_t size,
-                                  std::size_t max_record) {
-  return TopicError(path + ": the record at offset " + std::to_string(offset) + " is " + at_least +
-                    std::to_string(size) + " bytes, more than the maximum of " + std::to_string(max_record) +
-                    " bytes; raise the limit with --max-record-bytes (up to " + std::to_string(kMaxRecordBytesLimit) +
-                    ")");
-}
 
 // The reader of the file at path (fd: open on it, or -1 when it does not
 // exist yet: a follower opens it when it appears; stdin: STDIN_FILENO).

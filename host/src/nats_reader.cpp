@@ -91,10 +91,7 @@ class NatsReader : public TopicReader {
     std::optional<StreamState> state = link_->state(true);
     if (!state) return false;
     const uint64_t wanted = static_cast<uint64_t>(position_) + 1;
-    if (wanted < state->first_seq)
-      throw TopicError(link_->describe() + ": the record at offset " + std::to_string(position_) +
-                       " is no longer in the stream, which starts at offset " + std::to_string(state->first_seq - 1) +
-                       " (removed by its retention limits or a purge); the records between are lost to this reader");
+    if (wanted < state->first_seq) throw removed(state->first_seq);
     jsSubOptions options;
     jsSubOptions_Init(&options);
     options.Stream = link_->stream().c_str();
@@ -142,6 +139,14 @@ class NatsReader : public TopicReader {
     return seq;
   }
 
+  // The error for a position the stream, which starts at first_seq, no
+  // longer holds.
+  TopicError removed(uint64_t first_seq) const {
+    return TopicError(link_->describe() + ": the record at offset " + std::to_string(position_) +
+                      " is no longer in the stream, which starts at offset " + std::to_string(first_seq - 1) +
+                      " (removed by its retention limits or a purge); the records between are lost to this reader");
+  }
+
   // Takes msg into the batch, or drops it (seen already). Throws on a gap.
   void take(natsMsg *msg, std::size_t &bytes) {
     const uint64_t seq = stream_sequence(msg);
@@ -153,19 +158,14 @@ class NatsReader : public TopicReader {
     if (seq > wanted) {
       natsMsg_Destroy(msg);
       std::optional<StreamState> state = link_->state();
-      if (state && wanted < state->first_seq)
-        throw TopicError(link_->describe() + ": the record at offset " + std::to_string(position_) +
-                         " is no longer in the stream, which starts at offset " +
-                         std::to_string(state->first_seq - 1) + " (removed by its retention limits or a purge)");
+      if (state && wanted < state->first_seq) throw removed(state->first_seq);
       throw TopicError(link_->describe() + ": offsets " + std::to_string(position_) + " to " + std::to_string(seq - 2) +
                        " are missing from the stream (deleted messages); the reader does not skip records");
     }
     const std::size_t size = static_cast<std::size_t>(natsMsg_GetDataLength(msg));
     if (size > max_record_) {
       natsMsg_Destroy(msg);
-      throw TopicError(link_->describe() + ": the record at offset " + std::to_string(position_) + " is " +
-                       std::to_string(size) + " bytes, more than the maximum of " + std::to_string(max_record_) +
-                       " bytes; raise the limit with --max-record-bytes");
+      throw record_too_long(link_->describe(), position_, "", size, max_record_);
     }
     messages_.push_back(msg);
     cn_record record{};

@@ -102,28 +102,19 @@ class NatsWriter : public TopicWriter {
   }
 
   void flush() override {
-    for (;;) {
-      try {
-        if (!failed_) {
-          if (complete()) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            unconfirmed_.clear();
-            acknowledged_.clear();
-            stored_ = next_;
-            backoff_.reset();
-            return;
-          }
-          failed_ = true;
-        }
+    retrying([&] {
+      while (failed_ || !complete()) {
+        failed_ = true;
         reconcile();
-      } catch (const NatsUnavailable &e) {
-        if (stop_requested()) throw TopicError(e.what() + std::string("; stopping before it was written"));
-        auto delay = backoff_.next();
-        link_->warn()(e.what() + std::string("; trying again in ") + std::to_string(delay.count()) + " ms");
-        sleep_unless_stopped(delay);
       }
-    }
+      std::lock_guard<std::mutex> lock(mutex_);
+      unconfirmed_.clear();
+      acknowledged_.clear();
+      stored_ = next_;
+      return 0;
+    });
   }
+
 
   void read_back(const RecordVisitor &visit) override {
     std::optional<StreamState> state = retrying([&] { return link_->state(); });
@@ -132,10 +123,7 @@ class NatsWriter : public TopicWriter {
       Message msg = retrying([&] { return get_message(*link_, seq); });
       if (!msg) continue;  // deleted
       const std::size_t size = static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()));
-      if (size > max_record_)
-        throw TopicError(link_->describe() + ": the record at offset " + std::to_string(seq - 1) + " is " +
-                         std::to_string(size) + " bytes, more than the maximum of " + std::to_string(max_record_) +
-                         " bytes; raise the limit with --max-record-bytes");
+      if (size > max_record_) throw record_too_long(link_->describe(), static_cast<int64_t>(seq - 1), "", size, max_record_);
       cn_record record{};
       record.offset = static_cast<int64_t>(seq - 1);
       record.value = {natsMsg_GetData(msg.get()), size};

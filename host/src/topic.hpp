@@ -101,6 +101,16 @@ class TopicStore {
 constexpr std::size_t kDefaultMaxRecordBytes = std::size_t{256} << 20;
 constexpr std::size_t kMaxRecordBytesLimit = std::size_t{4} << 30;
 
+// The error for a record longer than --max-record-bytes: "WHERE: the record
+// at offset N is [at least ]SIZE bytes, more than the maximum ...".
+inline TopicError record_too_long(const std::string &where, int64_t offset, const char *at_least, std::size_t size,
+                                  std::size_t max_record) {
+  return TopicError(where + ": the record at offset " + std::to_string(offset) + " is " + at_least +
+                    std::to_string(size) + " bytes, more than the maximum of " + std::to_string(max_record) +
+                    " bytes; raise the limit with --max-record-bytes (up to " + std::to_string(kMaxRecordBytesLimit) +
+                    ")");
+}
+
 // The store the host uses: NATS JetStream when config.location is a
 // nats:// (or tls://) URL list (nats_link.hpp), else the file log in the
 // directory config.location; there the topic "-" means standard input
