@@ -85,7 +85,8 @@ class NatsWriter : public TopicWriter {
   }
 
   int64_t append(const cn_record &record) override {
-    const std::size_t limit = std::min<std::size_t>(max_record_, static_cast<std::size_t>(link_->max_payload()) - kHeaderRoom);
+    const std::size_t limit =
+        std::min<std::size_t>(max_record_, static_cast<std::size_t>(link_->max_payload()) - kHeaderRoom);
     if (record.value.len > limit)
       throw TopicError(link_->describe() + ": the record for offset " + std::to_string(next_) + " is " +
                        std::to_string(record.value.len) + " bytes, more than the " + std::to_string(limit) +
@@ -123,7 +124,8 @@ class NatsWriter : public TopicWriter {
       Message msg = retrying([&] { return get_message(*link_, seq); });
       if (!msg) continue;  // deleted
       const std::size_t size = static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()));
-      if (size > max_record_) throw record_too_long(link_->describe(), static_cast<int64_t>(seq - 1), "", size, max_record_);
+      if (size > max_record_)
+        throw record_too_long(link_->describe(), static_cast<int64_t>(seq - 1), "", size, max_record_);
       cn_record record{};
       record.offset = static_cast<int64_t>(seq - 1);
       record.value = {natsMsg_GetData(msg.get()), size};
