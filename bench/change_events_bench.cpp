@@ -3,6 +3,8 @@
 // parse_event() and for append_event() (writing back what was read, views
 // made per tuple), the median of five passes each, and checks that every
 // event came back byte for byte.
+#include "event_lines.hpp"
+
 #include <change_events/change_events.hpp>
 
 #include <algorithm>
@@ -16,24 +18,6 @@ using namespace cn::events;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::vector<std::string> read_lines(const std::string &path) {
-  const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  FILE *in = gz ? popen(("zcat '" + path + "'").c_str(), "r") : std::fopen(path.c_str(), "r");
-  std::vector<std::string> lines;
-  if (!in) return lines;
-  std::string line;
-  for (int c; (c = std::fgetc(in)) != EOF;) {
-    if (c != '\n') {
-      line += static_cast<char>(c);
-    } else if (!line.empty()) {
-      lines.push_back(std::move(line));
-      line.clear();
-    }
-  }
-  gz ? pclose(in) : std::fclose(in);
-  return lines;
-}
 
 template <class F>
 double median_seconds(F &&pass) {
@@ -54,7 +38,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "usage: change_events_bench FILE.jsonl[.gz]\n");
     return 2;
   }
-  const std::vector<std::string> lines = read_lines(argv[1]);
+  const std::vector<std::string> lines = read_event_lines(argv[1]);
   if (lines.empty()) {
     std::fprintf(stderr, "change_events_bench: no events in %s\n", argv[1]);
     return 2;

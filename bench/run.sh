@@ -9,7 +9,9 @@
 #     pgbench -c 4 -j 2 -t 7676 (30,704 transactions, the size of the sample
 #     topic ../shared/events/pgbench-s1.jsonl.gz);
 # (b) postgres-source records the load's changes as events, from a slot made
-#     before the load (time to catch up); or the events file given is used;
+#     before the load (time to catch up, from the source's "streaming from
+#     slot" line, so that process start-up is not in it; five slots, five
+#     runs, the median kept); the events file given is used by the sink;
 # (c) native logical replication: a subscription on a slot made before the
 #     load, enabled after it; time until it has caught up (subscription
 #     default synchronous_commit=off); five slots, five subscribers, the
@@ -25,9 +27,12 @@
 #     on one thread, on the same events: events/s each way.
 # (h) with --nats: the same through a local single-node NATS JetStream (a
 #     nats-server the bench starts): postgres-source recording the load into
-#     a stream, from a slot of its own made before the load; postgres-sink
+#     a stream, from slots of its own made before the load; postgres-sink
 #     applying it from the stream; the end-to-end lag through it; each
-#     against its file-log figure of the same run.
+#     against its file-log figure of the same run. Then the same recording
+#     and applying through a three-node cluster on this machine (streams of
+#     three replicas), and the topic backends alone (topic_bench: records/s
+#     into and out of a topic, without plugins or databases).
 # The targets live on a second server. Prints changes/s, the ratios, the
 # sink's peak RSS, the lag, and checks that every target equals its source.
 set -euo pipefail
@@ -40,7 +45,7 @@ events=${1:-}
 
 .ci/install-deps
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCN_BUILD_TESTS=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink postgres_source change_events_bench >/dev/null
+cmake --build build-release -j"$(nproc)" --target connector-host postgres_sink postgres_source change_events_bench topic_bench >/dev/null
 host=$root/build-release/bin/connector-host
 
 # ---- two throwaway servers ---------------------------------------------------
@@ -48,7 +53,7 @@ host=$root/build-release/bin/connector-host
 # source server's WAL, so the targets live on a server of their own: one
 # subscriber's apply must not be WAL that the next one's walsender reads.
 source examples/scratch-postgres.sh
-scratch_postgres_start shared_buffers=512MB max_wal_size=8GB checkpoint_timeout=30min
+scratch_postgres_start shared_buffers=512MB max_wal_size=8GB checkpoint_timeout=30min max_replication_slots=32 max_wal_senders=32
 source_port=$scratch_port
 # The launcher starts a subscription's apply worker at most once per
 # wal_retrieve_retry_interval (5 s by default): lowered, so that the second
@@ -61,10 +66,26 @@ work=$scratch_dir
 if [ "$nats" = 1 ]; then
   # -p -1: a free port, which the server's log names.
   nats-server -js -a 127.0.0.1 -p -1 -sd "$work/nats" -l "$work/nats.log" &
-  nats_pid=$!
-  trap 'kill "$nats_pid" 2>/dev/null || true' EXIT
+  nats_pid=$! cluster_pids=()
+  # (scratch-postgres.sh's trap stops the PostgreSQL servers: kept)
+  trap 'kill "$nats_pid" "${cluster_pids[@]}" 2>/dev/null || true; scratch_postgres_stop' EXIT
   until grep -q "Server is ready" "$work/nats.log" 2>/dev/null; do sleep 0.05; done
   nats_url="nats://$(grep -o 'client connections on [0-9.:]*' "$work/nats.log" | head -1 | awk '{print $4}')"
+  # Three nodes on this machine, on free ports: a cluster's replication
+  # costs, without a network's.
+  free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+  cluster_ports=() route_ports=()
+  for i in 0 1 2; do cluster_ports+=("$(free_port)"); route_ports+=("$(free_port)"); done
+  routes=$(printf 'nats-route://127.0.0.1:%s,' "${route_ports[@]}")
+  for i in 0 1 2; do
+    printf 'server_name: c%s\nlisten: 127.0.0.1:%s\njetstream { store_dir: "%s" }\ncluster { name: bench, listen: 127.0.0.1:%s, routes: [%s] }\n' \
+      "$i" "${cluster_ports[$i]}" "$work/cluster-$i" "${route_ports[$i]}" "${routes%,}" > "$work/cluster-$i.conf"
+    nats-server -c "$work/cluster-$i.conf" -l "$work/cluster-$i.log" &
+    cluster_pids+=($!)
+  done
+  until cat "$work"/cluster-*.log 2>/dev/null | grep -q "JetStream cluster new metadata leader"; do sleep 0.05; done
+  cluster_url=$(printf 'nats://127.0.0.1:%s,' "${cluster_ports[@]}")
+  cluster_url=${cluster_url%,}
 fi
 psql_on() { local p=$1 db=$2; shift 2; psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d "$db" "$@"; }
 sql() { psql_on "$port" "$@"; }
@@ -96,8 +117,13 @@ for n in $(seq "$runs"); do
   sql "native$n" -c "create subscription bench$n connection 'host=127.0.0.1 port=$source_port user=postgres dbname=source'
                  publication bench with (create_slot = false, slot_name = 'bench$n', copy_data = false, enabled = false)"
 done
-source_sql source -c "select pg_create_logical_replication_slot('recorder', 'pgoutput')" >/dev/null
-[ "$nats" = 0 ] || source_sql source -c "select pg_create_logical_replication_slot('recorder_nats', 'pgoutput')" >/dev/null
+recorders="recorder"
+[ "$nats" = 0 ] || recorders="$recorders recorder_nats recorder_cluster"
+for recorder in $recorders; do
+  for n in $(seq "$runs"); do
+    source_sql source -c "select pg_create_logical_replication_slot('$recorder$n', 'pgoutput')" >/dev/null
+  done
+done
 echo "== load: pgbench -i -s 1 (data generation), pgbench -c 4 -j 2 -t 7676"
 pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 1 -I g -q source 2>/dev/null
 pgbench -h 127.0.0.1 -p "$source_port" -U postgres -n -c 4 -j 2 -t 7676 source 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
@@ -113,25 +139,49 @@ source_config() {  # source_config NAME TOPIC DB [parameter lines...]
     "$name" "$topic" "$source_port" "$db"
   for line in "$@"; do printf '  %s\n' "$line"; done
 }
-source_config recorder pgbench source "publication: bench" "slot: recorder" "initial_load: false" > "$work/recorder.yml"
-record() {  # record CONFIG TOPICS SLOT: prints the seconds postgres-source takes to record the load
-  local t0 t1 recorder
-  t0=$(now)
-  "$host" --config "$1" --topics "$2" --log-level warn &
+record() {  # record NAME TOPIC TOPICS SLOT [host args...]: prints the seconds postgres-source takes to record the load
+  local name=$1 topic=$2 topics=$3 slot=$4 t0 t1 recorder
+  shift 4
+  source_config "$name" "$topic" source "publication: bench" "slot: $slot" "initial_load: false" > "$work/$name.yml"
+  "$host" --config "$work/$name.yml" --topics "$topics" --log-level info "$@" 2> "$work/$name.log" &
   recorder=$!
-  until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = '$3'")" = t ]; do
-    kill -0 "$recorder" 2>/dev/null || { echo "bench: postgres-source stopped" >&2; exit 1; }
-    sleep 0.05
+  until grep -q "streaming from slot" "$work/$name.log"; do
+    kill -0 "$recorder" 2>/dev/null || { echo "bench: postgres-source stopped:" >&2; cat "$work/$name.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  t0=$(now)
+  until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = '$slot'")" = t ]; do
+    kill -0 "$recorder" 2>/dev/null || { echo "bench: postgres-source stopped:" >&2; cat "$work/$name.log" >&2; exit 1; }
+    sleep 0.01
   done
   t1=$(now)
   kill -TERM "$recorder"
   wait "$recorder"
   awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
 }
-source_seconds=$(record "$work/recorder.yml" "$work/topics" recorder)
+# Run 1 records into the topic the sink applies later; the others into
+# topics of their own.
+record_runs() {  # record_runs RECORDER TOPICS [host args...]: the seconds of each run, one per line
+  local recorder=$1 topics=$2 n
+  shift 2
+  for n in $(seq "$runs"); do
+    if [ "$topics" = "$work/topics" ] && [ "$n" -gt 1 ]; then
+      mkdir -p -m 700 "$work/topics-$n"
+      record "$recorder$n" pgbench "$work/topics-$n" "$recorder$n" "$@"
+    elif [ "$n" -gt 1 ]; then
+      record "$recorder$n" "pgbench_$n" "$topics" "$recorder$n" "$@"
+    else
+      record "$recorder$n" pgbench "$topics" "$recorder$n" "$@"
+    fi
+  done
+}
+source_runs=$(record_runs recorder "$work/topics")
+source_seconds=$(echo "$source_runs" | median)
 if [ "$nats" = 1 ]; then
-  source_config recorder_nats pgbench source "publication: bench" "slot: recorder_nats" "initial_load: false" > "$work/recorder-nats.yml"
-  nats_source_seconds=$(record "$work/recorder-nats.yml" "$nats_url" recorder_nats)
+  nats_source_runs=$(record_runs recorder_nats "$nats_url")
+  nats_source_seconds=$(echo "$nats_source_runs" | median)
+  cluster_source_runs=$(record_runs recorder_cluster "$cluster_url" --topic-replicas 3)
+  cluster_source_seconds=$(echo "$cluster_source_runs" | median)
 fi
 recorded_events=$(wc -l < "$work/topics/pgbench.jsonl")
 recorded_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
@@ -172,6 +222,8 @@ read -r sink_seconds sink_rss < <(echo "$sink_runs" | median)
 if [ "$nats" = 1 ]; then
   nats_sink_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db sink_nats; run_sink sink_nats pgbench "$nats_url"; done)
   read -r nats_sink_seconds _ < <(echo "$nats_sink_runs" | median)
+  cluster_sink_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db sink_cluster; run_sink sink_cluster pgbench "$cluster_url"; done)
+  read -r cluster_sink_seconds _ < <(echo "$cluster_sink_runs" | median)
 fi
 
 # ---- (e) insert-only: the sink against raw COPY of the same rows -----------
@@ -242,26 +294,38 @@ copy_rate=$(rate "$insert_rows" "$copy_seconds")
 inserts_rate=$(rate "$insert_rows" "$inserts_seconds")
 echo
 echo "== results (2 cores; one server; figures from this run)"
-printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-source (recording the load)" "$recorded_changes" "$source_seconds" "$(rate "$recorded_changes" "$source_seconds")" "$(rate "$recorded_events" "$source_seconds")"
+printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-source (recording; median of $runs)" "$recorded_changes" "$source_seconds" "$(rate "$recorded_changes" "$source_seconds")" "$(rate "$recorded_events" "$source_seconds")"
 printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replication (median of $runs)" "$native_changes" "$native_seconds" "$native_rate"
 printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits; median of $runs)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
 printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy; median of $runs)" "$insert_rows" "$copy_seconds" "$copy_rate"
 printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "postgres-sink, insert-only (median of $runs)" "$insert_rows" "$inserts_seconds" "$inserts_rate"
-echo "runs (s): native $(echo $native_runs)   sink $(echo "$sink_runs" | awk '{print $1}' | tr '\n' ' ')  COPY $(echo $copy_runs)   insert-only $(echo "$inserts_runs" | awk '{print $1}' | tr '\n' ' ')"
+echo "runs (s): source $(echo $source_runs)   native $(echo $native_runs)   sink $(echo "$sink_runs" | awk '{print $1}' | tr '\n' ' ')  COPY $(echo $copy_runs)   insert-only $(echo "$inserts_runs" | awk '{print $1}' | tr '\n' ' ')"
 echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >= 3)"
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
 echo "sink peak RSS:             $((sink_rss / 1024)) MiB"
 echo "end-to-end lag (source commit -> target commit), source and sink running: p50 ${lag_p50} ms, p95 ${lag_p95} ms, max ${lag_max} ms"
 if [ "$nats" = 1 ]; then
-  nats_source_rate=$(rate "$recorded_changes" "$nats_source_seconds")
-  nats_sink_rate=$(rate "$sink_changes" "$nats_sink_seconds")
-  echo "through NATS JetStream (one local node, $nats_url):"
-  printf '%-44s %10s changes in %6.2f s = %8s changes/s; %s of the file log'"'"'s   (goal >= 0.8)\n' "  postgres-source (recording the load)" \
-    "$recorded_changes" "$nats_source_seconds" "$nats_source_rate" "$(ratio "$nats_source_rate" "$(rate "$recorded_changes" "$source_seconds")")"
-  printf '%-44s %10s changes in %6.2f s = %8s changes/s; %s of the file log'"'"'s   (goal >= 0.9)\n' "  postgres-sink (median of $runs)" \
-    "$sink_changes" "$nats_sink_seconds" "$nats_sink_rate" "$(ratio "$nats_sink_rate" "$sink_rate")"
-  echo "  runs (s): sink $(echo "$nats_sink_runs" | awk '{print $1}' | tr '\n' ' ')"
+  file_source_rate=$(rate "$recorded_changes" "$source_seconds")
+  through() {  # through TITLE SOURCE_SECONDS SOURCE_RUNS SINK_SECONDS SINK_RUNS
+    local source_rate sink_rate
+    source_rate=$(rate "$recorded_changes" "$2")
+    sink_rate=$(rate "$sink_changes" "$4")
+    echo "$1:"
+    printf '%-44s %10s changes in %6.2f s = %8s changes/s; %s of the file log'"'"'s   (goal >= 0.8)\n' "  postgres-source (recording; median of $runs)" \
+      "$recorded_changes" "$2" "$source_rate" "$(ratio "$source_rate" "$file_source_rate")"
+    printf '%-44s %10s changes in %6.2f s = %8s changes/s; %s of the file log'"'"'s   (goal >= 0.9)\n' "  postgres-sink (median of $runs)" \
+      "$sink_changes" "$4" "$sink_rate" "$(ratio "$sink_rate" "$sink_rate_file")"
+    echo "  runs (s): source $(echo $3)   sink $(echo "$5" | awk '{print $1}' | tr '\n' ' ')"
+  }
+  sink_rate_file=$sink_rate
+  through "through NATS JetStream (one local node, $nats_url)" "$nats_source_seconds" "$nats_source_runs" "$nats_sink_seconds" "$nats_sink_runs"
   echo "  end-to-end lag: p50 ${nats_lag_p50} ms, p95 ${nats_lag_p95} ms, max ${nats_lag_max} ms   (goal p50 < 20 ms)"
+  through "through a three-node JetStream cluster on this machine (streams of 3 replicas)" "$cluster_source_seconds" "$cluster_source_runs" \
+    "$cluster_sink_seconds" "$cluster_sink_runs"
+  echo "the topic backends alone (topic_bench: the recorded events into a topic, flushed every 10 / 1000 records, then read through):"
+  mkdir -p -m 700 "$work/topics-bench"
+  "$root/build-release/bin/topic_bench" "$work/topics-bench" "$work/topics/pgbench.jsonl" 10 1000 | sed 's/^/  /'
+  "$root/build-release/bin/topic_bench" "$nats_url" "$work/topics/pgbench.jsonl" 10 1000 2>/dev/null | sed 's/^/  /'
 fi
 # The event format's reader and writer alone, on one thread, on the same events.
 "$root/build-release/bin/change_events_bench" "$work/topics/pgbench.jsonl" || status_events=1
@@ -283,6 +347,7 @@ check "lag target equals its source" "$(digests "$source_port" lagsource; source
   "$(digests "$port" lagtarget; sql lagtarget -c "select count(*) from lag_probe")"
 if [ "$nats" = 1 ]; then
   check "sink target through NATS equals the source" "$(digests "$source_port" source)" "$(digests "$port" sink_nats)"
+  check "sink target through the cluster equals the source" "$(digests "$source_port" source)" "$(digests "$port" sink_cluster)"
   check "lag target through NATS equals its source" "$(digests "$source_port" natslagsource; source_sql natslagsource -c "select count(*) from lag_probe")" \
     "$(digests "$port" natslagtarget; sql natslagtarget -c "select count(*) from lag_probe")"
 fi

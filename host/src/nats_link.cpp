@@ -106,7 +106,8 @@ NatsLink::NatsLink(const TopicsConfig &config, const std::string &topic, TopicWa
     if (!s.credentials_file.empty())
       check(natsOptions_SetUserCredentialsFromFiles(options_, s.credentials_file.c_str(), nullptr),
             "credentials " + s.credentials_file);
-    if (!s.tls_ca.empty() || !s.tls_cert.empty() || config.location.rfind("tls://", 0) == 0) {
+    const bool secure = !s.tls_ca.empty() || !s.tls_cert.empty() || config.location.rfind("tls://", 0) == 0;
+    if (secure) {
       check(natsOptions_SetSecure(options_, true), "TLS");
       if (!s.tls_ca.empty()) check(natsOptions_LoadCATrustedCertificates(options_, s.tls_ca.c_str()), "tls_ca " + s.tls_ca);
       if (!s.tls_cert.empty())
@@ -148,6 +149,13 @@ NatsLink::NatsLink(const TopicsConfig &config, const std::string &topic, TopicWa
     if (status == NATS_SSL_ERROR || status == NATS_SECURE_CONNECTION_WANTED)
       throw TopicError("TLS with NATS at " + servers_ + " failed: " + nats_error_text(status) +
                        " (check topics: tls_ca, tls_cert and tls_key)");
+    // A server that wants a client certificate closes the connection
+    // right after the handshake, which the library reports as a missing
+    // PONG.
+    if (status == NATS_PROTOCOL_ERROR && secure && s.tls_cert.empty())
+      throw TopicError("NATS at " + servers_ + " closed the connection after the TLS handshake: " +
+                       nats_error_text(status) + " (if the servers require a client certificate, give topics: "
+                       "tls_cert and tls_key)");
     if (status != NATS_OK)
       throw TopicError("cannot reach NATS at " + servers_ + ": " + nats_error_text(status));
     jsOptions options;

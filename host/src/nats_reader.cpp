@@ -56,9 +56,13 @@ class NatsReader : public TopicReader {
     }
     try {
       if (!subscription_ && !subscribe()) return records_;
+      if (!follow_ && position_ >= end_ && !more_since_end()) {
+        at_end_ = true;
+        return records_;
+      }
       std::size_t bytes = 0;
       int64_t wait = wait_ms;
-      while (records_.size() < max_records && bytes < max_bytes) {
+      while (records_.size() < max_records && bytes < max_bytes && (follow_ || position_ < end_)) {
         natsMsg *msg = nullptr;
         natsStatus status = natsSubscription_NextMsg(&msg, subscription_, wait);
         if (status == NATS_TIMEOUT) break;
@@ -67,8 +71,7 @@ class NatsReader : public TopicReader {
         take(msg, bytes);
       }
       if (!records_.empty()) last_record_at_ = std::chrono::steady_clock::now();
-      if (records_.empty() && !follow_) at_end_ = reached_end();
-      if (records_.empty() && follow_) replace_if_stuck();
+      if (records_.empty()) replace_if_stuck();
       backoff_.reset();
     } catch (const NatsUnavailable &e) {
       unsubscribe();
@@ -92,6 +95,7 @@ class NatsReader : public TopicReader {
     if (!state) return false;
     const uint64_t wanted = static_cast<uint64_t>(position_) + 1;
     if (wanted < state->first_seq) throw removed(state->first_seq);
+    end_ = static_cast<int64_t>(state->last_seq);
     jsSubOptions options;
     jsSubOptions_Init(&options);
     options.Stream = link_->stream().c_str();
@@ -190,10 +194,12 @@ class NatsReader : public TopicReader {
     }
   }
 
-  // Without following: the end is where the stream ends now.
-  bool reached_end() {
+  // Without following, the reader stops where the stream ends: whether it
+  // has grown since end_ was taken (end_ moves to its end now).
+  bool more_since_end() {
     std::optional<StreamState> state = link_->state();
-    return !state || static_cast<uint64_t>(position_) >= state->last_seq;
+    end_ = state ? static_cast<int64_t>(state->last_seq) : 0;
+    return position_ < end_;
   }
 
   void release_messages() {
@@ -217,6 +223,7 @@ class NatsReader : public TopicReader {
   std::chrono::steady_clock::time_point last_record_at_ = std::chrono::steady_clock::now(), last_check_at_{};
   natsSubscription *subscription_ = nullptr;
   int64_t position_ = 0;
+  int64_t end_ = 0;  // without following: the offset after the stream's last record, when last asked
   bool at_end_ = false;
   std::vector<natsMsg *> messages_;  // what records_ point into, until the next read()
   std::vector<cn_record> records_;

@@ -159,6 +159,10 @@ class NatsWriter : public TopicWriter {
     jsPubOptions options;
     jsPubOptions_Init(&options);
     options.MaxWait = kCompleteSliceMs;
+    // The library sends what it buffered a millisecond later, hoping for
+    // more; a flush() has nothing more to add, so the buffer goes out now.
+    natsStatus sent = natsConnection_FlushTimeout(link_->connection(), kAckWaitMs);
+    if (sent != NATS_OK && !is_transient(sent)) throw_nats(link_->describe() + ": flushing", sent);
     for (int64_t waited = 0; waited < kCompleteWaitMs && !failed_; waited += kCompleteSliceMs) {
       natsStatus status = js_PublishAsyncComplete(publisher_, &options);
       if (status == NATS_OK) return !failed_;

@@ -10,8 +10,10 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace cn::host;
@@ -20,9 +22,10 @@ using cn::test::NatsServers;
 namespace {
 
 struct Backend {
-  explicit Backend(const NatsServers &servers) {
+  explicit Backend(const NatsServers &servers, const NatsSettings &settings = {}) {
     TopicsConfig config;
     config.location = servers.urls();
+    config.nats = settings;
     config.retry_initial = std::chrono::milliseconds(10);
     config.retry_max = std::chrono::milliseconds(200);
     store = open_topics(config, [this](const std::string &w) { warnings.push_back(w); });
@@ -167,6 +170,36 @@ TEST_CASE("records removed under a reader (a purge) stop it, naming its offset a
   CHECK(read_all(*backend.store, "events", 50) == expected(50, 100));
 }
 
+TEST_CASE("retention limits asked for (max_bytes, max_age_seconds) remove the oldest records; a reader behind them stops") {
+  NatsServers servers;
+  NatsSettings by_bytes;
+  by_bytes.max_bytes = 8192;
+  Backend bounded(servers, by_bytes);
+  append_all(*bounded.store->open_writer("bounded"), 0, 1000);
+  const uint64_t first = servers.stream_sequences("bounded").first;
+  INFO("the stream starts at sequence " << first);
+  CHECK(first > 1);
+  CHECK(servers.stream_sequences("bounded").second == 1000);
+  const int64_t oldest = static_cast<int64_t>(first) - 1;
+  const std::string gone = "the record at offset 0 is no longer in the stream, which starts at offset " +
+                           std::to_string(oldest) + " ";
+  CHECK_THROWS_WITH_AS(read_all(*bounded.store, "bounded", 0), doctest::Contains(gone.c_str()), TopicError);
+  CHECK(read_all(*bounded.store, "bounded", oldest) == expected(static_cast<int>(oldest), 1000));
+
+  NatsSettings by_age;
+  by_age.max_age_seconds = 1;
+  Backend aging(servers, by_age);
+  auto writer = aging.store->open_writer("aging");
+  append_all(*writer, 0, 10);
+  // The server removes records older than a second on its own schedule.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (servers.stream_sequences("aging").first <= 10 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(servers.stream_sequences("aging").first == 11);
+  append_all(*writer, 10, 15);  // the writer goes on after them
+  CHECK(read_all(*aging.store, "aging", 10) == expected(10, 15));
+}
+
 TEST_CASE("a stream this backend cannot work with is refused with the reason; a topic name a stream cannot have") {
   NatsServers servers;
   Backend backend(servers);
@@ -254,4 +287,24 @@ TEST_CASE("a server that requires TLS: reached with the CA given in topics:, ref
   // The client speaks TLS as the server asks, but cannot trust its certificate.
   CHECK(without.err.find("TLS with NATS at " + servers.urls() + " failed") != std::string::npos);
   CHECK(without.err.find("check topics: tls_ca") != std::string::npos);
+}
+
+TEST_CASE("a server that requires a client certificate: reached with tls_cert and tls_key, refused at once without") {
+  NatsServers::Options options{1, "", "", true};
+  options.client_certificates = true;
+  NatsServers servers(options);
+  cn::test::TempDir dir;
+  const std::string ca_line = "  tls_ca: " + servers.ca_certificate() + "\n";
+  const auto [cert, key] = servers.client_certificate();
+  cn::test::ProcessResult with_cert = run_printer(dir, servers, ca_line + "  tls_cert: " + cert + "\n  tls_key: " + key + "\n");
+  INFO(with_cert.err);
+  CHECK(with_cert.exited_with(1));
+  CHECK(with_cert.err.find("the topic does not exist") != std::string::npos);  // connected, with the certificate
+
+  cn::test::ProcessResult without = run_printer(dir, servers, ca_line);
+  INFO(without.err);
+  CHECK(without.exited_with(1));
+  CHECK(without.err.find("NATS at " + servers.urls() + " closed the connection after the TLS handshake") !=
+        std::string::npos);
+  CHECK(without.err.find("give topics: tls_cert and tls_key") != std::string::npos);
 }

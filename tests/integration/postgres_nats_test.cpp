@@ -12,7 +12,12 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace cn::test;
@@ -109,7 +114,16 @@ TEST_CASE("source -> NATS JetStream -> sink under pgbench: the target equals the
   check_everything(f, servers.urls());
 }
 
-TEST_CASE("a three-node JetStream cluster: the stream leader, the source and the sink killed -9 under pgbench") {
+TEST_CASE("a three-node JetStream cluster: the stream leader, the source and the sink killed -9 at random moments") {
+  // The faults come in a random order, each after a random amount of
+  // progress and a random delay; the seed is printed, and CN_TEST_SEED
+  // replays a run.
+  const char *seed_text = std::getenv("CN_TEST_SEED");
+  const unsigned seed = seed_text ? static_cast<unsigned>(std::stoul(seed_text)) : std::random_device{}();
+  MESSAGE("CN_TEST_SEED=" << seed);
+  std::mt19937 random(seed);
+  auto between = [&](int low, int high) { return std::uniform_int_distribution<int>(low, high)(random); };
+
   NatsServers servers(NatsServers::Options{3, "", "", false});
   SourceFixture f;
   f.use_topics(servers.urls());
@@ -125,24 +139,29 @@ TEST_CASE("a three-node JetStream cluster: the stream leader, the source and the
   auto connectors = [&] { return std::vector<Child *>{source.get(), sink.get()}; };
   INFO("sink: " << sink->err());
 
-  wait_for_progress(f, servers, connectors(), 2000);
-  for (int round = 0; round < 2; ++round) {
-    const int leader = servers.stream_leader("events");
-    REQUIRE(leader >= 0);
-    MESSAGE("killing the stream leader " << servers.name(leader));
-    servers.kill9(leader);
-    wait_for_progress(f, servers, connectors(), 2000);  // two of three replicas carry on
-    servers.start(leader);
-    wait_for_progress(f, servers, connectors(), 1000);
+  enum class Fault { leader, source, sink };
+  std::vector<Fault> faults = {Fault::leader, Fault::leader, Fault::source, Fault::source, Fault::sink, Fault::sink};
+  std::shuffle(faults.begin(), faults.end(), random);
+  for (Fault fault : faults) {
+    wait_for_progress(f, servers, connectors(), between(300, 2500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(between(0, 300)));  // a moment, not a synchronisation
+    if (fault == Fault::leader) {
+      const int leader = servers.stream_leader("events");
+      REQUIRE(leader >= 0);
+      MESSAGE("killing the stream leader " << servers.name(leader));
+      servers.kill9(leader);
+      wait_for_progress(f, servers, connectors(), between(300, 2500));  // two of three replicas carry on
+      servers.start(leader);
+    } else {
+      std::unique_ptr<Child> &victim = fault == Fault::source ? source : sink;
+      const std::string which = fault == Fault::source ? "source" : "sink";
+      MESSAGE("killing the " << which);
+      victim->send_signal(SIGKILL);
+      victim->wait();
+      victim = std::make_unique<Child>(fault == Fault::source ? source_args : f.host_args(f.sink_config()));
+    }
   }
-  source->send_signal(SIGKILL);
-  source->wait();
-  source = std::make_unique<Child>(source_args);
-  wait_for_progress(f, servers, connectors(), 2000);
-  sink->send_signal(SIGKILL);
-  sink->wait();
-  sink = std::make_unique<Child>(f.host_args(f.sink_config()));
-  wait_for_progress(f, servers, connectors(), 2000);
+  wait_for_progress(f, servers, connectors(), 1000);
 
   bench.send_signal(SIGINT);
   bench.wait();

@@ -14,6 +14,12 @@ namespace cn::test {
 void make_test_certificates(const std::string &ca_name, const std::string &ca_cert, const std::string &server_cert,
                             const std::string &server_key);
 
+// Writes a client certificate for common_name, signed by the CA that
+// make_test_certificates() wrote to ca_cert, and its key (readable by its
+// owner only). Throws std::runtime_error with openssl's output.
+void make_client_certificate(const std::string &ca_cert, const std::string &common_name, const std::string &cert,
+                             const std::string &key);
+
 }  // namespace cn::test
 
 #endif

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <stdexcept>
@@ -34,14 +35,18 @@ bool poll(const std::function<bool()> &condition, std::chrono::seconds safety_ti
 struct Client {
   natsConnection *connection = nullptr;
   jsCtx *js = nullptr;
-  Client(const std::string &url, const NatsServers::Options &servers, const std::string &ca_certificate) {
+  Client(const std::string &url, const NatsServers &all, const NatsServers::Options &servers) {
     natsOptions *options = nullptr;
     natsOptions_Create(&options);
     natsOptions_SetURL(options, url.c_str());
     if (!servers.user.empty()) natsOptions_SetUserInfo(options, servers.user.c_str(), servers.password.c_str());
     if (servers.tls) {
       natsOptions_SetSecure(options, true);
-      natsOptions_LoadCATrustedCertificates(options, ca_certificate.c_str());
+      natsOptions_LoadCATrustedCertificates(options, all.ca_certificate().c_str());
+      if (servers.client_certificates) {
+        const auto [cert, key] = all.client_certificate();
+        natsOptions_LoadCertificatesChain(options, cert.c_str(), key.c_str());
+      }
     }
     natsStatus status = natsConnection_Connect(&connection, options);
     natsOptions_Destroy(options);
@@ -81,7 +86,8 @@ NatsServers::NatsServers(const Options &options) : options_(options) {
     conf << "server_name: " << node->name << "\nlisten: 127.0.0.1:" << node->port << "\nlogfile: \"" << node->log
          << "\"\njetstream { store_dir: \"" << (dir_ / ("store-" + node->name)) << "\" }\n";
     if (options.tls)
-      conf << "tls { cert_file: \"" << (dir_ / "server.crt") << "\", key_file: \"" << (dir_ / "server.key") << "\" }\n";
+      conf << "tls { cert_file: \"" << (dir_ / "server.crt") << "\", key_file: \"" << (dir_ / "server.key") << "\""
+           << (options.client_certificates ? ", ca_file: \"" + ca_certificate() + "\", verify: true" : "") << " }\n";
     if (!options.user.empty())
       conf << "authorization { user: \"" << options.user << "\", password: \"" << options.password << "\" }\n";
     if (options.nodes > 1) {
@@ -104,6 +110,12 @@ std::string NatsServers::urls() const {
   std::string all;
   for (int i = 0; i < nodes(); ++i) all += (i ? "," : "") + url(i);
   return all;
+}
+
+std::pair<std::string, std::string> NatsServers::client_certificate() const {
+  const std::string cert = dir_ / "client.crt", key = dir_ / "client.key";
+  if (!std::filesystem::exists(cert)) make_client_certificate(ca_certificate(), "cn_test client", cert, key);
+  return {cert, key};
 }
 
 int NatsServers::nodes() const { return static_cast<int>(nodes_.size()); }
@@ -132,7 +144,7 @@ int NatsServers::stream_leader(const std::string &stream) const {
     for (int i = 0; i < nodes() && leader < 0; ++i) {
       if (!nodes_[static_cast<std::size_t>(i)]->process) continue;
       try {
-        Client client(url(i), options_, ca_certificate());
+        Client client(url(i), *this, options_);
         jsStreamInfo *info = nullptr;
         if (js_GetStreamInfo(&info, client.js, stream.c_str(), nullptr, nullptr) != NATS_OK) continue;
         const std::string name = info->Cluster && info->Cluster->Leader ? info->Cluster->Leader : "";
@@ -149,7 +161,7 @@ int NatsServers::stream_leader(const std::string &stream) const {
 }
 
 std::pair<uint64_t, uint64_t> NatsServers::stream_sequences(const std::string &stream) const {
-  Client client(urls(), options_, ca_certificate());
+  Client client(urls(), *this, options_);
   jsStreamInfo *info = nullptr;
   natsStatus status = js_GetStreamInfo(&info, client.js, stream.c_str(), nullptr, nullptr);
   if (status != NATS_OK) throw std::runtime_error("no stream " + stream + ": " + natsStatus_GetText(status));
@@ -159,7 +171,7 @@ std::pair<uint64_t, uint64_t> NatsServers::stream_sequences(const std::string &s
 }
 
 void NatsServers::purge_below(const std::string &stream, uint64_t keep_from) const {
-  Client client(urls(), options_, ca_certificate());
+  Client client(urls(), *this, options_);
   jsOptions options;
   jsOptions_Init(&options);
   options.Stream.Purge.Sequence = keep_from;

@@ -19,6 +19,7 @@ class NatsServers {
     int nodes = 1;              // more than one: a JetStream cluster
     std::string user, password;  // required of clients when set
     bool tls = false;            // clients must speak TLS (see ca_certificate())
+    bool client_certificates = false;  // with tls: clients must show a certificate the CA signed
   };
 
   NatsServers();  // default Options
@@ -33,6 +34,9 @@ class NatsServers {
   int nodes() const;
   // The CA that signed the servers' certificate (with Options::tls).
   std::string ca_certificate() const { return dir_ / "ca.crt"; }
+  // A client certificate and key the CA signed (with Options::tls), made
+  // on the first call.
+  std::pair<std::string, std::string> client_certificate() const;
 
   // The node's server name ("n0", "n1", ...), as JetStream names a leader.
   std::string name(int node) const;
