@@ -4,6 +4,7 @@
 #include "crash_report.hpp"
 #include "flag_range.hpp"
 #include "log.hpp"
+#include "metrics_endpoint.hpp"
 #include "open_instance.hpp"
 #include "parameter_check.hpp"
 #include "parameter_secrets.hpp"
@@ -26,7 +27,8 @@ namespace {
 constexpr const char *kVersion = "0.1.0";
 
 struct Flags {
-  std::string config, plugin, topics, topic, log_level = "info", format = "text";
+  std::string config, plugin, topics, topic, log_level = "info", format = "text", metrics_listen;
+  std::chrono::seconds unhealthy_after{60};
   int topic_replicas = 0;  // 0: not given
   std::vector<std::string> plugin_dirs;
   bool once = false, list_plugins = false, check = false, drop = false, yes = false;
@@ -43,6 +45,7 @@ constexpr FlagRange kMilliseconds{1, 3'600'000};
 constexpr FlagRange kConnectTimeout{1, 86'400};
 constexpr FlagRange kReplicas{1, 5};
 constexpr FlagRange kMaxRecordBytes{1024, static_cast<int64_t>(kMaxRecordBytesLimit)};
+constexpr FlagRange kUnhealthyAfter{1, 86'400};
 
 // A numeric flag: checked against range when the command line is read
 // (UsageError), then stored in target, whose initial value is the default.
@@ -94,7 +97,12 @@ po::options_description describe_options(Flags &f) {
                    static_cast<long long>(f.max_record_bytes), kMaxRecordBytes).c_str())
       ("connect-timeout", ranged("--connect-timeout", kConnectTimeout, r.connect_timeout),
        ranged_help("with --once, seconds a connector that never started may keep retrying", r.connect_timeout.count(),
-                   kConnectTimeout).c_str());
+                   kConnectTimeout).c_str())
+      ("metrics-listen", po::value(&f.metrics_listen)->value_name("ADDR:PORT"),
+       "serve /metrics (Prometheus), /healthz and /readyz on ADDR:PORT, e.g. 127.0.0.1:9187 (off by default)")
+      ("unhealthy-after", ranged("--unhealthy-after", kUnhealthyAfter, f.unhealthy_after),
+       ranged_help("seconds of retrying after which /healthz answers 503", f.unhealthy_after.count(),
+                   kUnhealthyAfter).c_str());
   return o;
 }
 
@@ -201,6 +209,25 @@ int prepare(const Flags &flags, const std::vector<std::filesystem::path> &dirs, 
   return kExitOk;
 }
 
+// Opens the topic and the plugin and runs the loop that moves records
+// between them.
+int run_plugin(const Flags &flags, const ConnectorConfig &config, const std::shared_ptr<const cn::Plugin> &plugin,
+               const TopicsConfig &where, Metrics &metrics, RunObserver &observer, Logger &log) {
+  const RunOptions &run = flags.run;
+  auto topics = open_topics(where, [&log](const std::string &w) { log.warn(w); }, flags.max_record_bytes);
+  const std::string json = config.plugin_json();
+  if (plugin->kind() == cn::PluginKind::sink) {
+    auto reader = topics->open_reader(config.topic, !flags.once);
+    install_crash_report(plugin->name(), reader->describe());
+    std::unique_ptr<cn::SinkInstance> sink = open_sink(plugin, log, json, run, metrics, observer);
+    return sink ? run_sink(*sink, *reader, run, log, observer) : kExitOk;
+  }
+  auto writer = topics->open_writer(config.topic);
+  install_crash_report(plugin->name(), writer->describe());
+  std::unique_ptr<cn::SourceInstance> source = open_source(plugin, log, json, run, metrics, observer);
+  return source ? run_source(*source, *writer, run, log, observer) : kExitOk;
+}
+
 int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &dirs, Logger &log) {
   Connector c;
   if (int code = prepare(flags, dirs, log, c); code != kExitOk) return code;
@@ -213,27 +240,29 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
   log.info("running " + plugin->name() + " " + plugin->version() + " (" + cn::to_string(plugin->kind()) +
            ", " + plugin->path().string() + ") as connector '" + config.name + "' on topic '" + config.topic + "'");
 
-  RunOptions run = flags.run;
   TopicsConfig where = config.topics.value_or(TopicsConfig{});
   if (!flags.topics.empty()) where.location = flags.topics;
   if (flags.topic_replicas > 0) where.nats.replicas = flags.topic_replicas;
-  where.retry_initial = run.retry_initial;
-  where.retry_max = run.retry_max;
+  where.retry_initial = flags.run.retry_initial;
+  where.retry_max = flags.run.retry_max;
   for (const std::string &secret : {where.nats.password, where.nats.token})
     if (!secret.empty()) log.add_secret(secret);
   log.add_passwords_in(where.location);
-  auto topics = open_topics(where, [&log](const std::string &w) { log.warn(w); }, flags.max_record_bytes);
-  const std::string json = config.plugin_json();
-  if (plugin->kind() == cn::PluginKind::sink) {
-    auto reader = topics->open_reader(config.topic, !flags.once);
-    install_crash_report(plugin->name(), reader->describe());
-    std::unique_ptr<cn::SinkInstance> sink = open_sink(plugin, log, json, run);
-    return sink ? run_sink(*sink, *reader, run, log) : kExitOk;
+  auto metrics = std::make_shared<Metrics>(
+      MetricLabels{{"connector", config.name}, {"plugin", plugin->name()}, {"topic", config.topic}});
+  metrics->gauge("connector_info", "The host's version and plugin ABI (value 1).",
+                 {{"version", kVersion}, {"abi", std::to_string(CN_ABI_VERSION) + "." + std::to_string(CN_ABI_MINOR)}})
+      .set(1);
+  Health health(flags.unhealthy_after);
+  RunObserver observer(*metrics, health);
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  if (!flags.metrics_listen.empty()) {
+    endpoint = std::make_unique<MetricsEndpoint>(flags.metrics_listen, metrics, health);
+    log.info("metrics on " + endpoint->url() + "/metrics (/healthz, /readyz)");
   }
-  auto writer = topics->open_writer(config.topic);
-  install_crash_report(plugin->name(), writer->describe());
-  std::unique_ptr<cn::SourceInstance> source = open_source(plugin, log, json, run);
-  return source ? run_source(*source, *writer, run, log) : kExitOk;
+  const int code = run_plugin(flags, config, plugin, where, *metrics, observer, log);
+  observer.state(code == kExitOk ? Health::State::stopped : Health::State::failed);
+  return code;
 }
 
 }  // namespace

@@ -21,10 +21,13 @@ namespace cn::host {
 // connector then exits 0, as on any stop). Throws cn::OpenError if open()
 // returns CN_ERROR or CN_INVALID_CONFIG, and std::runtime_error saying so
 // if it still asks to retry at options.give_up_at (--connect-timeout).
+// The plugin's metrics go to metrics; its retries to observer.
 std::unique_ptr<SinkInstance> open_sink(const std::shared_ptr<const Plugin> &plugin, Logger &log,
-                                        std::string_view config_json, const RunOptions &options);
+                                        std::string_view config_json, const RunOptions &options, Metrics &metrics,
+                                        RunObserver &observer);
 std::unique_ptr<SourceInstance> open_source(const std::shared_ptr<const Plugin> &plugin, Logger &log,
-                                            std::string_view config_json, const RunOptions &options);
+                                            std::string_view config_json, const RunOptions &options,
+                                            Metrics &metrics, RunObserver &observer);
 
 }  // namespace cn::host
 

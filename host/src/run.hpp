@@ -4,6 +4,7 @@
 #define CN_HOST_RUN_HPP
 
 #include "log.hpp"
+#include "run_observer.hpp"
 #include "topic.hpp"
 
 #include <cn/loader.hpp>
@@ -45,12 +46,14 @@ inline std::string who(const Plugin &plugin) { return plugin.name() + " (" + plu
 // batch boundaries, when caught up, on the timer and before stopping. On
 // CN_RETRY: back off, ask resume_offset again and re-deliver from there
 // (until options.give_up_at if resume_offset has never returned CN_OK).
-int run_sink(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log);
+// Reports its progress and state to observer.
+int run_sink(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log, RunObserver &observer);
 
 // Source: poll, append what it emits to the topic, make it durable, ack it.
 // On CN_RETRY: back off and poll again (until options.give_up_at if poll
 // has never returned CN_OK).
-int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log);
+int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log,
+               RunObserver &observer);
 
 }  // namespace cn::host
 

@@ -11,8 +11,8 @@ using Clock = std::chrono::steady_clock;
 
 class SinkRunner {
  public:
-  SinkRunner(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log)
-      : sink_(sink), topic_(topic), options_(options), log_(log),
+  SinkRunner(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log, RunObserver &observer)
+      : sink_(sink), topic_(topic), options_(options), log_(log), observer_(observer),
         backoff_(options.retry_initial, options.retry_max), deadline_(options) {}
 
   int run() {
@@ -39,6 +39,7 @@ class SinkRunner {
     if (Outcome o = check(sink_.resume_offset(last_applied), "resume_offset", ""); o != Outcome::go_on)
       return o;
     deadline_.started();
+    observer_.ready();
     topic_.seek(last_applied + 1);
     log_.info("reading " + topic_.describe() + " after offset " + std::to_string(last_applied));
     handed_ = last_applied;
@@ -59,6 +60,7 @@ class SinkRunner {
         if (topic_.at_end()) return finish(last_applied);
         continue;
       }
+      observer_.read(records);
       std::string range = offsets(records.front().offset, records.back().offset);
       if (Outcome o = check(sink_.consume(records.data(), records.size()), "consume", range);
           o != Outcome::go_on)
@@ -73,9 +75,11 @@ class SinkRunner {
   }
 
   Outcome commit(Outcome then) {
+    const Clock::time_point start = Clock::now();
     if (Outcome o = check(sink_.commit(handed_), "commit", "offset " + std::to_string(handed_));
         o != Outcome::go_on)
       return o;
+    observer_.committed(handed_, Clock::now() - start);
     log_.debug("committed through offset " + std::to_string(handed_));
     uncommitted_ = 0;
     backoff_.reset();
@@ -109,6 +113,7 @@ class SinkRunner {
       log_.error(deadline_.gave_up(name, what));
       return Outcome::failed;
     }
+    observer_.retrying(callback);
     retry_delay_ = deadline_.wait(backoff_.next());
     log_.warn(name + ": " + what + "; resuming from the plugin's last committed offset in " +
               std::to_string(retry_delay_.count()) + " ms (attempt " + std::to_string(backoff_.attempts()) + ")");
@@ -119,6 +124,7 @@ class SinkRunner {
   TopicReader &topic_;
   const RunOptions &options_;
   Logger &log_;
+  RunObserver &observer_;
   Backoff backoff_;
   StartDeadline deadline_;
   std::chrono::milliseconds retry_delay_{0};
@@ -129,8 +135,8 @@ class SinkRunner {
 
 }  // namespace
 
-int run_sink(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log) {
-  return SinkRunner(sink, topic, options, log).run();
+int run_sink(SinkInstance &sink, TopicReader &topic, const RunOptions &options, Logger &log, RunObserver &observer) {
+  return SinkRunner(sink, topic, options, log, observer).run();
 }
 
 }  // namespace cn::host

@@ -33,20 +33,24 @@ bool resume(SourceInstance &source, TopicWriter &topic, Logger &log, const std::
 
 }  // namespace
 
-int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log) {
+int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &options, Logger &log,
+               RunObserver &observer) {
   Backoff backoff(options.retry_initial, options.retry_max);
   StartDeadline deadline(options);
   const std::string name = who(source.plugin());
   int64_t acked = -1;
   if (!resume(source, topic, log, name)) return kExitFailed;
+  observer.ready();
   for (;;) {
     if (stop_requested()) {
       log.info("stop requested: closing; last acknowledged offset: " + std::to_string(acked));
       return kExitOk;
     }
     int64_t first = -1, last = -1;
+    std::size_t bytes = 0;
     RecordAppender append = [&](const cn_record &record) {
       last = topic.append(record);
+      bytes += record.value.len;
       if (first < 0) first = last;
       return last;
     };
@@ -54,6 +58,7 @@ int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &opt
     // Whatever was emitted is kept, also when poll then failed: the
     // contract says a source emits only what is ready to be kept.
     if (last >= 0) {
+      const auto flush_start = std::chrono::steady_clock::now();
       try {
         topic.flush();
       } catch (const TopicError &e) {
@@ -66,6 +71,7 @@ int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &opt
                   std::to_string(acked) + "; the next start goes on from what the topic holds)");
         return kExitFailed;
       }
+      observer.wrote(static_cast<std::size_t>(last - first + 1), bytes);
       if (r.ok() || r.status == CN_RETRY) {
         CallResult a = source.ack(last);
         if (a.status == CN_ERROR) {
@@ -73,6 +79,7 @@ int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &opt
           return kExitFailed;
         }
         if (a.ok()) acked = last;
+        if (a.ok()) observer.committed(acked, std::chrono::steady_clock::now() - flush_start);
         // An ack the plugin could not take now is repeated by the next one,
         // which covers the same offsets.
       }
@@ -89,6 +96,7 @@ int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &opt
         log.error(deadline.gave_up(name, asked));
         return kExitFailed;
       }
+      observer.retrying("poll");
       auto delay = deadline.wait(backoff.next());
       log.warn(name + ": " + asked + "; polling again in " + std::to_string(delay.count()) + " ms (attempt " +
                std::to_string(backoff.attempts()) + ")");

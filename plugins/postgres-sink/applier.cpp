@@ -4,6 +4,7 @@
 #include <postgres_errors.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 namespace cn::pgsink {
@@ -243,8 +244,9 @@ Prepared prepare_delete(const TargetTable &t, const std::vector<Row> &rows) {
 
 // ---- folding ------------------------------------------------------------------
 
-Applier::Applier(std::size_t max_rows_per_statement, const cn::Host &host, Counts &counts)
-    : max_rows_(max_rows_per_statement), host_(host), batch_(std::make_shared<Batch>()), counts_(counts) {}
+Applier::Applier(std::size_t max_rows_per_statement, const cn::Host &host, Counts &counts, const SinkMetrics &metrics)
+    : max_rows_(max_rows_per_statement), host_(host), batch_(std::make_shared<Batch>()), counts_(counts),
+      metrics_(metrics) {}
 
 std::size_t Applier::batch_rows() const { return batch_->rows; }
 std::size_t Applier::batch_bytes() const { return batch_->bytes; }
@@ -427,9 +429,11 @@ void Applier::prepare(TableBatch &b) const {
 
 void Applier::execute(pqxx::transaction_base &tx, const PreparedStatement &p) {
   const TargetTable &t = *p.table;
+  const auto start = std::chrono::steady_clock::now();
   if (p.kind == Prepared::Kind::copy) {
     refusable("insert", t, p.first_offset, p.last_offset,
               [&] { copy_into(tx, t.quoted_name, t.quoted_columns, p.pieces); });
+    metrics_.statement(std::chrono::steady_clock::now() - start);
     counts_.inserted += p.offsets.size();
     return;
   }
@@ -444,6 +448,7 @@ void Applier::execute(pqxx::transaction_base &tx, const PreparedStatement &p) {
   for (const std::string &literal : p.params) params.push_back({literal});
   std::vector<std::string> found = refusable(what, t, p.first_offset, p.last_offset,
                                              [&] { return exec_first_column(tx, p.sql, params); });
+  metrics_.statement(std::chrono::steady_clock::now() - start);
   // As PostgreSQL's own apply worker does, a change whose row is missing is
   // logged and skipped.
   std::vector<bool> hit(p.offsets.size());
@@ -465,8 +470,13 @@ void Applier::apply_now(pqxx::transaction_base &tx, const Change &c) {
     case Change::Kind::insert: return execute(tx, prepare_copy(*c.table, row));
     case Change::Kind::update: return execute(tx, prepare_update(*c.table, row));
     case Change::Kind::delete_: return execute(tx, prepare_delete(*c.table, row));
-    case Change::Kind::truncate:
-      return refusable("truncate", *c.table, c.offset, c.offset, [&] { tx.exec(c.statement); });
+    case Change::Kind::truncate: {
+      const auto start = std::chrono::steady_clock::now();
+      refusable("truncate", *c.table, c.offset, c.offset, [&] { tx.exec(c.statement); });
+      metrics_.statement(std::chrono::steady_clock::now() - start);
+      ++counts_.truncated;
+      return;
+    }
   }
 }
 

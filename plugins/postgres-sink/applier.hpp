@@ -23,6 +23,7 @@
 #define CN_PGSINK_APPLIER_HPP
 
 #include "counts.hpp"
+#include "sink_metrics.hpp"
 #include "target_table.hpp"
 
 #include <cn/plugin.hpp>
@@ -75,9 +76,10 @@ struct PreparedStatement {
 
 class Applier {
  public:
-  // Counts what it writes (inserted, updated, deleted, missing) in counts,
+  // Counts what it writes (inserted, updated, deleted, truncated, missing) in counts,
   // which it borrows for its whole life.
-  Applier(std::size_t max_rows_per_statement, const cn::Host &host, Counts &counts);
+  // metrics times each statement; it must outlive the Applier.
+  Applier(std::size_t max_rows_per_statement, const cn::Host &host, Counts &counts, const SinkMetrics &metrics);
 
   // Tells how tables are ordered: with replica_role, triggers (and so
   // foreign keys) do not fire and any order does.
@@ -152,6 +154,7 @@ class Applier {
   std::size_t open_bytes_ = 0;
   std::shared_ptr<Batch> batch_;
   Counts &counts_;
+  const SinkMetrics &metrics_;
 };
 
 struct Applier::Batch {

@@ -54,8 +54,8 @@ std::string name_of(const Relation &relation) { return relation.namespace_ + "."
 class PostgresSink {
  public:
   PostgresSink(const cn::Host &host, std::string_view config_json)
-      : host_(host), config_(parse_sink_config(config_json)),
-        applier_(config_.max_rows_per_statement, host, counts_.current),
+      : host_(host), config_(parse_sink_config(config_json)), metrics_(host), counts_(&metrics_),
+        applier_(config_.max_rows_per_statement, host, counts_.current, metrics_),
         session_(config_, host, applier_, counts_),
         replay_(config_, host, session_, applier_, counts_.current, source_) {}
 
@@ -139,8 +139,10 @@ class PostgresSink {
     if (replay_.careful(offset)) session_.mark_open_tx();
   }
 
-  void handle(int64_t offset, std::string_view, const events::Commit &) {
+  void handle(int64_t offset, std::string_view, const events::Commit &commit) {
     seal();
+    ++counts_.current.transactions;
+    counts_.current.last_source_commit = commit.timestamp;
     source_.in_transaction = false;
     session_.release_open_tx();
     complete_through_ = offset;
@@ -433,6 +435,7 @@ class PostgresSink {
 
   const cn::Host &host_;
   SinkConfig config_;
+  SinkMetrics metrics_;
   CountsLedger counts_;
   Applier applier_;
   TargetSession session_;

@@ -52,7 +52,7 @@ Decoded decode_commit(const Envelope &envelope, Reader &in, std::string &out) {
   commit.flags = in.i8("flags");
   commit.commit_lsn = d.commit_lsn = in.u64("commit_lsn");
   commit.end_lsn = d.end_lsn = in.u64("end_lsn");
-  commit.timestamp = in.i64("the commit timestamp");
+  commit.timestamp = d.commit_time = in.i64("the commit timestamp");
   in.expect_end();
   events::append_commit(out, envelope, commit);
   return d;

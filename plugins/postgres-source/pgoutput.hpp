@@ -53,6 +53,7 @@ struct Decoded {
   uint64_t final_lsn = 0;                // begin: the commit record's LSN (= the commit's commit_lsn)
   uint32_t xid = 0;                      // begin
   uint64_t commit_lsn = 0, end_lsn = 0;  // commit: end_lsn is the position to confirm once the event is durable
+  int64_t commit_time = 0;               // commit: its time (microseconds since 2000-01-01, PostgreSQL's epoch)
 };
 
 class PgoutputDecoder {

@@ -15,6 +15,7 @@
 #include "replication.hpp"
 #include "source_check.hpp"
 #include "source_config.hpp"
+#include "source_metrics.hpp"
 #include "source_setup.hpp"
 #include "start_plan.hpp"
 #include "topic_tail.hpp"
@@ -36,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 class PostgresSource {
  public:
   PostgresSource(const cn::Host &host, std::string_view config_json)
-      : host_(host), config_(parse_source_config(config_json)) {}
+      : host_(host), config_(parse_source_config(config_json)), metrics_(host) {}
 
   ~PostgresSource() {
     if (streaming_) {
@@ -173,6 +174,7 @@ class PostgresSource {
   void start_streaming(uint64_t from) {
     stream_->start(config_.slot, from, config_.publication);
     streaming_ = true;
+    metrics_.connected(true);
     last_status_ = Clock::now();
     host_.info("streaming from slot '" + config_.slot + "', publication '" + config_.publication + "'");
   }
@@ -206,7 +208,9 @@ class PostgresSource {
       const StreamMessage message = stream_->next(emitted ? 0 : std::max(left, 0));
       if (const auto *data = std::get_if<XLogData>(&message)) {
         if (handle(emit, *data)) ++emitted;
+        server_wal_end_ = data->envelope.wal_end;
       } else if (const auto *keepalive = std::get_if<Keepalive>(&message)) {
+        server_wal_end_ = keepalive->wal_end;
         // Between transactions, the WAL up to the server's end holds nothing
         // for this publication.
         if (!in_transaction_) durable_.nothing_until(keepalive->wal_end);
@@ -216,6 +220,7 @@ class PostgresSource {
       }
     }
     if (Clock::now() - last_status_ >= std::chrono::seconds(10)) send_status(false);
+    metrics_.positions(server_wal_end_, durable_.confirmed());
   }
 
   // Decodes one pgoutput message and emits its event unless the topic has
@@ -256,6 +261,7 @@ class PostgresSource {
           return false;
         }
         ++position_.open_changes;
+        metrics_.change(data.payload.empty() ? '\0' : data.payload[0]);
         break;
       case Decoded::Kind::origin:
         if (skipping_ || continuing_) return false;
@@ -273,6 +279,7 @@ class PostgresSource {
         }
         continuing_ = false;
         put(emit, event_);
+        metrics_.transaction(d.commit_time, postgres_now());
         position_.open = false;
         position_.last_end_lsn = d.end_lsn;
         durable_.commit_emitted(d.end_lsn);
@@ -284,7 +291,10 @@ class PostgresSource {
 
   // Every record goes through here: what may be confirmed depends on the
   // offset of the last one.
-  void put(cn::Emitter &emit, const std::string &event) { durable_.emitted(emit.emit(event)); }
+  void put(cn::Emitter &emit, const std::string &event) {
+    durable_.emitted(emit.emit(event));
+    metrics_.event(event.size());
+  }
 
   // Reports the confirmed position as written too: a walsender that sees its
   // client's written position behind what it has sent sends a keepalive when
@@ -330,12 +340,14 @@ class PostgresSource {
     load_.reset();
     stream_.reset();
     streaming_ = false;
+    metrics_.connected(false);
     in_transaction_ = skipping_ = continuing_ = false;
     decoder_ = PgoutputDecoder();
   }
 
   const cn::Host &host_;
   SourceConfig config_;
+  SourceMetrics metrics_;
   TopicTail tail_;
   bool resumed_ = false;  // the host handed the topic's tail (or said it has none)
   TopicPosition position_;
@@ -357,6 +369,7 @@ class PostgresSource {
   uint64_t skip_changes_ = 0;    // its changes still to skip
 
   DurablePosition durable_;  // the slot's position as this source reports it
+  uint64_t server_wal_end_ = 0;  // the server's WAL end, as the stream last said
   Clock::time_point last_status_ = Clock::now();
 };
 

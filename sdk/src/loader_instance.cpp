@@ -13,6 +13,7 @@ namespace detail {
 // host_ctx of one instance: what the cn_host callbacks need.
 struct InstanceContext {
   LogSink *log = nullptr;
+  MetricSink *metrics = nullptr;  // none: metric_register returns NULL
   std::string plugin_name;
   std::string error;  // last set_error text, reset before each call
   cn_host host{};
@@ -59,11 +60,52 @@ void host_set_error(void *ctx, cn_str message) {
   c->error.assign(message.ptr ? message.ptr : "", message.ptr ? message.len : 0);
 }
 
-std::unique_ptr<InstanceContext> make_context(const Plugin &plugin, LogSink &log) {
+std::string text_of(cn_str s) { return std::string(s.ptr ? s.ptr : "", s.ptr ? s.len : 0); }
+
+cn_metric *host_metric_register(void *ctx, const cn_metric_spec *spec) {
+  auto *c = static_cast<InstanceContext *>(ctx);
+  if (!c->metrics || !spec) return nullptr;
+  std::string problem;
+  try {
+    if (!CN_HAS_FIELD(spec, cn_metric_spec, bucket_count)) {
+      problem = "its cn_metric_spec is " + std::to_string(spec->struct_size) + " bytes, shorter than 1.3's";
+    } else {
+      MetricSpec copy;
+      copy.kind = spec->kind;
+      copy.name = text_of(spec->name);
+      copy.help = text_of(spec->help);
+      for (std::size_t i = 0; i < spec->label_count && spec->labels; ++i)
+        copy.labels.emplace_back(text_of(spec->labels[i].name), text_of(spec->labels[i].value));
+      if (spec->buckets) copy.buckets.assign(spec->buckets, spec->buckets + spec->bucket_count);
+      if (MetricCell *cell = c->metrics->register_metric(c->plugin_name, copy, problem))
+        return reinterpret_cast<cn_metric *>(cell);
+    }
+  } catch (const std::exception &e) {
+    problem = e.what();
+  }
+  c->log->write(CN_LOG_WARN, c->plugin_name, "metric " + text_of(spec->name) + " not kept: " + problem);
+  return nullptr;
+}
+
+MetricCell *cell_of(cn_metric *metric) { return reinterpret_cast<MetricCell *>(metric); }
+
+void host_metric_add(cn_metric *metric, double delta) {
+  if (metric) cell_of(metric)->add(delta);
+}
+void host_metric_set(cn_metric *metric, double value) {
+  if (metric) cell_of(metric)->set(value);
+}
+void host_metric_observe(cn_metric *metric, double value) {
+  if (metric) cell_of(metric)->observe(value);
+}
+
+std::unique_ptr<InstanceContext> make_context(const Plugin &plugin, LogSink &log, MetricSink *metrics) {
   auto ctx = std::make_unique<InstanceContext>();
   ctx->log = &log;
+  ctx->metrics = metrics;
   ctx->plugin_name = plugin.name();
-  ctx->host = cn_host{sizeof(cn_host), CN_ABI_VERSION, &host_log, &host_set_error};
+  ctx->host = cn_host{sizeof(cn_host),       CN_ABI_VERSION,   &host_log,        &host_set_error,
+                      &host_metric_register, &host_metric_add, &host_metric_set, &host_metric_observe};
   return ctx;
 }
 
@@ -186,7 +228,7 @@ void host_report(void *report_ctx, cn_check_level level, cn_str subject, cn_str 
 CallResult run_check_callback(const Plugin &plugin, const char *name, cn_check_fn callback, LogSink &log,
                               std::string_view config_json, const FindingFn &on_finding) {
   if (!callback) return CallResult{CN_ERROR, "the plugin has no such callback"};
-  std::unique_ptr<InstanceContext> ctx = make_context(plugin, log);  // valid during the call only
+  std::unique_ptr<InstanceContext> ctx = make_context(plugin, log, nullptr);  // valid during the call only
   ReportContext report{&on_finding};
   return call_plugin(*ctx, {name}, [&] {
     return callback(&ctx->host, ctx.get(), cn_str{config_json.data(), config_json.size()}, &host_report, &report);
@@ -215,8 +257,8 @@ OpenError::OpenError(const Plugin &plugin, cn_status status, const std::string &
       reason_(reason) {}
 
 SinkInstance::SinkInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
-                           std::string_view config_json)
-    : plugin_(std::move(plugin)), ctx_(make_context(*plugin_, log)) {
+                           std::string_view config_json, MetricSink *metrics)
+    : plugin_(std::move(plugin)), ctx_(make_context(*plugin_, log, metrics)) {
   state_ = open_instance(*plugin_, plugin_->sink_table(), *ctx_, config_json);
 }
 
@@ -246,8 +288,8 @@ CallResult SinkInstance::commit(int64_t offset) {
 }
 
 SourceInstance::SourceInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
-                               std::string_view config_json)
-    : plugin_(std::move(plugin)), ctx_(make_context(*plugin_, log)) {
+                               std::string_view config_json, MetricSink *metrics)
+    : plugin_(std::move(plugin)), ctx_(make_context(*plugin_, log, metrics)) {
   state_ = open_instance(*plugin_, plugin_->source_table(), *ctx_, config_json);
 }
 

@@ -607,7 +607,8 @@ namespace {
 
 // What a host's services were asked, for a cn_host built by hand.
 struct HostCalls {
-  std::vector<std::string> logged, errors;
+  std::vector<std::string> logged, errors, metrics;
+  double added = 0;
 };
 void record_log(void *ctx, cn_log_level, cn_str message) {
   static_cast<HostCalls *>(ctx)->logged.emplace_back(cn::view(message));
@@ -615,6 +616,13 @@ void record_log(void *ctx, cn_log_level, cn_str message) {
 void record_error(void *ctx, cn_str message) {
   static_cast<HostCalls *>(ctx)->errors.emplace_back(cn::view(message));
 }
+// A metric's handle is the HostCalls that registered it.
+cn_metric *record_metric(void *ctx, const cn_metric_spec *spec) {
+  static_cast<HostCalls *>(ctx)->metrics.emplace_back(cn::view(spec->name));
+  return reinterpret_cast<cn_metric *>(ctx);
+}
+void record_add(cn_metric *metric, double delta) { reinterpret_cast<HostCalls *>(metric)->added += delta; }
+void ignore_value(cn_metric *, double) {}
 
 }  // namespace
 
@@ -632,14 +640,28 @@ TEST_CASE("CN_HAS_FIELD is true only for a field the struct's struct_size holds 
 TEST_CASE("cn::Host never calls a service beyond the struct_size of the host's cn_host") {
   HostCalls calls;
   // Every field is set, so a service read past struct_size would be called.
-  cn_host host{sizeof(cn_host), CN_ABI_VERSION, &record_log, &record_error};
+  cn_host host{sizeof(cn_host), CN_ABI_VERSION, &record_log,   &record_error,
+               &record_metric,  &record_add,    &ignore_value, &ignore_value};
 
-  SUBCASE("a whole cn_host: both services") {
+  SUBCASE("a whole cn_host: every service") {
     cn::Host h(&host, &calls);
     h.info("hello");
     h.set_error("broken");
+    cn::Metric rows = h.counter("test_rows_total", "rows");
+    rows.add(2);
     CHECK(calls.logged == std::vector<std::string>{"hello"});
     CHECK(calls.errors == std::vector<std::string>{"broken"});
+    CHECK(calls.metrics == std::vector<std::string>{"test_rows_total"});
+    CHECK(calls.added == 2);
+  }
+  SUBCASE("a cn_host of 1.2, without the metric services: a Metric that does nothing") {
+    host.struct_size = static_cast<uint32_t>(offsetof(cn_host, metric_register));
+    cn::Host h(&host, &calls);
+    cn::Metric rows = h.counter("test_rows_total", "rows");
+    rows.add(2);
+    CHECK_FALSE(rows);
+    CHECK(calls.metrics.empty());
+    CHECK(calls.added == 0);
   }
   SUBCASE("a cn_host that ends after log: set_error is a no-op") {
     host.struct_size = static_cast<uint32_t>(offsetof(cn_host, set_error));

@@ -354,7 +354,7 @@ TEST_CASE("--help and --version") {
   ProcessResult help = run_process(host({"--help"}));
   CHECK(help.exited_with(0));
   for (const char *option : {"--config", "--plugin", "--plugin-dir", "--list-plugins", "--topics", "--once", "--log-level",
-                             "--connect-timeout", "(50000; 1..10000000)", "('-': stdin for"})
+                             "--connect-timeout", "(50000; 1..10000000)", "('-': stdin", "--metrics-listen", "--unhealthy-after"})
     CHECK_MESSAGE(help.out.find(option) != std::string::npos, option);
   ProcessResult version = run_process(host({"--version"}));
   CHECK(version.exited_with(0));

@@ -9,6 +9,8 @@
 #include <cn/plugin.hpp>
 #include <doctest/doctest.h>
 
+#include <cstddef>
+
 #include <cstring>
 #include <set>
 #include <string>
@@ -203,8 +205,16 @@ const cn_param kPickyParameters[] = {
 };
 
 std::string last_error;
-const cn_host kHost = {sizeof(cn_host), CN_ABI_VERSION, [](void *, cn_log_level, cn_str) {},
-                       [](void *, cn_str message) { last_error = cn::view(message); }};
+// A host of ABI 1.2, without the metric services.
+cn_host host_of_1_2() {
+  cn_host host{};
+  host.struct_size = offsetof(cn_host, metric_register);
+  host.abi_version = CN_ABI_VERSION;
+  host.log = [](void *, cn_log_level, cn_str) {};
+  host.set_error = [](void *, cn_str message) { last_error = cn::view(message); };
+  return host;
+}
+const cn_host kHost = host_of_1_2();
 
 }  // namespace
 

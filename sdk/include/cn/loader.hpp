@@ -12,6 +12,7 @@
 #ifndef CN_LOADER_HPP
 #define CN_LOADER_HPP
 
+#include <cn/metrics.hpp>
 #include <cn/plugin.h>
 
 #include <cstdint>
@@ -219,8 +220,10 @@ struct InstanceContext;
 class SinkInstance {
  public:
   // Calls open() once. Throws OpenError if it does not return CN_OK.
+  // metrics receives the plugin's metric registrations (nullptr: none
+  // kept); it must outlive the instance.
   SinkInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
-               std::string_view config_json);
+               std::string_view config_json, MetricSink *metrics = nullptr);
   ~SinkInstance();  // calls close()
   SinkInstance(const SinkInstance &) = delete;
   SinkInstance &operator=(const SinkInstance &) = delete;
@@ -245,8 +248,10 @@ using RecordAppender = std::function<int64_t(const cn_record &record)>;
 class SourceInstance {
  public:
   // Calls open() once. Throws OpenError if it does not return CN_OK.
+  // metrics receives the plugin's metric registrations (nullptr: none
+  // kept); it must outlive the instance.
   SourceInstance(std::shared_ptr<const Plugin> plugin, LogSink &log,
-                 std::string_view config_json);
+                 std::string_view config_json, MetricSink *metrics = nullptr);
   ~SourceInstance();  // calls close()
   SourceInstance(const SourceInstance &) = delete;
   SourceInstance &operator=(const SourceInstance &) = delete;

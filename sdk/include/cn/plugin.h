@@ -74,9 +74,10 @@ extern "C" {
 /* The ABI minor version this header describes: how far its structs have
  * grown within the major. 0: as first published. 1: cn_source_plugin.resume
  * appended. 2: cn_plugin.parameters, .check and .teardown appended (with
- * cn_param_list and cn_report_fn) and the status CN_INVALID_CONFIG. For
- * people and #if; nothing passes it at run time. */
-#define CN_ABI_MINOR 2u
+ * cn_param_list and cn_report_fn) and the status CN_INVALID_CONFIG. 3: the
+ * metric services appended to cn_host (with cn_metric_spec). For people and
+ * #if; nothing passes it at run time. */
+#define CN_ABI_MINOR 3u
 
 /* The name of the one symbol a plugin exports: "cn_plugin_entry_v" followed
  * by CN_ABI_VERSION. */
@@ -171,6 +172,43 @@ typedef struct cn_record_batch {
 
 /* Owned by the host; valid from open() until close() returns. host_ctx is
  * the opaque pointer passed to open() beside it and must be passed back. */
+/* Since 1.3: the kinds of metric a plugin may keep (cn_host.metric_register). */
+typedef enum cn_metric_kind {
+  CN_METRIC_COUNTER = 0,   /* a count that only grows: metric_add(delta >= 0) */
+  CN_METRIC_GAUGE = 1,     /* a level: metric_set, or metric_add(any delta) */
+  CN_METRIC_HISTOGRAM = 2  /* a distribution: metric_observe(value) */
+} cn_metric_kind;
+
+/* Since 1.3: one fixed label of a series, e.g. {"kind", "insert"}. */
+typedef struct cn_metric_label {
+  cn_str name;
+  cn_str value;
+} cn_metric_label;
+
+/* Since 1.3: what a plugin registers (cn_host.metric_register). Everything
+ * is borrowed for the call; the host copies what it keeps. */
+typedef struct cn_metric_spec {
+  uint32_t struct_size; /* sizeof(cn_metric_spec) of the plugin */
+  cn_metric_kind kind;
+  /* The Prometheus name, [a-zA-Z_:][a-zA-Z0-9_:]*, in base units, prefixed
+   * by the plugin's name (postgres_sink_rows_total); a counter's ends in
+   * _total. */
+  cn_str name;
+  cn_str help; /* one line: what it counts */
+  /* The series' fixed labels (the host adds connector, plugin and topic).
+   * Registering one name with other label values makes another series of
+   * the same metric; keep their number small. */
+  const cn_metric_label *labels;
+  size_t label_count;
+  /* A histogram's bucket upper bounds, strictly increasing (the host adds
+   * +Inf); ignored for the other kinds. */
+  const double *buckets;
+  size_t bucket_count;
+} cn_metric_spec;
+
+/* Since 1.3: a series the host keeps for the plugin. Opaque. */
+typedef struct cn_metric cn_metric;
+
 typedef struct cn_host {
   uint32_t struct_size;
   uint32_t abi_version;
@@ -183,6 +221,24 @@ typedef struct cn_host {
    * CN_RETRY or CN_ERROR. The host copies the text (a later call replaces
    * it) and removes secret values from it. Call only inside a callback. */
   void (*set_error)(void *host_ctx, cn_str message);
+
+  /* Since 1.3. Registers a series of a metric that the host exposes (for
+   * connector-host: Prometheus, --metrics-listen) and returns its handle,
+   * valid until close() returns. The same name and labels give the same
+   * handle again. NULL when the host keeps no metrics, or refuses the spec
+   * (a bad name, a name registered with another kind or help, buckets not
+   * increasing): the host logs why, and the plugin carries on without it
+   * (the update functions ignore a NULL handle). Registration allocates and
+   * locks: do it once, in open(), not per record. Thread-safe. */
+  cn_metric *(*metric_register)(void *host_ctx, const cn_metric_spec *spec);
+  /* Since 1.3. Updates a series: lock-free and allocation-free, from any
+   * thread of the plugin, while the instance is open. metric_add: a
+   * counter's delta must be >= 0 (a negative one is ignored); a gauge's may
+   * be anything. metric_set: gauges only. metric_observe: histograms only.
+   * A call that does not fit the kind is ignored. */
+  void (*metric_add)(cn_metric *metric, double delta);
+  void (*metric_set)(cn_metric *metric, double value);
+  void (*metric_observe)(cn_metric *metric, double value);
 } cn_host;
 
 /* ------------------------------------------------------------------------ */

@@ -68,6 +68,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -117,6 +118,36 @@ inline cn_str borrow(std::string_view s) noexcept { return cn_str{s.data(), s.si
 // as NULL, is a no-op. That is checked for the services of 1.0 too, which
 // every host must provide: a host that passes a struct shorter than that
 // loses those services rather than the plugin reading past the struct.
+// A series of a metric the host keeps for the plugin (Host::counter,
+// gauge, histogram). Updates are lock-free and allocation-free, from any
+// thread; on a host that keeps no metrics (older than ABI 1.3, or none
+// asked for) they do nothing. Copyable; valid while the instance is open.
+class Metric {
+ public:
+  Metric() noexcept = default;
+  Metric(const cn_host *host, cn_metric *metric) noexcept : host_(host), metric_(metric) {}
+
+  void add(double delta) const noexcept {  // counter (delta >= 0) or gauge
+    if (metric_) host_->metric_add(metric_, delta);
+  }
+  void set(double value) const noexcept {  // gauge
+    if (metric_) host_->metric_set(metric_, value);
+  }
+  void observe(double value) const noexcept {  // histogram
+    if (metric_) host_->metric_observe(metric_, value);
+  }
+  explicit operator bool() const noexcept { return metric_ != nullptr; }
+
+ private:
+  const cn_host *host_ = nullptr;
+  cn_metric *metric_ = nullptr;
+};
+
+// A fixed label of a metric's series: {"kind", "insert"}.
+struct MetricLabel {
+  std::string_view name, value;
+};
+
 class Host {
  public:
   Host(const cn_host *host, void *host_ctx) noexcept : host_(host), ctx_(host_ctx) {}
@@ -135,7 +166,45 @@ class Host {
       host_->set_error(ctx_, borrow(message));
   }
 
+  // Registers a series (cn_host.metric_register): once, in open(), not per
+  // record. name: in base units, prefixed by the plugin's name, a
+  // counter's ending in _total; at most 8 labels (more are left out). A
+  // host that refuses it logs why; the Metric then does nothing.
+  Metric counter(std::string_view name, std::string_view help,
+                 std::initializer_list<MetricLabel> labels = {}) const noexcept {
+    return register_metric(CN_METRIC_COUNTER, name, help, labels, {});
+  }
+  Metric gauge(std::string_view name, std::string_view help,
+               std::initializer_list<MetricLabel> labels = {}) const noexcept {
+    return register_metric(CN_METRIC_GAUGE, name, help, labels, {});
+  }
+  // buckets: upper bounds, strictly increasing (+Inf is added).
+  Metric histogram(std::string_view name, std::string_view help, std::initializer_list<double> buckets,
+                   std::initializer_list<MetricLabel> labels = {}) const noexcept {
+    return register_metric(CN_METRIC_HISTOGRAM, name, help, labels, buckets);
+  }
+
  private:
+  Metric register_metric(cn_metric_kind kind, std::string_view name, std::string_view help,
+                         std::initializer_list<MetricLabel> labels,
+                         std::initializer_list<double> buckets) const noexcept {
+    if (!host_ || !CN_HAS_FIELD(host_, cn_host, metric_observe) || !host_->metric_register) return Metric();
+    cn_metric_label label_array[8];
+    std::size_t count = 0;
+    for (const MetricLabel &l : labels)
+      if (count < 8) label_array[count++] = cn_metric_label{borrow(l.name), borrow(l.value)};
+    cn_metric_spec spec{};
+    spec.struct_size = sizeof spec;
+    spec.kind = kind;
+    spec.name = borrow(name);
+    spec.help = borrow(help);
+    spec.labels = label_array;
+    spec.label_count = count;
+    spec.buckets = buckets.begin();
+    spec.bucket_count = buckets.size();
+    return Metric(host_, host_->metric_register(ctx_, &spec));
+  }
+
   const cn_host *host_;
   void *ctx_;
 };

@@ -1,0 +1,63 @@
+// postgres-source's metrics, through the host's metric services (cn::Host;
+// the README's "Observability" lists them): registered once at open, then
+// updated per event emitted and per message of the replication stream.
+#ifndef CN_PGSOURCE_SOURCE_METRICS_HPP
+#define CN_PGSOURCE_SOURCE_METRICS_HPP
+
+#include <cn/plugin.hpp>
+
+#include <cstdint>
+
+namespace cn::pgsource {
+
+class SourceMetrics {
+ public:
+  explicit SourceMetrics(const cn::Host &host)
+      : inserts_(change(host, "insert")), updates_(change(host, "update")), deletes_(change(host, "delete")),
+        truncates_(change(host, "truncate")),
+        transactions_(host.counter("postgres_source_transactions_total",
+                                   "Source transactions written to the topic, through their commit.")),
+        bytes_(host.counter("postgres_source_event_bytes_total", "Bytes of the change events written to the topic.")),
+        slot_lag_bytes_(host.gauge("postgres_source_slot_lag_bytes",
+                                   "WAL the slot holds back: the server's WAL end, as the stream last told it, minus "
+                                   "the position this source has confirmed.")),
+        lag_seconds_(host.gauge("postgres_source_lag_seconds",
+                                "For the last transaction written to the topic: when it was written minus its commit "
+                                "on the source, in seconds.")),
+        connected_(host.gauge("postgres_source_connected",
+                              "1 while the source streams from its slot, 0 while it is not connected.")) {}
+
+  // One change event emitted; type is pgoutput's message type: 'I', 'U', 'D', 'T'.
+  void change(char type) const {
+    switch (type) {
+      case 'I': inserts_.add(1); break;
+      case 'U': updates_.add(1); break;
+      case 'D': deletes_.add(1); break;
+      case 'T': truncates_.add(1); break;
+      default: break;
+    }
+  }
+  void event(std::size_t bytes) const { bytes_.add(static_cast<double>(bytes)); }
+  // A transaction's commit emitted: written at now, committed at
+  // commit_time (both microseconds since PostgreSQL's epoch).
+  void transaction(int64_t commit_time, int64_t now) const {
+    transactions_.add(1);
+    lag_seconds_.set(static_cast<double>(now - commit_time) / 1e6);
+  }
+  void positions(uint64_t server_wal_end, uint64_t confirmed) const {
+    slot_lag_bytes_.set(server_wal_end > confirmed ? static_cast<double>(server_wal_end - confirmed) : 0.0);
+  }
+  void connected(bool yes) const { connected_.set(yes ? 1 : 0); }
+
+ private:
+  static cn::Metric change(const cn::Host &host, const char *op) {
+    return host.counter("postgres_source_changes_total", "Changes written to the topic, by operation.", {{"op", op}});
+  }
+
+  cn::Metric inserts_, updates_, deletes_, truncates_, transactions_, bytes_, slot_lag_bytes_, lag_seconds_,
+      connected_;
+};
+
+}  // namespace cn::pgsource
+
+#endif
