@@ -209,16 +209,26 @@ fresh_pgbench_db() {  # fresh_pgbench_db DB: a new database with pgbench's (empt
   sql postgres -c "drop database if exists $1" -c "create database $1"
   pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q "$1" 2>/dev/null
 }
-run_sink() {  # run_sink DB TOPIC [TOPICS]: prints seconds and peak RSS (KiB)
-  local start end
+run_sink() {  # run_sink DB TOPIC [TOPICS [HOST FLAGS...]]: prints seconds and peak RSS (KiB)
+  local start end db=$1 topic=$2 topics=${3:-$work/topics}
+  shift "$(($# < 3 ? $# : 3))"
   start=$(now)
-  FLUVIO_PG_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/$1" /usr/bin/time -f "%M" -o "$work/rss" \
-    "$host" --plugin postgres-sink --topics "${3:-$work/topics}" --topic "$2" --once --log-level warn
+  FLUVIO_PG_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/$db" /usr/bin/time -f "%M" -o "$work/rss" \
+    "$host" --plugin postgres-sink --topics "$topics" --topic "$topic" --once --log-level warn "$@"
   end=$(now)
   echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') $(cat "$work/rss")"
 }
 sink_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db sink; run_sink sink pgbench; done)
 read -r sink_seconds sink_rss < <(echo "$sink_runs" | median)
+# What metrics cost: runs without and with --metrics-listen, in turn, so
+# that a drift of the machine touches both alike.
+metrics_pairs=$(for _ in $(seq "$runs"); do
+  fresh_pgbench_db sink_plain; read -r plain _ < <(run_sink sink_plain pgbench)
+  fresh_pgbench_db sink_metrics; read -r with _ < <(run_sink sink_metrics pgbench "$work/topics" --metrics-listen 127.0.0.1:0)
+  echo "$plain $with"
+done)
+plain_seconds=$(echo "$metrics_pairs" | awk '{print $1}' | median)
+metrics_seconds=$(echo "$metrics_pairs" | awk '{print $2}' | median)
 if [ "$nats" = 1 ]; then
   nats_sink_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db sink_nats; run_sink sink_nats pgbench "$nats_url"; done)
   read -r nats_sink_seconds _ < <(echo "$nats_sink_runs" | median)
@@ -303,6 +313,7 @@ echo "runs (s): source $(echo $source_runs)   native $(echo $native_runs)   sink
 echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >= 3)"
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
 echo "sink peak RSS:             $((sink_rss / 1024)) MiB"
+echo "sink with --metrics-listen: $(rate "$sink_changes" "$metrics_seconds") changes/s, $(ratio "$plain_seconds" "$metrics_seconds") of without ($(rate "$sink_changes" "$plain_seconds") changes/s; median of $runs pairs)   (goal >= 0.97)"
 echo "end-to-end lag (source commit -> target commit), source and sink running: p50 ${lag_p50} ms, p95 ${lag_p95} ms, max ${lag_max} ms"
 if [ "$nats" = 1 ]; then
   file_source_rate=$(rate "$recorded_changes" "$source_seconds")
@@ -337,6 +348,7 @@ check() { if [ "$2" = "$3" ]; then echo "ok    $1"; else echo "FAIL  $1"; echo "
 for n in $(seq "$runs"); do check "native replica $n equals its source" "$(digests "$source_port" source)" "$(digests "$port" "native$n")"; done
 if [ -z "$events" ]; then
   check "sink target equals the source (events recorded by postgres-source)" "$(digests "$source_port" source)" "$(digests "$port" sink)"
+  check "sink target with metrics equals the source" "$(digests "$source_port" source)" "$(digests "$port" sink_metrics)"
 elif [[ "$events" == *pgbench-s1.jsonl.gz ]]; then
   check "sink target has the documented digests" "accounts|100000|55b14144c753192cc5dfb41bc8e62e9f
 branches|1|27836b8064a9f1b6ae7f0747ec986d49

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -70,6 +71,23 @@ class FileReader : public TopicReader {
   bool at_end() const override { return eof_ && consumed_ == buffer_.size(); }
   int64_t position() const override { return std::max(next_line_, skip_until_); }
   std::string describe() const override { return path_; }
+
+  // Counts the file's lines, from where the last call stopped.
+  int64_t end_offset() const override {
+    if (stdin_) return -1;
+    std::lock_guard<std::mutex> lock(end_.mutex);
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;  // not there yet
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size < end_.counted_bytes) end_.counted_bytes = 0, end_.lines = 0;  // cut back
+    char chunk[1 << 16];
+    for (ssize_t n; (n = ::pread(fd, chunk, sizeof chunk, end_.counted_bytes)) > 0;) {
+      end_.lines += std::count(chunk, chunk + n, '\n');
+      end_.counted_bytes += n;
+    }
+    ::close(fd);
+    return end_.lines;
+  }
 
  private:
   void add_line(std::size_t begin, std::size_t end) {
@@ -253,6 +271,12 @@ class FileReader : public TopicReader {
 
   std::string path_;
   int fd_;
+  // end_offset()'s count, kept between calls (from another thread).
+  mutable struct EndCount {
+    std::mutex mutex;
+    off_t counted_bytes = 0;
+    int64_t lines = 0;
+  } end_;
   bool follow_, stdin_;
   std::size_t max_record_;
   std::string buffer_;

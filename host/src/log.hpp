@@ -1,5 +1,10 @@
 // The host's log: one line per message on stderr, filtered by level, with
-// every secret value masked before it is written.
+// every secret value masked before it is written; as text, or one JSON
+// object per line for log shippers (--log-format json):
+//   {"time":"2026-12-02T21:00:00.399Z","level":"warn","source":"postgres-sink",
+//    "connector":"sink","offset":12,"message":"..."}
+// offset: the first offset of the plugin call the line was written in, when
+// it was given one (consume, commit, ack).
 #ifndef CN_HOST_LOG_HPP
 #define CN_HOST_LOG_HPP
 
@@ -27,7 +32,15 @@ class Logger : public LogSink {
  public:
   explicit Logger(cn_log_level min_level = CN_LOG_INFO) : min_level_(min_level) {}
 
+  enum class Format { text, json };
+
   void set_level(cn_log_level level) { min_level_ = level; }
+  void set_format(Format format) { format_ = format; }
+  // The connector's name, for JSON lines.
+  void set_connector(std::string name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    connector_ = std::move(name);
+  }
   // What to mask in every line from now on (Redactor::add, add_passwords_in).
   void add_secret(std::string_view secret);
   void add_passwords_in(std::string_view text);
@@ -46,6 +59,8 @@ class Logger : public LogSink {
  private:
   std::mutex mutex_;
   cn_log_level min_level_;
+  Format format_ = Format::text;
+  std::string connector_;
   Redactor redactor_;
 };
 

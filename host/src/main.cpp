@@ -6,6 +6,7 @@
 #include "log.hpp"
 #include "metrics_endpoint.hpp"
 #include "open_instance.hpp"
+#include "progress_report.hpp"
 #include "parameter_check.hpp"
 #include "parameter_secrets.hpp"
 #include "plugin_path.hpp"
@@ -19,6 +20,8 @@
 
 #include <iostream>
 
+#include <unistd.h>
+
 namespace po = boost::program_options;
 using namespace cn::host;
 
@@ -27,8 +30,9 @@ namespace {
 constexpr const char *kVersion = "0.1.0";
 
 struct Flags {
-  std::string config, plugin, topics, topic, log_level = "info", format = "text", metrics_listen;
+  std::string config, plugin, topics, topic, log_level = "info", log_format = "text", format = "text", metrics_listen;
   std::chrono::seconds unhealthy_after{60};
+  std::chrono::seconds status_interval{30};  // 0: no progress lines
   int topic_replicas = 0;  // 0: not given
   std::vector<std::string> plugin_dirs;
   bool once = false, list_plugins = false, check = false, drop = false, yes = false;
@@ -46,6 +50,7 @@ constexpr FlagRange kConnectTimeout{1, 86'400};
 constexpr FlagRange kReplicas{1, 5};
 constexpr FlagRange kMaxRecordBytes{1024, static_cast<int64_t>(kMaxRecordBytesLimit)};
 constexpr FlagRange kUnhealthyAfter{1, 86'400};
+constexpr FlagRange kStatusInterval{0, 86'400};
 
 // A numeric flag: checked against range when the command line is read
 // (UsageError), then stored in target, whose initial value is the default.
@@ -82,6 +87,8 @@ po::options_description describe_options(Flags &f) {
       ("topic", po::value(&f.topic), "topic to use instead of the config's ('-': stdin for a sink, stdout for a source)")
       ("once", po::bool_switch(&f.once), "stop at the end of the topic (sink) or when the source is idle")
       ("log-level", po::value(&f.log_level)->default_value("info"), "trace, debug, info, warn or error")
+      ("log-format", po::value(&f.log_format)->default_value("text"),
+       "text, or json: one JSON object per line (time, level, source, connector, offset, message)")
       ("batch-records", ranged("--batch-records", kBatchRecords, r.batch_records),
        ranged_help("records per batch at most", static_cast<long long>(r.batch_records), kBatchRecords).c_str())
       ("batch-bytes", ranged("--batch-bytes", kBatchBytes, r.batch_bytes),
@@ -102,7 +109,11 @@ po::options_description describe_options(Flags &f) {
        "serve /metrics (Prometheus), /healthz and /readyz on ADDR:PORT, e.g. 127.0.0.1:9187 (off by default)")
       ("unhealthy-after", ranged("--unhealthy-after", kUnhealthyAfter, f.unhealthy_after),
        ranged_help("seconds of retrying after which /healthz answers 503", f.unhealthy_after.count(),
-                   kUnhealthyAfter).c_str());
+                   kUnhealthyAfter).c_str())
+      ("status-interval", ranged("--status-interval", kStatusInterval, f.status_interval),
+       ranged_help("seconds between progress lines in the log; 0: none (with --once on a terminal: a status line "
+                   "redrawn every second instead)",
+                   f.status_interval.count(), kStatusInterval).c_str());
   return o;
 }
 
@@ -209,6 +220,17 @@ int prepare(const Flags &flags, const std::vector<std::filesystem::path> &dirs, 
   return kExitOk;
 }
 
+// The progress a person sees (progress_report.hpp), or none.
+std::unique_ptr<ProgressReport> progress_report(const Flags &flags, Logger &log, const RunObserver &observer,
+                                                std::function<std::optional<double>()> end) {
+  if (flags.once && ::isatty(STDERR_FILENO))
+    return std::make_unique<ProgressReport>(log, observer, std::move(end), std::chrono::seconds(1),
+                                            ProgressReport::Style::terminal_line);
+  if (flags.status_interval.count() == 0) return nullptr;
+  return std::make_unique<ProgressReport>(log, observer, std::move(end), flags.status_interval,
+                                          ProgressReport::Style::log_line);
+}
+
 // Opens the topic and the plugin and runs the loop that moves records
 // between them.
 int run_plugin(const Flags &flags, const ConnectorConfig &config, const std::shared_ptr<const cn::Plugin> &plugin,
@@ -219,11 +241,28 @@ int run_plugin(const Flags &flags, const ConnectorConfig &config, const std::sha
   if (plugin->kind() == cn::PluginKind::sink) {
     auto reader = topics->open_reader(config.topic, !flags.once);
     install_crash_report(plugin->name(), reader->describe());
+    auto end_offset = [&reader]() -> std::optional<double> {
+      const int64_t end = reader->end_offset();
+      return end < 0 ? std::nullopt : std::optional<double>(static_cast<double>(end));
+    };
+    // Probes before the reader goes: a scrape may be reading them.
+    Metrics::Probe end_probe = metrics.probe(
+        "connector_topic_end_offset", "The offset the topic's next record will get (the records it holds).",
+        end_offset);
+    Metrics::Probe lag_probe = metrics.probe(
+        "connector_lag_records", "Records in the topic that the sink has not committed yet.",
+        [&end_offset, &observer]() -> std::optional<double> {
+          std::optional<double> end = end_offset();
+          if (!end) return std::nullopt;
+          return std::max(0.0, *end - static_cast<double>(observer.committed_offset() + 1));
+        });
+    std::unique_ptr<ProgressReport> progress = progress_report(flags, log, observer, end_offset);
     std::unique_ptr<cn::SinkInstance> sink = open_sink(plugin, log, json, run, metrics, observer);
     return sink ? run_sink(*sink, *reader, run, log, observer) : kExitOk;
   }
   auto writer = topics->open_writer(config.topic);
   install_crash_report(plugin->name(), writer->describe());
+  std::unique_ptr<ProgressReport> progress = progress_report(flags, log, observer, nullptr);
   std::unique_ptr<cn::SourceInstance> source = open_source(plugin, log, json, run, metrics, observer);
   return source ? run_source(*source, *writer, run, log, observer) : kExitOk;
 }
@@ -235,6 +274,7 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
   const std::shared_ptr<const cn::Plugin> &plugin = c.plugin;
   const ReportFormat format = *parse_report_format(flags.format);  // checked in main
   install_crash_report(plugin->name(), config.topic);
+  log.set_connector(config.name);
   if (flags.check) return check_connector(config, *plugin, format, log);
   if (flags.drop) return drop_connector(config, *plugin, flags.yes, format, log);
   log.info("running " + plugin->name() + " " + plugin->version() + " (" + cn::to_string(plugin->kind()) +
@@ -294,6 +334,11 @@ int main(int argc, char **argv) {
     return kExitUsage;
   }
   log.set_level(*level);
+  if (flags.log_format != "text" && flags.log_format != "json") {
+    std::cerr << "connector-host: --log-format must be text or json\n";
+    return kExitUsage;
+  }
+  log.set_format(flags.log_format == "json" ? Logger::Format::json : Logger::Format::text);
   auto dirs = plugin_search_path(flags.plugin_dirs, process_environment());
   if (flags.list_plugins) return list_plugins(dirs);
   if (!parse_report_format(flags.format)) {

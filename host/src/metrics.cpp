@@ -126,6 +126,20 @@ cn::MetricCell &Metrics::series(const cn::MetricSpec &spec) {
   return *cell;
 }
 
+Metrics::Probe Metrics::probe(const std::string &name, const std::string &help,
+                              std::function<std::optional<double>()> read) {
+  if (!prometheus::CheckMetricName(name)) throw std::invalid_argument("'" + name + "' is not a metric name");
+  std::lock_guard<std::mutex> lock(mutex_);
+  probes_[name] = Probed{help, std::move(read)};
+  return Probe(*this, name);
+}
+
+Metrics::Probe::~Probe() {
+  if (!metrics_) return;
+  std::lock_guard<std::mutex> lock(metrics_->mutex_);
+  metrics_->probes_.erase(name_);
+}
+
 std::vector<prometheus::MetricFamily> Metrics::Collect() const {
   std::vector<prometheus::MetricFamily> out;
   {
@@ -134,6 +148,18 @@ std::vector<prometheus::MetricFamily> Metrics::Collect() const {
       prometheus::MetricFamily f{name, family.help, type_of(family.kind), {}};
       for (const auto &[labels, cell] : family.series) f.metric.push_back(sample(*cell, labels));
       out.push_back(std::move(f));
+    }
+    for (const auto &[name, probed] : probes_) {
+      std::optional<double> value;
+      try {
+        value = probed.read();
+      } catch (const std::exception &) {
+        // Left out of this scrape: the topic may be unreachable for a while.
+      }
+      if (!value) continue;
+      cn::MetricCell cell(CN_METRIC_GAUGE);
+      cell.set(*value);
+      out.push_back({name, probed.help, prometheus::MetricType::Gauge, {sample(cell, common_)}});
     }
   }
   add_process_metrics(out, common_);

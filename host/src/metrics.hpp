@@ -10,8 +10,10 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -34,6 +36,23 @@ class Metrics : public prometheus::Collectable, public cn::MetricSink {
   cn::MetricCell &histogram(const std::string &name, const std::string &help, const std::vector<double> &buckets,
                             const MetricLabels &labels = {});
 
+  // A gauge read at each scrape from read (left out when it returns
+  // nothing or throws), until the Probe returned goes; its destructor waits
+  // for a scrape that is reading it.
+  class Probe {
+   public:
+    Probe(Metrics &metrics, std::string name) : metrics_(&metrics), name_(std::move(name)) {}
+    Probe(Probe &&other) noexcept : metrics_(std::exchange(other.metrics_, nullptr)), name_(std::move(other.name_)) {}
+    Probe &operator=(Probe &&) = delete;
+    ~Probe();
+
+   private:
+    Metrics *metrics_;
+    std::string name_;
+  };
+  [[nodiscard]] Probe probe(const std::string &name, const std::string &help,
+                            std::function<std::optional<double>()> read);
+
   // A plugin's registration (cn_host.metric_register).
   cn::MetricCell *register_metric(const std::string &plugin, const cn::MetricSpec &spec,
                                   std::string &problem) override;
@@ -49,9 +68,15 @@ class Metrics : public prometheus::Collectable, public cn::MetricSink {
   };
   cn::MetricCell &series(const cn::MetricSpec &spec);
 
+  struct Probed {
+    std::string help;
+    std::function<std::optional<double>()> read;
+  };
+
   MetricLabels common_;
-  mutable std::mutex mutex_;  // registrations and scrapes, never updates
+  mutable std::mutex mutex_;  // registrations, probes and scrapes, never updates
   std::map<std::string, Family> families_;
+  std::map<std::string, Probed> probes_;
 };
 
 }  // namespace cn::host

@@ -85,6 +85,10 @@ class NatsReader : public TopicReader {
   bool at_end() const override { return at_end_; }
   int64_t position() const override { return position_; }
   std::string describe() const override { return link_->describe(); }
+  int64_t end_offset() const override {
+    std::optional<StreamState> state = link_->state();
+    return state ? static_cast<int64_t>(state->last_seq) : 0;
+  }
 
  private:
   // A consumer from the position's sequence; false while the stream is

@@ -54,8 +54,10 @@ class RunObserver {
     health_.set(s);
     for (std::size_t i = 0; i < states_.size(); ++i) states_[i]->set(i == static_cast<std::size_t>(s) ? 1 : 0);
   }
-  // The plugin is open and the topic answered.
-  void ready() {
+  // The plugin is open, has applied through offset committed (a sink;
+  // -1: nothing), and the topic answered.
+  void ready(int64_t committed = -1) {
+    committed_offset_.set(static_cast<double>(committed));
     health_.set_ready();
     state(Health::State::running);
   }
@@ -85,6 +87,10 @@ class RunObserver {
         .add(1);
     state(Health::State::retrying);
   }
+  int64_t committed_offset() const { return static_cast<int64_t>(committed_offset_.value()); }
+  // Records moved so far: read from the topic (a sink) or written to it (a source).
+  double records() const { return records_read_.value() + records_written_.value(); }
+
   void failed() {
     errors_.add(1);
     state(Health::State::failed);

@@ -39,7 +39,7 @@ class SinkRunner {
     if (Outcome o = check(sink_.resume_offset(last_applied), "resume_offset", ""); o != Outcome::go_on)
       return o;
     deadline_.started();
-    observer_.ready();
+    observer_.ready(last_applied);
     topic_.seek(last_applied + 1);
     log_.info("reading " + topic_.describe() + " after offset " + std::to_string(last_applied));
     handed_ = last_applied;

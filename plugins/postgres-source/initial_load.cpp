@@ -64,6 +64,7 @@ bool InitialLoad::emit_some(const Emit &emit, std::size_t max_rows) {
     emit(event_);
   }
   rows_ += chunk.size();
+  progress_.rows += chunk.size();
   if (chunk.size() < max_rows) {
     tx_->exec("CLOSE cn_load");
     cursor_open_ = false;
@@ -96,6 +97,11 @@ void InitialLoad::start_table(const Emit &emit) {
   tx_->exec("DECLARE cn_load NO SCROLL CURSOR FOR SELECT " + columns + " FROM " + (t.partitioned ? "" : "ONLY ") +
             t.quoted_name);
   cursor_open_ = true;
+  // reltuples: -1 for a table never analyzed or vacuumed (PostgreSQL 14 and later), 0 or -1 for a partitioned root.
+  const pqxx::row estimate =
+      tx_->exec1("SELECT reltuples::float8 FROM pg_class WHERE oid = " + tx_->quote(t.quoted_name) + "::regclass");
+  const double estimated = estimate[0].as<double>();
+  progress_ = {t.relation.namespace_ + "." + t.relation.name, 0, estimated >= 0 && !t.partitioned ? estimated : -1};
 }
 
 }  // namespace cn::pgsource

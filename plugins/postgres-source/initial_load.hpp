@@ -34,6 +34,14 @@ class InitialLoad {
   std::size_t tables() const { return tables_.size(); }
   uint64_t rows() const { return rows_; }
 
+  // The table being loaded (or the last one), for metrics.
+  struct TableProgress {
+    std::string table;        // schema.name
+    uint64_t rows = 0;        // loaded so far
+    double estimated = -1;    // the planner's estimate of its rows (pg_class.reltuples); -1: none
+  };
+  const TableProgress &progress() const { return progress_; }
+
  private:
   void describe(const PublishedTable &table, const Emit &emit);
   void start_table(const Emit &emit);
@@ -47,6 +55,7 @@ class InitialLoad {
   std::size_t table_ = 0;      // the table being read
   bool cursor_open_ = false;
   uint64_t rows_ = 0;
+  TableProgress progress_;
   std::string event_;
 };
 

@@ -161,6 +161,8 @@ class PostgresSource {
           own_slot_unused_ = false;
         },
         kRowsPerPoll);
+    const InitialLoad::TableProgress &progress = load_->progress();
+    if (!progress.table.empty()) metrics_.loading(host_, progress.table, progress.rows, progress.estimated);
     if (more) return;
     host_.info("initial load done: " + std::to_string(load_->rows()) + " rows of " + std::to_string(load_->tables()) +
                " tables");

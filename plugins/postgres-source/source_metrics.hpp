@@ -7,6 +7,9 @@
 #include <cn/plugin.hpp>
 
 #include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
 
 namespace cn::pgsource {
 
@@ -49,6 +52,22 @@ class SourceMetrics {
   }
   void connected(bool yes) const { connected_.set(yes ? 1 : 0); }
 
+  // The initial load of table: rows done so far, and the planner's
+  // estimate of all (-1: none). A table's gauges are registered on its
+  // first call.
+  void loading(const cn::Host &host, const std::string &table, uint64_t rows, double estimated) {
+    auto [it, first] = load_.try_emplace(table);
+    if (first)
+      it->second = {host.gauge("postgres_source_initial_load_rows", "Rows of the table the initial load has written.",
+                               {{"table", table}}),
+                    host.gauge("postgres_source_initial_load_rows_estimated",
+                               "Rows of the table by the planner's estimate (pg_class.reltuples), as the initial load "
+                               "began it.",
+                               {{"table", table}})};
+    it->second.first.set(static_cast<double>(rows));
+    if (estimated >= 0) it->second.second.set(estimated);
+  }
+
  private:
   static cn::Metric change(const cn::Host &host, const char *op) {
     return host.counter("postgres_source_changes_total", "Changes written to the topic, by operation.", {{"op", op}});
@@ -56,6 +75,7 @@ class SourceMetrics {
 
   cn::Metric inserts_, updates_, deletes_, truncates_, transactions_, bytes_, slot_lag_bytes_, lag_seconds_,
       connected_;
+  std::map<std::string, std::pair<cn::Metric, cn::Metric>> load_;  // per table: rows done, rows estimated
 };
 
 }  // namespace cn::pgsource

@@ -4,6 +4,7 @@
 #include "process.hpp"
 
 #include <doctest/doctest.h>
+#include <rapidjson/document.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -181,14 +182,29 @@ TEST_CASE("secret values never appear in the log or in error messages") {
   write_file(dir / "connect.yml", "name: leaky\ntopic: dogs\nparameters:\n  url: ${{ secrets.DB_URL }}\n"
                                   "  token: \"Bearer ${{ secrets.API_TOKEN }}\"\nsecrets:\n  DB_URL: " +
                                       file_secret + "\n  API_TOKEN:\n");
-  ProcessResult r = run_process(host({"--config", dir / "connect.yml", "--plugin", CN_TEST_LEAKY_PLUGIN, "--topics",
-                                      kDogs.parent_path().string(), "--once"}),
-                                "", {{"API_TOKEN", env_secret}, {"FLUVIO_PG_DATABASE_URL", "postgres://u:PgPass9@h/d"}});
-  CHECK(r.exited_with(1));
-  CHECK(r.err.find("leaky-sink (" + std::string(CN_TEST_LEAKY_PLUGIN) + "): open failed") != std::string::npos);
-  CHECK(r.err.find("\"url\":\"***\"") != std::string::npos);
-  for (const std::string &secret : {file_secret, env_secret, std::string("TopSecret-1"), std::string("PgPass9")})
-    CHECK_MESSAGE(r.err.find(secret) == std::string::npos, "leaked: " << secret);
+  for (const char *format : {"text", "json"}) {
+    CAPTURE(format);
+    ProcessResult r = run_process(host({"--config", dir / "connect.yml", "--plugin", CN_TEST_LEAKY_PLUGIN, "--topics",
+                                        kDogs.parent_path().string(), "--once", "--log-format", format}),
+                                  "", {{"API_TOKEN", env_secret}, {"FLUVIO_PG_DATABASE_URL", "postgres://u:PgPass9@h/d"}});
+    CHECK(r.exited_with(1));
+    std::string log = r.err;
+    if (std::string(format) == "json") {  // every line an object; its messages as the text log would have them
+      log.clear();
+      for (const std::string &line : lines_of(r.err)) {
+        rapidjson::Document d;
+        d.Parse(line.c_str(), line.size());
+        REQUIRE_MESSAGE((!d.HasParseError() && d.IsObject()), line);
+        for (const char *field : {"time", "level", "source", "connector", "message"})
+          CHECK_MESSAGE((d.HasMember(field) && d[field].IsString()), field << " in " << line);
+        log += std::string(d["source"].GetString()) + ": " + d["message"].GetString() + "\n";
+      }
+    }
+    CHECK(log.find("leaky-sink (" + std::string(CN_TEST_LEAKY_PLUGIN) + "): open failed") != std::string::npos);
+    CHECK(log.find("\"url\":\"***\"") != std::string::npos);
+    for (const std::string &secret : {file_secret, env_secret, std::string("TopSecret-1"), std::string("PgPass9")})
+      CHECK_MESSAGE(r.err.find(secret) == std::string::npos, "leaked: " << secret);
+  }
 }
 
 TEST_CASE("passwords written inline in parameters: are masked, though the plugin declares no parameters") {

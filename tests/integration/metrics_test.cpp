@@ -77,7 +77,9 @@ TEST_CASE("/metrics of a running source and sink tells what they did, in a form 
   Child source(f.host_args(f.source_config(f.unique("metrics")), kMetricsFlags));
   INFO("source: " << source.err());
   REQUIRE(source.wait_for(streaming()));
-  Child sink(f.host_args(f.sink_config(), kMetricsFlags));
+  std::vector<std::string> sink_flags = kMetricsFlags;
+  sink_flags.insert(sink_flags.end(), {"--status-interval", "1"});
+  Child sink(f.host_args(f.sink_config(), sink_flags));
   INFO("sink: " << sink.err());
   const std::string source_url = endpoint_of(source), sink_url = endpoint_of(sink);
 
@@ -105,6 +107,8 @@ TEST_CASE("/metrics of a running source and sink tells what they did, in a form 
 
   SUBCASE("the sink's figures") {
     CHECK(sample(sink_scrape, "connector_topic_records_read_total") == static_cast<double>(topic.size()));
+    CHECK(sample(sink_scrape, "connector_topic_end_offset") == static_cast<double>(topic.size()));
+    CHECK(sample(sink_scrape, "connector_lag_records") == 0);
     CHECK(stored_offset(f.server(), f.target_db()) == static_cast<int64_t>(topic.size()) - 1);
     double rows = 0;
     for (const std::string &table : kPgbenchTables) rows += std::stod(f.tgt("select count(*) from " + table));
@@ -124,6 +128,10 @@ TEST_CASE("/metrics of a running source and sink tells what they did, in a form 
     CHECK(sample(sink_scrape, "connector_info") == 1);
     CHECK(sample(sink_scrape, "process_resident_memory_bytes") > 0);
     check_with_promtool(sink_scrape);
+    // The progress line, once a second, says so too.
+    const std::string caught_up = "offset " + std::to_string(topic.size() - 1) + " of " +
+                                  std::to_string(topic.size() - 1) + " (100%), lag 0 records";
+    CHECK(sink.wait_for([&](const std::string &, const std::string &err) { return contains(err, caught_up); }));
   }
   SUBCASE("the source's figures") {
     std::string scrape;
@@ -139,6 +147,10 @@ TEST_CASE("/metrics of a running source and sink tells what they did, in a form 
     CHECK(sample(scrape, "postgres_source_transactions_total") ==
           static_cast<double>(events_of_type(topic, "commit") - 1));
     CHECK(sample(scrape, "postgres_source_connected") == 1);
+    // pgbench -i analyzed its tables: the estimate is the count.
+    const std::string accounts = "table=\"public.pgbench_accounts\"";
+    CHECK(sample(scrape, "postgres_source_initial_load_rows", accounts) == 100000);
+    CHECK(sample(scrape, "postgres_source_initial_load_rows_estimated", accounts) == 100000);
     CHECK(sample(scrape, "connector_committed_offset") == static_cast<double>(topic.size() - 1));
     check_with_promtool(scrape);
   }
