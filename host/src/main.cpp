@@ -301,7 +301,8 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
     log.info("metrics on " + endpoint->url() + "/metrics (/healthz, /readyz)");
   }
   const int code = run_plugin(flags, config, plugin, where, *metrics, observer, log);
-  observer.state(code == kExitOk ? Health::State::stopped : Health::State::failed);
+  if (code == kExitOk) observer.state(Health::State::stopped);
+  else observer.failed();
   return code;
 }
 

@@ -108,12 +108,13 @@ cn::MetricCell &Metrics::series(const cn::MetricSpec &spec) {
                                                   [](double a, double b) { return !(a < b); }) != spec.buckets.end()))
     throw std::invalid_argument("a histogram's buckets must be given, strictly increasing");
   MetricLabels labels = common_;
-  for (const auto &[name, value] : spec.labels) {
+  for (const auto &label : spec.labels) {
+    const std::string &name = label.first;  // (a structured binding cannot be captured before C++20)
     if (!prometheus::CheckLabelName(name) || name == "le")
       throw std::invalid_argument("'" + name + "' is not a label name this metric can have");
     if (std::any_of(labels.begin(), labels.end(), [&](const auto &l) { return l.first == name; }))
       throw std::invalid_argument("label '" + name + "' is given twice, or is one the host sets");
-    labels.emplace_back(name, value);
+    labels.push_back(label);
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, made] = families_.try_emplace(spec.name, Family{spec.kind, spec.help, spec.buckets, {}});
