@@ -60,14 +60,17 @@ void ProgressReport::run() {
 }
 
 void ProgressReport::report(double seconds) {
-  const double records = observer_.records();
   std::optional<double> end;
   try {
-    if (end_) end = end_();
+    if (end_) end = end_();  // first: it may take a while (the file's new lines are counted)
   } catch (const std::exception &) {
     // No end this time; the next report tries again.
   }
-  const std::string text = line(records, records - last_records_, seconds, observer_.committed_offset(), end);
+  // The committed offset before the records read, so that the line never
+  // shows more committed than read.
+  const int64_t committed = observer_.committed_offset();
+  const double records = observer_.records();
+  const std::string text = line(records, records - last_records_, seconds, committed, end);
   last_records_ = records;
   if (style_ == Style::log_line) {
     log_.info("progress: " + text);
