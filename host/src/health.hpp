@@ -12,14 +12,17 @@ class Health {
  public:
   enum class State { starting, running, retrying, stopped, failed };
 
-  // unhealthy_after: how long the connector may keep retrying (the plugin
-  // or the topic failing again and again) and still count as healthy.
+  // unhealthy_after: how long the connector may keep retrying (a plugin
+  // callback asking to retry again and again: its database down) and still
+  // count as healthy. (A topic backend that waits out its servers on its
+  // own, as NATS does, is not counted.)
   explicit Health(std::chrono::seconds unhealthy_after) : unhealthy_after_(unhealthy_after) {}
 
   void set(State state) {
-    const State before = state_.exchange(state);
-    if (state == State::retrying && before != State::retrying)
+    // The time first, so that a scrape never sees "retrying" with an old one.
+    if (state == State::retrying && state_.load() != State::retrying)
       retrying_since_.store(std::chrono::steady_clock::now().time_since_epoch().count());
+    state_.store(state);
   }
   void set_ready() { ready_ = true; }
 

@@ -223,7 +223,7 @@ int prepare(const Flags &flags, const std::vector<std::filesystem::path> &dirs, 
 // The progress a person sees (progress_report.hpp), or none.
 std::unique_ptr<ProgressReport> progress_report(const Flags &flags, Logger &log, const RunObserver &observer,
                                                 std::function<std::optional<double>()> end) {
-  if (flags.once && ::isatty(STDERR_FILENO))
+  if (flags.once && ::isatty(STDERR_FILENO) && flags.log_format == "text")
     return std::make_unique<ProgressReport>(log, observer, std::move(end), std::chrono::seconds(1),
                                             ProgressReport::Style::terminal_line);
   if (flags.status_interval.count() == 0) return nullptr;
@@ -300,7 +300,13 @@ int run_connector(const Flags &flags, const std::vector<std::filesystem::path> &
     endpoint = std::make_unique<MetricsEndpoint>(flags.metrics_listen, metrics, health);
     log.info("metrics on " + endpoint->url() + "/metrics (/healthz, /readyz)");
   }
-  const int code = run_plugin(flags, config, plugin, where, *metrics, observer, log);
+  int code;
+  try {
+    code = run_plugin(flags, config, plugin, where, *metrics, observer, log);
+  } catch (...) {
+    observer.failed();
+    throw;
+  }
   if (code == kExitOk) observer.state(Health::State::stopped);
   else observer.failed();
   return code;

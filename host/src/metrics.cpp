@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
@@ -89,7 +90,15 @@ cn::MetricCell &Metrics::histogram(const std::string &name, const std::string &h
   return series({CN_METRIC_HISTOGRAM, name, help, labels, buckets});
 }
 
-cn::MetricCell *Metrics::register_metric(const std::string &, const cn::MetricSpec &spec, std::string &problem) {
+cn::MetricCell *Metrics::register_metric(const std::string &plugin, const cn::MetricSpec &spec, std::string &problem) {
+  // A plugin's names start with its own, so that they never meet the
+  // host's (connector_, process_) or another plugin's.
+  std::string prefix = plugin + "_";
+  std::replace(prefix.begin(), prefix.end(), '-', '_');
+  if (spec.name.rfind(prefix, 0) != 0) {
+    problem = "a plugin's metric names start with '" + prefix + "'";
+    return nullptr;
+  }
   try {
     return &series(spec);
   } catch (const std::invalid_argument &e) {
@@ -104,9 +113,11 @@ cn::MetricCell &Metrics::series(const cn::MetricSpec &spec) {
   if (spec.kind != CN_METRIC_COUNTER && spec.kind != CN_METRIC_GAUGE && spec.kind != CN_METRIC_HISTOGRAM)
     throw std::invalid_argument("kind " + std::to_string(static_cast<int>(spec.kind)) + " is not a cn_metric_kind");
   if (spec.kind == CN_METRIC_HISTOGRAM &&
-      (spec.buckets.empty() || std::adjacent_find(spec.buckets.begin(), spec.buckets.end(),
-                                                  [](double a, double b) { return !(a < b); }) != spec.buckets.end()))
-    throw std::invalid_argument("a histogram's buckets must be given, strictly increasing");
+      (spec.buckets.empty() ||
+       std::adjacent_find(spec.buckets.begin(), spec.buckets.end(), [](double a, double b) { return !(a < b); }) !=
+           spec.buckets.end() ||
+       std::any_of(spec.buckets.begin(), spec.buckets.end(), [](double b) { return !std::isfinite(b); })))
+    throw std::invalid_argument("a histogram's buckets must be given, finite and strictly increasing");
   MetricLabels labels = common_;
   for (const auto &label : spec.labels) {
     const std::string &name = label.first;  // (a structured binding cannot be captured before C++20)
@@ -117,6 +128,7 @@ cn::MetricCell &Metrics::series(const cn::MetricSpec &spec) {
     labels.push_back(label);
   }
   std::lock_guard<std::mutex> lock(mutex_);
+  if (probes_.count(spec.name)) throw std::invalid_argument("'" + spec.name + "' is a metric of the host");
   auto [it, made] = families_.try_emplace(spec.name, Family{spec.kind, spec.help, spec.buckets, {}});
   Family &family = it->second;
   if (!made && (family.kind != spec.kind || family.help != spec.help || family.buckets != spec.buckets))
@@ -131,6 +143,7 @@ Metrics::Probe Metrics::probe(const std::string &name, const std::string &help,
                               std::function<std::optional<double>()> read) {
   if (!prometheus::CheckMetricName(name)) throw std::invalid_argument("'" + name + "' is not a metric name");
   std::lock_guard<std::mutex> lock(mutex_);
+  if (families_.count(name)) throw std::invalid_argument("'" + name + "' is registered already");
   probes_[name] = Probed{help, std::move(read)};
   return Probe(*this, name);
 }

@@ -60,23 +60,26 @@ void ProgressReport::run() {
 }
 
 void ProgressReport::report(double seconds) {
+  // The end last: it only grows, so the line never shows an offset past it.
+  const int64_t committed = observer_.committed_offset();
+  const double records = observer_.records();
   std::optional<double> end;
   try {
-    if (end_) end = end_();  // first: it may take a while (the file's new lines are counted)
+    if (end_) end = end_();
   } catch (const std::exception &) {
     // No end this time; the next report tries again.
   }
-  // The committed offset before the records read, so that the line never
-  // shows more committed than read.
-  const int64_t committed = observer_.committed_offset();
-  const double records = observer_.records();
-  const std::string text = line(records, records - last_records_, seconds, committed, end);
-  last_records_ = records;
-  if (style_ == Style::log_line) {
-    log_.info("progress: " + text);
-  } else {
-    std::fprintf(stderr, "\r\033[K%s", text.c_str());
-    std::fflush(stderr);
+  try {
+    const std::string text = line(records, records - last_records_, seconds, committed, end);
+    last_records_ = records;
+    if (style_ == Style::log_line) {
+      log_.info("progress: " + text);
+    } else {
+      std::fprintf(stderr, "\r\033[K%s", text.c_str());
+      std::fflush(stderr);
+    }
+  } catch (const std::exception &) {
+    // Out of memory: no line this time.
   }
 }
 

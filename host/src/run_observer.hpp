@@ -1,7 +1,7 @@
 // What the run loops tell the world while they run: the host's metrics
 // (metrics.hpp; names documented in the README's Observability section)
 // and the connector's health (health.hpp). Used by the run loop's thread;
-// every update is a lock-free store.
+// every update but a retry's is lock-free.
 #ifndef CN_HOST_RUN_OBSERVER_HPP
 #define CN_HOST_RUN_OBSERVER_HPP
 
@@ -46,6 +46,7 @@ class RunObserver {
                                   "The connector's state: 1 for the one it is in (starting, running, retrying "
                                   "after a failure, stopped, failed), 0 for the others.",
                                   {{"state", kStates[i]}});
+    for (const char *callback : {"open", "resume_offset", "consume", "commit", "poll"}) retries(callback);
     state(Health::State::starting);
   }
 
@@ -55,12 +56,15 @@ class RunObserver {
     for (std::size_t i = 0; i < states_.size(); ++i) states_[i]->set(i == static_cast<std::size_t>(s) ? 1 : 0);
   }
   // The plugin is open, has applied through offset committed (a sink;
-  // -1: nothing), and the topic answered.
+  // -1: nothing), and the topic answered. A connector that was retrying
+  // stays so until it commits, or has caught up (caught_up()).
   void ready(int64_t committed = -1) {
     committed_offset_.set(static_cast<double>(committed));
     health_.set_ready();
-    state(Health::State::running);
+    if (health_.state() == Health::State::starting) state(Health::State::running);
   }
+  // A sink read the topic to its end with nothing left to commit.
+  void caught_up() { state(Health::State::running); }
 
   void read(const std::vector<cn_record> &records) {
     std::size_t bytes = 0;
@@ -82,9 +86,7 @@ class RunObserver {
   }
   // A callback (or the topic) asked to retry: the connector backs off.
   void retrying(const char *callback) {
-    metrics_.counter("connector_retries_total", "Backoffs after a callback asked to retry, by callback.",
-                     {{"callback", callback}})
-        .add(1);
+    retries(callback).add(1);
     state(Health::State::retrying);
   }
   int64_t committed_offset() const { return static_cast<int64_t>(committed_offset_.value()); }
@@ -97,6 +99,11 @@ class RunObserver {
   }
 
  private:
+  cn::MetricCell &retries(const char *callback) {
+    return metrics_.counter("connector_retries_total", "Backoffs after a callback asked to retry, by callback.",
+                            {{"callback", callback}});
+  }
+
   Metrics &metrics_;
   Health &health_;
   cn::MetricCell &records_read_, &bytes_read_, &records_written_, &bytes_written_;

@@ -57,6 +57,7 @@ class SinkRunner {
           if (Outcome o = commit(Outcome::go_on); o != Outcome::go_on) return o;
           continue;
         }
+        observer_.caught_up();
         if (topic_.at_end()) return finish(last_applied);
         continue;
       }

@@ -105,6 +105,7 @@ int run_source(SourceInstance &source, TopicWriter &topic, const RunOptions &opt
     }
     deadline.started();
     backoff.reset();
+    observer.state(Health::State::running);  // (after a retry too, when the poll brought nothing)
     if (last < 0 && options.once) {
       log.info(name + ": nothing more to read; last acknowledged offset of " + topic.describe() + ": " +
                std::to_string(acked));

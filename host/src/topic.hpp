@@ -60,8 +60,8 @@ class TopicReader {
   // What to call the topic in messages (e.g. its file).
   virtual std::string describe() const = 0;
 
-  // The offset the next record appended will get (how many offsets the
-  // topic holds), as the backend can tell now; -1 when it cannot (stdin).
+  // The offset the next record appended will get, as the backend can tell
+  // now; -1 when it cannot (stdin).
   // For metrics: may be called from any thread while the reader lives,
   // and costs a read of what was appended since the last call (file) or a
   // request to the servers (NATS). Throws TopicError.

@@ -62,11 +62,12 @@ void host_set_error(void *ctx, cn_str message) {
 
 std::string text_of(cn_str s) { return std::string(s.ptr ? s.ptr : "", s.ptr ? s.len : 0); }
 
-cn_metric *host_metric_register(void *ctx, const cn_metric_spec *spec) {
+// Never throws: it is called from the plugin's C code.
+cn_metric *host_metric_register(void *ctx, const cn_metric_spec *spec) noexcept {
   auto *c = static_cast<InstanceContext *>(ctx);
   if (!c->metrics || !spec) return nullptr;
-  std::string problem;
   try {
+    std::string problem;
     if (!CN_HAS_FIELD(spec, cn_metric_spec, bucket_count)) {
       problem = "its cn_metric_spec is " + std::to_string(spec->struct_size) + " bytes, shorter than 1.3's";
     } else {
@@ -79,11 +80,12 @@ cn_metric *host_metric_register(void *ctx, const cn_metric_spec *spec) {
       if (spec->buckets) copy.buckets.assign(spec->buckets, spec->buckets + spec->bucket_count);
       if (MetricCell *cell = c->metrics->register_metric(c->plugin_name, copy, problem))
         return reinterpret_cast<cn_metric *>(cell);
+      problem = "metric " + copy.name + " not kept: " + problem;
     }
-  } catch (const std::exception &e) {
-    problem = e.what();
+    c->log->write(CN_LOG_WARN, c->plugin_name, problem);
+  } catch (...) {
+    // Out of memory: the plugin carries on without the metric.
   }
-  c->log->write(CN_LOG_WARN, c->plugin_name, "metric " + text_of(spec->name) + " not kept: " + problem);
   return nullptr;
 }
 

@@ -170,8 +170,6 @@ typedef struct cn_record_batch {
 /* Services the host offers a plugin                                        */
 /* ------------------------------------------------------------------------ */
 
-/* Owned by the host; valid from open() until close() returns. host_ctx is
- * the opaque pointer passed to open() beside it and must be passed back. */
 /* Since 1.3: the kinds of metric a plugin may keep (cn_host.metric_register). */
 typedef enum cn_metric_kind {
   CN_METRIC_COUNTER = 0,   /* a count that only grows: metric_add(delta >= 0) */
@@ -191,8 +189,9 @@ typedef struct cn_metric_spec {
   uint32_t struct_size; /* sizeof(cn_metric_spec) of the plugin */
   cn_metric_kind kind;
   /* The Prometheus name, [a-zA-Z_:][a-zA-Z0-9_:]*, in base units, prefixed
-   * by the plugin's name (postgres_sink_rows_total); a counter's ends in
-   * _total. */
+   * by the plugin's name with '-' as '_' (postgres-sink:
+   * postgres_sink_rows_total; connector-host refuses another prefix); a
+   * counter's ends in _total. */
   cn_str name;
   cn_str help; /* one line: what it counts */
   /* The series' fixed labels (the host adds connector, plugin and topic).
@@ -200,8 +199,8 @@ typedef struct cn_metric_spec {
    * the same metric; keep their number small. */
   const cn_metric_label *labels;
   size_t label_count;
-  /* A histogram's bucket upper bounds, strictly increasing (the host adds
-   * +Inf); ignored for the other kinds. */
+  /* A histogram's bucket upper bounds, finite and strictly increasing (the
+   * host adds +Inf); ignored for the other kinds. */
   const double *buckets;
   size_t bucket_count;
 } cn_metric_spec;
@@ -209,6 +208,8 @@ typedef struct cn_metric_spec {
 /* Since 1.3: a series the host keeps for the plugin. Opaque. */
 typedef struct cn_metric cn_metric;
 
+/* Owned by the host; valid from open() until close() returns. host_ctx is
+ * the opaque pointer passed to open() beside it and must be passed back. */
 typedef struct cn_host {
   uint32_t struct_size;
   uint32_t abi_version;

@@ -113,11 +113,6 @@ inline std::string_view view(cn_str s) noexcept {
 
 inline cn_str borrow(std::string_view s) noexcept { return cn_str{s.data(), s.size()}; }
 
-// The host's services for one instance. Valid for the life of the instance.
-// A service that the host's cn_host does not hold (CN_HAS_FIELD), or holds
-// as NULL, is a no-op. That is checked for the services of 1.0 too, which
-// every host must provide: a host that passes a struct shorter than that
-// loses those services rather than the plugin reading past the struct.
 // A series of a metric the host keeps for the plugin (Host::counter,
 // gauge, histogram). Updates are lock-free and allocation-free, from any
 // thread; on a host that keeps no metrics (older than ABI 1.3, or none
@@ -128,13 +123,13 @@ class Metric {
   Metric(const cn_host *host, cn_metric *metric) noexcept : host_(host), metric_(metric) {}
 
   void add(double delta) const noexcept {  // counter (delta >= 0) or gauge
-    if (metric_) host_->metric_add(metric_, delta);
+    if (metric_ && host_->metric_add) host_->metric_add(metric_, delta);
   }
   void set(double value) const noexcept {  // gauge
-    if (metric_) host_->metric_set(metric_, value);
+    if (metric_ && host_->metric_set) host_->metric_set(metric_, value);
   }
   void observe(double value) const noexcept {  // histogram
-    if (metric_) host_->metric_observe(metric_, value);
+    if (metric_ && host_->metric_observe) host_->metric_observe(metric_, value);
   }
   explicit operator bool() const noexcept { return metric_ != nullptr; }
 
@@ -148,6 +143,11 @@ struct MetricLabel {
   std::string_view name, value;
 };
 
+// The host's services for one instance. Valid for the life of the instance.
+// A service that the host's cn_host does not hold (CN_HAS_FIELD), or holds
+// as NULL, is a no-op. That is checked for the services of 1.0 too, which
+// every host must provide: a host that passes a struct shorter than that
+// loses those services rather than the plugin reading past the struct.
 class Host {
  public:
   Host(const cn_host *host, void *host_ctx) noexcept : host_(host), ctx_(host_ctx) {}
@@ -168,8 +168,9 @@ class Host {
 
   // Registers a series (cn_host.metric_register): once, in open(), not per
   // record. name: in base units, prefixed by the plugin's name, a
-  // counter's ending in _total; at most 8 labels (more are left out). A
-  // host that refuses it logs why; the Metric then does nothing.
+  // counter's ending in _total; at most 8 labels (with more, nothing is
+  // registered). A host that refuses it logs why; the Metric then does
+  // nothing.
   Metric counter(std::string_view name, std::string_view help,
                  std::initializer_list<MetricLabel> labels = {}) const noexcept {
     return register_metric(CN_METRIC_COUNTER, name, help, labels, {});
@@ -190,9 +191,9 @@ class Host {
                          std::initializer_list<double> buckets) const noexcept {
     if (!host_ || !CN_HAS_FIELD(host_, cn_host, metric_observe) || !host_->metric_register) return Metric();
     cn_metric_label label_array[8];
+    if (labels.size() > 8) return Metric();
     std::size_t count = 0;
-    for (const MetricLabel &l : labels)
-      if (count < 8) label_array[count++] = cn_metric_label{borrow(l.name), borrow(l.value)};
+    for (const MetricLabel &l : labels) label_array[count++] = cn_metric_label{borrow(l.name), borrow(l.value)};
     cn_metric_spec spec{};
     spec.struct_size = sizeof spec;
     spec.kind = kind;
