@@ -4,9 +4,15 @@
 #include <civetweb.h>
 #include <prometheus/exposer.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 namespace cn::host {
 
@@ -52,6 +58,21 @@ int health_request(mg_connection *connection) {
   return 0;
 }
 
+// Connects to the endpoint and hangs up at once.
+void knock(const std::string &address, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo *found = nullptr;
+  const std::string host = address.empty() || address == "0.0.0.0" ? "127.0.0.1" : address;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return;
+  const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  if (fd >= 0) {
+    (void)::connect(fd, found->ai_addr, found->ai_addrlen);
+    ::close(fd);
+  }
+  freeaddrinfo(found);
+}
+
 }  // namespace
 
 MetricsEndpoint::MetricsEndpoint(const std::string &listen, std::shared_ptr<Metrics> metrics, const Health &health)
@@ -71,7 +92,20 @@ MetricsEndpoint::MetricsEndpoint(const std::string &listen, std::shared_ptr<Metr
 }
 
 MetricsEndpoint::~MetricsEndpoint() {
+  // civetweb's listening thread sees that it must stop only when its poll
+  // returns: on a connection, or after a second. Knocking until it has
+  // stopped saves a connector that ends that second.
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  std::atomic<bool> stopped{false};
+  std::thread knocker([&] {
+    while (!ports.empty() && !stopped) {
+      knock(address_, ports.front());
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
   exposer_.reset();  // stops the server's threads before the health they read goes
+  stopped = true;
+  knocker.join();
   g_health = nullptr;
 }
 
