@@ -17,7 +17,8 @@
 #     default synchronous_commit=off); five slots, five subscribers, the
 #     median kept;
 # (d) postgres-sink applies the events into a database with the same tables
-#     (durable commits: synchronous_commit=on);
+#     (durable commits: synchronous_commit=on); then again without and with
+#     --metrics-listen, in turn, five pairs: what metrics cost;
 # (e) an insert-only stream (the accounts rows) by the sink, against raw
 #     COPY of the same rows;
 # (f) end-to-end lag: source and sink both running under a steady pgbench
