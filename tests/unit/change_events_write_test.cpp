@@ -239,6 +239,7 @@ TEST_CASE("values: a float out of its type's range is refused, as the reader wou
   CHECK(value_error(701, "1e400") == R"(table public.t, column "v" (type 701): "1e400" is not within float8's range)");
   CHECK(value_error(701, "-1.8e308") != "");
   CHECK(value_error(701, "1" + std::string(309, '0')) != "");  // RapidJSON refuses an integer part this long
+  CHECK(value_error(701, "0e+400") != "");  // ... and an exponent this large, even of 0 (found by pgoutput_fuzz)
   CHECK(value_error(700, "1e39") == R"(table public.t, column "v" (type 700): "1e39" is not within float4's range)");
   CHECK(value_error(700, "-340282357000000000000000000000000000000") != "");
   // Up to the limits, and what underflows to zero, is written as it is.

@@ -77,8 +77,9 @@ bool is_json_number(std::string_view text) {
 
 // Whether a float's text, a JSON number, reads back as a number of its
 // type (read.cpp): RapidJSON's reader refuses an integer part of more than
-// 308 digits, ours a number too large for a double, and for a float4 one
-// that rounds to an infinite float. Only a number with 38 digits or more
+// 308 digits and a positive exponent above 308 plus the digits after the
+// point (whatever the digits: "0e+400" too), ours a number too large for a
+// double, and for a float4 one that rounds to an infinite float. Only a number with 38 digits or more
 // before its point, or with a positive exponent, can be that large: the
 // others are not converted here. (float4out and float8out write none of
 // these; a text that is one would make an event no sink can read.)
@@ -89,6 +90,15 @@ bool float_in_range(std::string_view text, bool four_bytes) {
   const std::size_t int_digits = std::min(mantissa.find('.'), mantissa.size()) - sign;
   if (int_digits > 308) return false;
   const bool positive_exponent = exponent_at != std::string_view::npos && text[exponent_at + 1] != '-';
+  if (positive_exponent) {
+    const std::size_t point = mantissa.find('.');
+    const std::size_t fraction_digits = point == std::string_view::npos ? 0 : mantissa.size() - point - 1;
+    std::string_view digits = text.substr(exponent_at + 1);
+    if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+    uint64_t exponent = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), exponent);
+    if (error != std::errc() || exponent > 308 + fraction_digits) return false;
+  }
   if (int_digits < 38 && !positive_exponent) return true;
   double d = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), d);
