@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 .ci/install-deps
 # A build directory of its own: .ci/run's keeps its tests.
-cmake -S . -B build-quickstart -DCN_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build-quickstart -DCMAKE_BUILD_TYPE=Release -DCN_BUILD_TESTS=OFF >/dev/null
 cmake --build build-quickstart -j"$(nproc)" --target connector-host postgres_source postgres_sink >/dev/null
 host=$PWD/build-quickstart/bin/connector-host
 
