@@ -297,7 +297,12 @@ ConnectorConfig Parser::parse(const std::string &text) {
   JsonWriter writer(buffer);
   if (parameters && parameters.IsMap()) {
     write_json(writer, parameters, "parameters");
-    for (const auto &entry : parameters) config.parameter_places[entry.first.Scalar()] = place(entry.first.Mark());
+    for (const auto &entry : parameters) {
+      config.parameter_places[entry.first.Scalar()] = place(entry.first.Mark());
+      if (entry.second.IsMap())  // a map of parameters (ssh_tunnel:), whose keys are checked one by one
+        for (const auto &inner : entry.second)
+          config.parameter_places[entry.first.Scalar() + "." + inner.first.Scalar()] = place(inner.first.Mark());
+    }
   } else
     writer.StartObject(), writer.EndObject();
   config.parameters_json = buffer.GetString();

@@ -48,7 +48,8 @@ struct ConnectorConfig {
   std::string topic;
   std::string parameters_json = "{}";  // secrets already substituted
   // Where each key directly under parameters: is written, as
-  // "FILE:LINE:COL", so that a check of its value can say where to look.
+  // "FILE:LINE:COL", so that a check of its value can say where to look;
+  // a key of a map under it as "map.key".
   std::map<std::string, std::string> parameter_places;
   std::map<std::string, std::string> secrets;
   std::vector<std::string> warnings;  // unknown keys and the like, to log

@@ -131,15 +131,32 @@ std::string value_problem(const Json &value, const ParameterSpec &spec) {
   return "";
 }
 
-std::string unknown_key_problem(const std::string &key, const std::vector<ParameterSpec> &specs,
+// key: "name" directly under parameters:, or "map.name" inside the map
+// `map` (then map is "map."). What it may be instead: the names at its
+// level (a map once, by its name).
+std::string unknown_key_problem(const std::string &key, const std::string &map, const std::vector<ParameterSpec> &specs,
                                 const std::string &plugin) {
+  if (map.empty() && std::any_of(specs.begin(), specs.end(), [&](const ParameterSpec &s) { return s.name == key; })) {
+    const std::size_t dot = key.find('.');
+    return "a key inside a map: write " + key.substr(0, dot) + ": with " + key.substr(dot + 1) +
+           ": indented under it";
+  }
   std::vector<std::string> names;
-  for (const ParameterSpec &spec : specs) names.push_back(spec.name);
+  for (const ParameterSpec &spec : specs) {
+    if (spec.name.rfind(map, 0) != 0) continue;
+    const std::string name = spec.name.substr(0, spec.name.find('.', map.size()));
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
   std::string problem = "not a parameter of " + plugin;
   if (names.empty()) return problem + ", which takes none";
   std::string suggestion = closest_name(key, names);
   if (!suggestion.empty()) return problem + "; did you mean '" + suggestion + "'?";
   return problem + " (its parameters: " + joined(names) + ")";
+}
+
+// A plugin declares the keys of a map as "map.key" (cn_param's contract).
+bool is_map_of_parameters(const std::string &key, const std::vector<ParameterSpec> &specs) {
+  return std::any_of(specs.begin(), specs.end(), [&](const ParameterSpec &s) { return s.name.rfind(key + ".", 0) == 0; });
 }
 
 }  // namespace
@@ -158,14 +175,34 @@ std::vector<std::string> parameter_problems(const ConnectorConfig &config, const
   parameters.Parse(config.parameters_json.c_str(), config.parameters_json.size());
   std::vector<std::string> problems;
   if (!parameters.IsObject()) return problems;  // the parser writes an object; nothing else to look at
-  for (const auto &member : parameters.GetObject()) {
-    const std::string key = string_of(member.name);
-    auto spec = std::find_if(specs.begin(), specs.end(), [&](const ParameterSpec &s) { return s.name == key; });
-    std::string problem = spec == specs.end() ? unknown_key_problem(key, specs, plugin) : value_problem(member.value, *spec);
-    if (problem.empty()) continue;
+  auto report = [&](const std::string &key, const std::string &problem) {
+    if (problem.empty()) return;
     auto place = config.parameter_places.find(key);
     problems.push_back((place == config.parameter_places.end() ? std::string() : place->second + ": ") + "parameters." +
                        key + ": " + problem);
+  };
+  for (const auto &member : parameters.GetObject()) {
+    const std::string key = string_of(member.name);
+    // "map.key" is declared for the key inside the map, never for a key written with a dot.
+    auto spec = key.find('.') != std::string::npos
+                    ? specs.end()
+                    : std::find_if(specs.begin(), specs.end(), [&](const ParameterSpec &s) { return s.name == key; });
+    if (spec != specs.end()) {
+      report(key, value_problem(member.value, *spec));
+    } else if (!is_map_of_parameters(key, specs)) {
+      report(key, unknown_key_problem(key, "", specs, plugin));
+    } else if (!member.value.IsObject()) {
+      if (!member.value.IsNull()) report(key, "must be a map (" + key + ": with NAME: value lines under it); got " +
+                                                  describe(member.value, true));
+    } else {
+      for (const auto &inner : member.value.GetObject()) {
+        const std::string inner_key = key + "." + string_of(inner.name);
+        auto inner_spec =
+            std::find_if(specs.begin(), specs.end(), [&](const ParameterSpec &s) { return s.name == inner_key; });
+        report(inner_key, inner_spec == specs.end() ? unknown_key_problem(inner_key, key + ".", specs, plugin)
+                                                    : value_problem(inner.value, *inner_spec));
+      }
+    }
   }
   return problems;
 }

@@ -28,12 +28,17 @@ std::string json_text(const rapidjson::Value &value) {
   return buffer.GetString();
 }
 
-void collect(const rapidjson::Value &value, bool secret, SensitiveValues &out) {
+// path: the parameter's name as the plugin declares it ("map.key" inside a map).
+void collect(const rapidjson::Value &value, bool secret, const std::string &path,
+             const std::vector<cn::ParameterSpec> *specs, SensitiveValues &out) {
   if (value.IsObject()) {
-    for (const auto &member : value.GetObject())
-      collect(member.value, secret || names_a_password(member.name.GetString()), out);
+    for (const auto &member : value.GetObject()) {
+      const std::string name(member.name.GetString(), member.name.GetStringLength());
+      const std::string inner = path + "." + name;
+      collect(member.value, secret || names_a_password(name) || declared_secret(specs, inner), inner, specs, out);
+    }
   } else if (value.IsArray()) {
-    for (const auto &item : value.GetArray()) collect(item, secret, out);
+    for (const auto &item : value.GetArray()) collect(item, secret, path, specs, out);
   } else if (value.IsString()) {
     std::string text(value.GetString(), value.GetStringLength());
     if (secret) out.whole.push_back(text);
@@ -52,7 +57,7 @@ SensitiveValues sensitive_parameter_values(const ConnectorConfig &config, const 
   if (!parameters.IsObject()) return out;  // the parser writes an object; nothing else to look at
   for (const auto &member : parameters.GetObject()) {
     std::string name(member.name.GetString(), member.name.GetStringLength());
-    collect(member.value, declared_secret(specs, name) || names_a_password(name), out);
+    collect(member.value, declared_secret(specs, name) || names_a_password(name), name, specs, out);
   }
   return out;
 }

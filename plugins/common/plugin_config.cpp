@@ -1,7 +1,5 @@
 #include "plugin_config.hpp"
 
-#include "postgres_connection.hpp"
-
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -45,7 +43,14 @@ PluginConfig::Read PluginConfig::read(const char *name, cn_param_type type) cons
     const cn_param &p = *CN_PARAM_AT(&declared_, i);
     if (std::strcmp(p.name, name) != 0) continue;
     if (p.type != type) throw std::logic_error(std::string("parameter '") + name + "' is read as another type than declared");
-    return {p, parameters_ ? member(*parameters_, name) : nullptr};
+    // "map.key": the host checked that map is a map.
+    const rapidjson::Value *value = parameters_;
+    for (std::string_view rest = name; value && !rest.empty();) {
+      const std::size_t dot = rest.find('.');
+      value = member(*value, std::string(rest.substr(0, dot)).c_str());
+      rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    }
+    return {p, value};
   }
   throw std::logic_error(std::string("parameter '") + name + "' is read but not declared");
 }
@@ -107,20 +112,10 @@ std::vector<std::string> PluginConfig::list_parameter(const char *name) const {
   return items;
 }
 
-std::string PluginConfig::database_url(const char *what) const {
-  std::string url = string_parameter("url", "");
-  std::string where = "parameters.url";
-  if (url.empty())
-    if (const rapidjson::Value *secrets = member(doc_, "secrets"))
-      if (const rapidjson::Value *secret = member(*secrets, "FLUVIO_PG_DATABASE_URL"); secret && secret->IsString()) {
-        url = secret->GetString();
-        where = "the secret FLUVIO_PG_DATABASE_URL";
-      }
-  if (url.empty())
-    bad("url", std::string("no ") + what + " database: set parameters.url or the secret FLUVIO_PG_DATABASE_URL");
-  if (const std::optional<std::string> problem = url_problem(url))
-    throw cn::ConfigError(where + ": not a PostgreSQL URL or key=value string libpq can read: " + *problem);
-  return url;
+std::string PluginConfig::secret(const char *name) const {
+  if (const rapidjson::Value *secrets = member(doc_, "secrets"))
+    if (const rapidjson::Value *value = member(*secrets, name); value && value->IsString()) return string_of(*value);
+  return "";
 }
 
 }  // namespace cn::plugins

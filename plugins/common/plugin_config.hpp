@@ -6,6 +6,7 @@
 // descriptor, which the host checks connect.yml against), each as the type
 // it declares: reading any other is a programming error (std::logic_error),
 // so that the declaration and the parsing cannot drift apart unnoticed. A
+// dotted name, "ssh_tunnel.host", is the key host in the map ssh_tunnel. A
 // value the plugin cannot use is a configuration error (cn::ConfigError:
 // open() returns CN_INVALID_CONFIG, the host exits 2).
 #ifndef CN_PLUGINS_PLUGIN_CONFIG_HPP
@@ -42,11 +43,9 @@ class PluginConfig {
   // empty ones dropped; empty when absent.
   std::vector<std::string> list_parameter(const char *name) const;
 
-  // parameters.url (CN_PARAM_STRING), else the secret FLUVIO_PG_DATABASE_URL,
-  // checked as libpq reads it (without connecting). Throws cn::ConfigError
-  // when neither is there or libpq cannot read it. what: "source" or
-  // "target", for the message.
-  std::string database_url(const char *what) const;
+  // The value of the secret NAME (connect.yml's secrets:, or the host's
+  // well-known ones from the environment); "" when there is none.
+  std::string secret(const char *name) const;
 
   // Throws cn::ConfigError "parameters.NAME: WHY".
   [[noreturn]] static void bad(const std::string &parameter, const std::string &why);

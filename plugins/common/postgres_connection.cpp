@@ -11,18 +11,16 @@ namespace cn::plugins {
 
 namespace {
 
-using Options = std::map<std::string, std::string>;
-
 // The keywords libpq's options set, with their values; frees them.
-Options values_of(PQconninfoOption *options) {
-  Options values;
+ConninfoOptions values_of(PQconninfoOption *options) {
+  ConninfoOptions values;
   for (const PQconninfoOption *o = options; o && o->keyword; ++o)
     if (o->val && *o->val) values[o->keyword] = o->val;
   PQconninfoFree(options);
   return values;
 }
 
-std::string value(const Options &options, const char *keyword) {
+std::string value(const ConninfoOptions &options, const char *keyword) {
   auto it = options.find(keyword);
   return it == options.end() ? "" : it->second;
 }
@@ -61,12 +59,6 @@ std::string without_secrets(std::string reason, const std::string &url) {
   return reason;
 }
 
-std::string describe_failure(const char *what, const std::string &url, const std::string &reason, bool permanent) {
-  const std::string where = std::string(what) + " at " + server_address(url);
-  return permanent ? "cannot connect to the " + where + " (check parameters.url): " + reason
-                   : "cannot reach the " + where + ": " + reason;
-}
-
 // A value in a key=value connection string: single-quoted, with quotes and
 // backslashes escaped by a backslash, as libpq reads it.
 std::string conninfo_value(const std::string &value) {
@@ -96,8 +88,8 @@ std::optional<std::string> url_problem(const std::string &url) {
 }
 
 std::string server_address(const std::string &url) {
-  const Options given = values_of(PQconninfoParse(url.c_str(), nullptr));
-  const Options defaults = values_of(PQconndefaults());  // PGHOST, PGPORT, 5432
+  const ConninfoOptions given = values_of(PQconninfoParse(url.c_str(), nullptr));
+  const ConninfoOptions defaults = values_of(PQconndefaults());  // PGHOST, PGPORT, 5432
   std::string host = value(given, "host"), port = value(given, "port");
   if (host.empty()) host = value(given, "hostaddr");
   if (host.empty()) host = value(defaults, "host");
@@ -111,25 +103,28 @@ std::string server_address(const std::string &url) {
   return address;
 }
 
-ConnectError::ConnectError(const char *what, const std::string &url, const std::string &reason)
-    : std::runtime_error(describe_failure(what, url, reason, connect_failure_is_permanent(reason))),
-      permanent_(connect_failure_is_permanent(reason)) {}
+ConnectError ConnectError::from_libpq(const char *what, const std::string &address, const std::string &given_as,
+                                      const std::string &reason) {
+  const bool permanent = connect_failure_is_permanent(reason);
+  const std::string where = std::string(what) + " at " + address;
+  return ConnectError(permanent ? "cannot connect to the " + where + " (check " + given_as + "): " + reason
+                                : "cannot reach the " + where + ": " + reason,
+                      permanent);
+}
 
-std::string with_connect_timeout(const std::string &url, int seconds) {
-  Options options = values_of(PQconninfoParse(url.c_str(), nullptr));
-  options.emplace("connect_timeout", std::to_string(seconds));
+ConninfoOptions conninfo_options(const std::string &url) { return values_of(PQconninfoParse(url.c_str(), nullptr)); }
+
+std::string conninfo_text(const ConninfoOptions &options) {
   std::string conninfo;
   for (const auto &[keyword, value] : options)
     conninfo += (conninfo.empty() ? "" : " ") + keyword + "=" + conninfo_value(value);
   return conninfo;
 }
 
-std::unique_ptr<pqxx::connection> connect(const std::string &url, const char *what) {
-  try {
-    return std::make_unique<pqxx::connection>(url);
-  } catch (const pqxx::broken_connection &e) {
-    throw ConnectError(what, url, message_of(e));
-  }
+std::string with_connect_timeout(const std::string &url, int seconds) {
+  ConninfoOptions options = conninfo_options(url);
+  options.emplace("connect_timeout", std::to_string(seconds));
+  return conninfo_text(options);
 }
 
 }  // namespace cn::plugins

@@ -2,7 +2,7 @@
 
 #include "bookkeeping.hpp"
 
-#include <postgres_connection.hpp>
+#include <connection_check.hpp>
 #include <postgres_errors.hpp>
 
 #include <memory>
@@ -11,19 +11,6 @@
 namespace cn::pgsink {
 
 namespace {
-
-// The target's connection, or nullptr after a FAIL saying why.
-std::unique_ptr<pqxx::connection> connect_or_fail(const SinkConfig &config, cn::Report &report) {
-  try {
-    std::unique_ptr<pqxx::connection> conn = plugins::connect(config.url, "target");
-    report.ok("connection", "connected to " + plugins::server_address(config.url) + ", database '" + conn->dbname() +
-                                "', as '" + conn->username() + "'");
-    return conn;
-  } catch (const plugins::ConnectError &e) {
-    report.fail("connection", plugins::message_of(e));
-    return nullptr;
-  }
-}
 
 // CREATE on each schema the sink writes (its bookkeeping's, and those of
 // the tables it knows), or on the database for a schema still to be made.
@@ -57,7 +44,7 @@ void check_rights(pqxx::transaction_base &tx, const std::set<std::string> &schem
 }  // namespace
 
 void check_sink(const SinkConfig &config, cn::Report &report) {
-  std::unique_ptr<pqxx::connection> connection = connect_or_fail(config, report);
+  std::shared_ptr<pqxx::connection> connection = plugins::connect_for_check(config.database, "target", report);
   if (!connection) return;
   pqxx::read_transaction tx(*connection);
   const Bookkeeping bookkeeping(config);
@@ -99,7 +86,7 @@ void check_sink(const SinkConfig &config, cn::Report &report) {
 }
 
 void teardown_sink(const SinkConfig &config, cn::Report &report) {
-  std::unique_ptr<pqxx::connection> connection = connect_or_fail(config, report);
+  std::shared_ptr<pqxx::connection> connection = plugins::connect_for_check(config.database, "target", report);
   if (!connection) return;
   pqxx::work tx(*connection);
   const Bookkeeping bookkeeping(config);

@@ -1,5 +1,6 @@
 #include "sink_config.hpp"
 
+#include <database_settings.hpp>
 #include <plugin_config.hpp>
 
 namespace cn::pgsink {
@@ -12,11 +13,10 @@ using plugins::PluginConfig;
 const char *const kOnErrorChoices[] = {"stop", "skip", "dead_letter", nullptr};
 
 // Every parameter parse_sink_config reads, as the host checks connect.yml
-// against it (README.md's table says the same to people).
+// against it (README.md's table says the same to people): the sink's own,
+// then where the target is (plugins::kDatabaseParameters).
 // name, type, description, default_text, secret, min, max, choices
-const cn_param kParameters[] = {
-    {"url", CN_PARAM_STRING, "libpq URL or key=value string of the target database",
-     "the secret FLUVIO_PG_DATABASE_URL", 1, 0, 0, nullptr},
+constexpr cn_param kOwnParameters[] = {
     {"create_tables", CN_PARAM_BOOL, "create and evolve target tables from relation events", "true", 0, 0, 0,
      nullptr},
     {"on_error", CN_PARAM_ENUM, "a record the target refuses: stop the connector, skip it, or dead-letter it",
@@ -30,6 +30,7 @@ const cn_param kParameters[] = {
     {"max_rows_per_statement", CN_PARAM_INTEGER, "the most rows one UPDATE or DELETE statement carries", "2000", 0,
      1, 1000000, nullptr},
 };
+constexpr auto kParameters = plugins::with_database_parameters(kOwnParameters);
 
 QualifiedName table_parameter(const PluginConfig &config, const char *name, const QualifiedName &fallback) {
   std::string text = config.string_parameter(name, "");
@@ -48,13 +49,13 @@ OnError on_error_named(const std::string &name) {
 
 }  // namespace
 
-const cn_param_list kSinkParameters = cn::parameter_list(kParameters);
+const cn_param_list kSinkParameters = plugins::parameter_list(kParameters);
 
 SinkConfig parse_sink_config(std::string_view config_json) {
   const PluginConfig config(config_json, kSinkParameters);
   SinkConfig c;
   c.connector = config.name();
-  c.url = config.database_url("target");
+  c.database = plugins::read_database_settings(config, "target");
   c.create_tables = config.bool_parameter("create_tables", c.create_tables);
   c.on_error = on_error_named(config.enum_parameter("on_error", "stop"));
   c.offset_table = table_parameter(config, "offset_table", c.offset_table);

@@ -4,6 +4,8 @@
 
 #include "sql.hpp"
 
+#include <database_settings.hpp>
+
 #include <cn/plugin.h>
 
 #include <cstddef>
@@ -16,7 +18,7 @@ enum class OnError { stop, skip, dead_letter };
 
 struct SinkConfig {
   std::string connector;  // the connector's name: its row in the offset table
-  std::string url;        // libpq URL or key=value string; a secret
+  plugins::DatabaseSettings database;  // where the target is; secrets inside
   bool create_tables = true;  // create and evolve target tables from relation events
   OnError on_error = OnError::stop;
   QualifiedName offset_table{"fluvio", "offset"};
@@ -29,8 +31,8 @@ struct SinkConfig {
 // those parse_sink_config reads, declared beside it.
 extern const cn_param_list kSinkParameters;
 
-// Reads the host's configuration JSON. parameters.url, else the secret
-// FLUVIO_PG_DATABASE_URL, gives the target. Throws cn::ConfigError naming
+// Reads the host's configuration JSON (the target as
+// plugins::read_database_settings reads it). Throws cn::ConfigError naming
 // the parameter at fault (a malformed URL included).
 SinkConfig parse_sink_config(std::string_view config_json);
 

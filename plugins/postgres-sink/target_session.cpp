@@ -18,10 +18,10 @@ constexpr std::size_t kQueuedBatches = 3;
 
 TargetSession::TargetSession(const SinkConfig &config, const cn::Host &host, Applier &applier, CountsLedger &counts)
     : config_(config), host_(host), applier_(applier), counts_(counts), bookkeeping_(config),
-      background_(kQueuedBatches) {}
+      target_(config.database, "target", plugins::log_to(host)), background_(kQueuedBatches) {}
 
 StoredBookkeeping TargetSession::connect() {
-  connection_ = plugins::connect(config_.url, "target");
+  connection_ = target_.connect();
   bookkeeping_.prepare(*connection_);
   pqxx::work tx(*connection_);
   StoredBookkeeping stored = bookkeeping_.load(tx);

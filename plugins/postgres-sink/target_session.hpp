@@ -32,6 +32,7 @@
 #include "sink_config.hpp"
 
 #include <cn/plugin.hpp>
+#include <database_endpoint.hpp>
 #include <pqxx/pqxx>
 
 #include <cstdint>
@@ -99,6 +100,7 @@ class TargetSession {
   int64_t committed_ = -1;
   bool told_replica_role_ = false;  // that the role may not set session_replication_role
 
+  plugins::DatabaseEndpoint target_;  // the way to the target, through its SSH tunnel if any
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<pqxx::work> tx_;
   std::optional<Savepoint> open_tx_;  // in tx_

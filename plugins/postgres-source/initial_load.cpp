@@ -2,7 +2,6 @@
 
 #include "replication.hpp"
 
-#include <postgres_connection.hpp>
 #include <sql_names.hpp>
 
 namespace cn::pgsource {
@@ -13,9 +12,9 @@ events::Envelope envelope_at(uint64_t lsn) { return events::Envelope{lsn, lsn, p
 
 }  // namespace
 
-InitialLoad::InitialLoad(const std::string &url, const std::string &snapshot, const std::string &publication,
-                         uint64_t consistent_point, bool truncate_first)
-    : conn_(plugins::connect(url, "source")), consistent_point_(consistent_point),
+InitialLoad::InitialLoad(std::unique_ptr<pqxx::connection> conn, const std::string &snapshot,
+                         const std::string &publication, uint64_t consistent_point, bool truncate_first)
+    : conn_(std::move(conn)), consistent_point_(consistent_point),
       truncate_first_(truncate_first) {
   conn_->set_client_encoding("UTF8");  // as the replication connection's: events are UTF-8
   tx_ = std::make_unique<pqxx::nontransaction>(*conn_);

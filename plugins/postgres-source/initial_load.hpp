@@ -22,10 +22,11 @@ class InitialLoad {
  public:
   using Emit = std::function<void(const std::string &event)>;
 
-  // Opens a repeatable-read transaction in the exported snapshot. With
-  // truncate_first, the transaction first empties every loaded table (a
-  // load that replaces one cut short).
-  InitialLoad(const std::string &url, const std::string &snapshot, const std::string &publication,
+  // Opens a repeatable-read transaction in the exported snapshot, on conn
+  // (a connection of its own, which it keeps). With truncate_first, the
+  // transaction first empties every loaded table (a load that replaces one
+  // cut short).
+  InitialLoad(std::unique_ptr<pqxx::connection> conn, const std::string &snapshot, const std::string &publication,
               uint64_t consistent_point, bool truncate_first);
 
   // Emits the next chunk of events; false once the commit has been emitted.

@@ -21,6 +21,7 @@
 #include "topic_tail.hpp"
 
 #include <cn/plugin.hpp>
+#include <database_endpoint.hpp>
 #include <postgres_connection.hpp>
 #include <postgres_errors.hpp>
 #include <pqxx/pqxx>
@@ -37,7 +38,8 @@ using Clock = std::chrono::steady_clock;
 class PostgresSource {
  public:
   PostgresSource(const cn::Host &host, std::string_view config_json)
-      : host_(host), config_(parse_source_config(config_json)), metrics_(host) {}
+      : host_(host), config_(parse_source_config(config_json)), source_(config_.database, "source", plugins::log_to(host)),
+        metrics_(host) {}
 
   ~PostgresSource() {
     if (streaming_) {
@@ -92,7 +94,7 @@ class PostgresSource {
       position_ = tail_.position();
       position_known_ = true;
     }
-    std::unique_ptr<pqxx::connection> connection = plugins::connect(config_.url, "source");
+    std::unique_ptr<pqxx::connection> connection = source_.connect();
     pqxx::connection &conn = *connection;
     check_wal_level(conn);
     ensure_publication(conn, config_);
@@ -113,7 +115,7 @@ class PostgresSource {
       case StartPlan::Action::load: return begin_load(false);
       case StartPlan::Action::create_slot_and_stream:
       case StartPlan::Action::stream:
-        stream_ = std::make_unique<ReplicationConnection>(config_.url);
+        stream_ = std::make_unique<ReplicationConnection>(source_);
         if (plan.action == StartPlan::Action::create_slot_and_stream) {
           stream_->create_slot(config_.slot);
           host_.info("created replication slot '" + config_.slot + "'");
@@ -123,10 +125,10 @@ class PostgresSource {
   }
 
   void begin_load(bool truncate_first) {
-    stream_ = std::make_unique<ReplicationConnection>(config_.url);
+    stream_ = std::make_unique<ReplicationConnection>(source_);
     ReplicationConnection::CreatedSlot slot = stream_->create_slot(config_.slot);
     own_slot_unused_ = true;
-    load_ = std::make_unique<InitialLoad>(config_.url, slot.snapshot, config_.publication, slot.consistent_point,
+    load_ = std::make_unique<InitialLoad>(source_.connect(), slot.snapshot, config_.publication, slot.consistent_point,
                                           truncate_first);
     load_point_ = slot.consistent_point;
     load_emitted_ = false;
@@ -184,12 +186,12 @@ class PostgresSource {
   // A slot outlives the connector and holds WAL back on the source until
   // it runs again (a --once run above all), which nothing else tells the
   // user. Said once, at close; how much it holds is best effort.
-  void warn_slot_stays() const noexcept {
+  void warn_slot_stays() noexcept {
     std::string holds;
     try {
       constexpr int kCloseConnectTimeoutSeconds = 5;  // a warning is not worth a hung close
-      std::unique_ptr<pqxx::connection> conn =
-          plugins::connect(plugins::with_connect_timeout(config_.url, kCloseConnectTimeoutSeconds), "source");
+      auto conn = std::make_unique<pqxx::connection>(
+          plugins::with_connect_timeout(source_.conninfo(), kCloseConnectTimeoutSeconds));
       const std::optional<SlotState> state = slot_state(*conn, config_.slot);
       if (!state) return;  // dropped meanwhile: nothing stays
       if (state->retained) holds = " and retains " + megabytes(*state->retained) + " of WAL";
@@ -349,6 +351,7 @@ class PostgresSource {
 
   const cn::Host &host_;
   SourceConfig config_;
+  plugins::DatabaseEndpoint source_;  // the way to the source, through its SSH tunnel if any
   SourceMetrics metrics_;
   TopicTail tail_;
   bool resumed_ = false;  // the host handed the topic's tail (or said it has none)

@@ -66,10 +66,11 @@ int64_t postgres_now() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() - kUnixToPostgresEpoch;
 }
 
-ReplicationConnection::ReplicationConnection(const std::string &url) {
+ReplicationConnection::ReplicationConnection(plugins::DatabaseEndpoint &source) {
+  const std::string conninfo = source.conninfo();
   // UTF8: pgoutput sends text in the client encoding, and events are UTF-8.
   const char *keys[] = {"dbname", "replication", "application_name", "client_encoding", nullptr};
-  const char *values[] = {url.c_str(), "database", "postgres-source", "UTF8", nullptr};
+  const char *values[] = {conninfo.c_str(), "database", "postgres-source", "UTF8", nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (PQstatus(conn_) == CONNECTION_OK) return;
   std::string message = connection_message(conn_);
@@ -85,7 +86,7 @@ ReplicationConnection::ReplicationConnection(const std::string &url) {
                           " (fix: allow 'replication' for this user in pg_hba.conf, or use a database entry of"
                           " type host that covers replication)",
                       false);
-  throw plugins::ConnectError("source", url, message);
+  source.connect_failed(message);
 }
 
 ReplicationConnection::~ReplicationConnection() {

@@ -7,6 +7,7 @@
 #define CN_PGSOURCE_REPLICATION_HPP
 
 #include <change_events/change_events.hpp>
+#include <database_endpoint.hpp>
 
 #include <cstdint>
 #include <stdexcept>
@@ -55,8 +56,8 @@ class ReplicationConnection {
   // Connects with replication=database. Throws SourceError for a role
   // without REPLICATION or a pg_hba.conf without replication (not
   // transient; the message says how to grant it), plugins::ConnectError for
-  // any other failed attempt.
-  explicit ReplicationConnection(const std::string &url);
+  // any other failed attempt (naming the hop that failed, with a tunnel).
+  explicit ReplicationConnection(plugins::DatabaseEndpoint &source);
   ~ReplicationConnection();
   ReplicationConnection(const ReplicationConnection &) = delete;
   ReplicationConnection &operator=(const ReplicationConnection &) = delete;

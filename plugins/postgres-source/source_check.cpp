@@ -3,7 +3,7 @@
 #include "replication.hpp"
 #include "source_setup.hpp"
 
-#include <postgres_connection.hpp>
+#include <connection_check.hpp>
 #include <postgres_errors.hpp>
 #include <sql_names.hpp>
 
@@ -16,17 +16,6 @@ namespace {
 
 using plugins::display;
 using plugins::quote_ident;
-
-// The source's connection, or nullptr after a FAIL saying why: an
-// unreachable source is a finding of --check and --drop, not an error.
-std::unique_ptr<pqxx::connection> connect_or_fail(const SourceConfig &config, cn::Report &report) {
-  try {
-    return plugins::connect(config.url, "source");
-  } catch (const plugins::ConnectError &e) {
-    report.fail("connection", plugins::message_of(e));
-    return nullptr;
-  }
-}
 
 std::string slot_text(const std::string &slot, const SlotState &state) {
   std::string text = "slot '" + slot + "' exists (" +
@@ -118,11 +107,9 @@ void check_tables(pqxx::connection &conn, const SourceConfig &config, bool exist
 }  // namespace
 
 void check_source(const SourceConfig &config, cn::Report &report) {
-  std::unique_ptr<pqxx::connection> connection = connect_or_fail(config, report);
+  std::shared_ptr<pqxx::connection> connection = plugins::connect_for_check(config.database, "source", report);
   if (!connection) return;
   pqxx::connection &conn = *connection;
-  report.ok("connection", "connected to " + plugins::server_address(config.url) + ", database '" + conn.dbname() +
-                              "', as '" + conn.username() + "'");
   report.info("server", "PostgreSQL " + std::string(pqxx::nontransaction(conn).exec("SHOW server_version")[0][0].c_str()));
   const std::string level = wal_level(conn);
   if (level == "logical")
@@ -144,7 +131,7 @@ void check_source(const SourceConfig &config, cn::Report &report) {
 }
 
 void teardown_source(const SourceConfig &config, cn::Report &report) {
-  std::unique_ptr<pqxx::connection> connection = connect_or_fail(config, report);
+  std::shared_ptr<pqxx::connection> connection = plugins::connect_for_check(config.database, "source", report);
   if (!connection) return;
   pqxx::connection &conn = *connection;
   const std::string subject = "slot " + config.slot;

@@ -93,7 +93,8 @@ TEST_CASE("a parameter value the plugin cannot use exits 2, naming the parameter
   SourceFixture f;
   std::ofstream(f.topic_path());  // an empty topic for the sink
   check_config_error(f, "postgres-source", "slot: My-Slot", {"parameters.slot", "'My-Slot' is not a valid slot name"});
-  check_config_error(f, "postgres-source", "tables: [orders]", {"parameters.tables", "'orders' is not schema.table"});
+  check_config_error(f, "postgres-source", "tables: [shop.orders.old]",
+                     {"parameters.tables", "'shop.orders.old' is not a table name or schema.table"});
   check_config_error(f, "postgres-sink", "max_rows_per_statement: 0", {"max_rows_per_statement", "1"});
   check_config_error(f, "postgres-sink", "on_error: skp", {"on_error", "skp"});
   check_config_error(f, "postgres-sink", "offset_table: offsets", {"parameters.offset_table", "schema.table"});

@@ -29,24 +29,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-
 auto logged(const std::string &text) {
   return [text](const std::string &, const std::string &err) { return contains(err, text); };
-}
-
-// Every table equal on both sides, and not empty (an empty pair proves nothing).
-void check_tables_equal(const SourceFixture &f, const std::vector<std::string> &tables) {
-  for (const std::string &table : tables) {
-    CAPTURE(table);
-    std::string expected = f.source_digest(table);
-    CHECK(expected.rfind("0 ", 0) != 0);
-    CHECK(f.target_digest(table) == expected);
-  }
-}
-
-void check_topic_ok(const TopicCheck &c) {
-  INFO("topic check: " << c.problem);
-  CHECK(c.problem.empty());
 }
 
 std::vector<std::string> pgbench_args(const SourceFixture &f, std::vector<std::string> options) {
@@ -54,12 +38,6 @@ std::vector<std::string> pgbench_args(const SourceFixture &f, std::vector<std::s
   args.insert(args.end(), options.begin(), options.end());
   args.push_back(f.server().conninfo(f.source_db()));
   return args;
-}
-
-std::uintmax_t topic_bytes(const std::filesystem::path &path) {
-  std::error_code error;
-  std::uintmax_t size = std::filesystem::file_size(path, error);
-  return error ? 0 : size;
 }
 
 // Polls condition every 2 ms, without reading the child's output (for
@@ -90,19 +68,6 @@ std::uintmax_t find_in_file(const std::filesystem::path &path, const std::string
   if (at != std::string::npos) return from + at;
   if (rest.size() >= text.size()) from += rest.size() - text.size() + 1;
   return kNotFound;
-}
-
-// A random generator whose seed is printed, and can be given back with
-// CN_TEST_SEED to replay a failing run.
-std::mt19937_64 seeded_random() {
-  const char *given = std::getenv("CN_TEST_SEED");
-  uint64_t seed = given ? std::stoull(given) : std::random_device{}();
-  MESSAGE("random seed " << seed << " (CN_TEST_SEED=" << seed << " replays it)");
-  return std::mt19937_64(seed);
-}
-
-uint64_t random_between(std::mt19937_64 &random, uint64_t low, uint64_t high) {
-  return std::uniform_int_distribution<uint64_t>(low, high)(random);
 }
 
 // A row of the kinds table: every value kind of the format.

@@ -17,10 +17,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -381,6 +383,56 @@ inline ProcessResult stop(Child &child) {
 inline std::vector<std::string> pgbench_stream(const SourceFixture &f) {
   return {kPgBinDir + "pgbench", "-n", "-c", "2", "-j", "2", "-R", "200", "-T", "300",
           f.server().conninfo(f.source_db())};
+}
+
+// A random generator whose seed is printed, and can be given back with
+// CN_TEST_SEED to replay a failing run.
+inline std::mt19937_64 seeded_random() {
+  const char *given = std::getenv("CN_TEST_SEED");
+  const uint64_t seed = given ? std::stoull(given) : std::random_device{}();
+  MESSAGE("random seed " << seed << " (CN_TEST_SEED=" << seed << " replays it)");
+  return std::mt19937_64(seed);
+}
+
+inline int64_t random_between(std::mt19937_64 &random, int64_t low, int64_t high) {
+  return std::uniform_int_distribution<int64_t>(low, high)(random);
+}
+
+// Every table equal on both sides, and not empty (an empty pair proves nothing).
+inline void check_tables_equal(const SourceFixture &f, const std::vector<std::string> &tables,
+                               const PostgresServer &target, const std::string &target_db) {
+  for (const std::string &table : tables) {
+    CAPTURE(table);
+    const std::string expected = f.source_digest(table);
+    CHECK(expected.rfind("0 ", 0) != 0);
+    CHECK(target.psql(SourceFixture::digest_sql(table), target_db) == expected);
+  }
+}
+inline void check_tables_equal(const SourceFixture &f, const std::vector<std::string> &tables) {
+  check_tables_equal(f, tables, f.server(), f.target_db());
+}
+
+inline void check_topic_ok(const TopicCheck &c) {
+  INFO("topic check: " << c.problem);
+  CHECK(c.problem.empty());
+}
+
+inline std::uintmax_t topic_bytes(const std::filesystem::path &path) {
+  std::error_code error;
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  return error ? 0 : size;
+}
+
+// Stops pgbench, commits a last transaction on the source and waits until
+// the topic holds it, and so everything committed before it; returns the
+// topic.
+inline std::vector<std::string> finish_stream(const SourceFixture &f, Child &bench, Child &source,
+                                              const std::vector<Child *> &others = {}) {
+  bench.send_signal(SIGINT);
+  bench.wait();
+  const uint64_t last = f.marker("update pgbench_branches set filler = 'the end' where bid = 1");
+  REQUIRE(f.wait_for_commit(source, last, "events", std::chrono::seconds(120), others));
+  return f.topic();
 }
 
 // pgbench -i -s 1 on the source database; the test stops if it fails.

@@ -24,7 +24,9 @@ std::vector<ParameterSpec> specs() {
   ParameterSpec mode{"on_error", ParameterType::enumeration, "", "stop", false, 0, 0, {"stop", "skip", "1"}};
   ParameterSpec list{"tables", ParameterType::list, "", "", false, 0, 0, {}};
   ParameterSpec token{"token", ParameterType::string, "", "", true, 0, 0, {}};
-  return {url, flag, size, any, positive, mode, list, token};
+  ParameterSpec tunnel_host{"ssh_tunnel.host", ParameterType::string, "", "", false, 0, 0, {}};
+  ParameterSpec tunnel_port{"ssh_tunnel.port", ParameterType::integer, "", "22", false, 1, 65535, {}};
+  return {url, flag, size, any, positive, mode, list, token, tunnel_host, tunnel_port};
 }
 
 // The problems of "parameters:\n" + lines (from line 2 on).
@@ -100,12 +102,26 @@ TEST_CASE("a secret parameter's value is never quoted") {
 TEST_CASE("an unknown key with nothing close lists the declared ones; an empty declaration takes none") {
   CHECK(problem("  colour: red\n") ==
         "c.yml:2:3: parameters.colour: not a parameter of p (its parameters: url, create_tables, batch_size, offset, "
-        "count, on_error, tables, token)");
+        "count, on_error, tables, token, ssh_tunnel)");
   ConnectorConfig config = parse_config("parameters:\n  url: x\n", "c.yml", [](const std::string &) {
     return std::optional<std::string>();
   });
   CHECK(parameter_problems(config, {}, "quiet") ==
         std::vector<std::string>{"c.yml:2:3: parameters.url: not a parameter of quiet, which takes none"});
+}
+
+TEST_CASE("a map of parameters (declared map.key) is checked key by key, each named where it is written") {
+  CHECK(problems("  ssh_tunnel:\n    host: bastion\n    port: 2222\n").empty());
+  CHECK(problems("  ssh_tunnel:\n").empty());  // not given
+  CHECK(problem("  ssh_tunnel:\n    host: b\n    prot: 22\n") ==
+        "c.yml:4:5: parameters.ssh_tunnel.prot: not a parameter of p; did you mean 'ssh_tunnel.port'?");
+  CHECK(problem("  ssh_tunnel:\n    port: 0\n") == "c.yml:3:5: parameters.ssh_tunnel.port: must be 1..65535; got 0");
+  CHECK(problem("  ssh_tunnel: bastion\n") ==
+        "c.yml:2:3: parameters.ssh_tunnel: must be a map (ssh_tunnel: with NAME: value lines under it); got a string");
+  CHECK(problem("  ssh_tunnle:\n    host: b\n").rfind("c.yml:2:3: parameters.ssh_tunnle: not a parameter of p", 0) == 0);
+  // Written flat, it would be ignored by the plugin, which reads the map.
+  CHECK(problem("  ssh_tunnel.host: b\n") ==
+        "c.yml:2:3: parameters.ssh_tunnel.host: a key inside a map: write ssh_tunnel: with host: indented under it");
 }
 
 TEST_CASE("closest_name finds likely misspellings only") {

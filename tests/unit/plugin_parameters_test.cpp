@@ -36,6 +36,20 @@ const cn_param &declared(const cn_param_list &list, const std::string &name) {
   throw std::logic_error(name);
 }
 
+// "name": value, or "map": {"key": value} for a parameter declared "map.key".
+std::string parameter_json(const std::string &name, const std::string &value) {
+  const std::size_t dot = name.find('.');
+  if (dot == std::string::npos) return "\"" + name + "\":" + value;
+  return "\"" + name.substr(0, dot) + "\":{\"" + name.substr(dot + 1) + "\":" + value + "}";
+}
+
+// The database's fields, which may not be given beside config_json's url,
+// and the tunnel's, which need a bastion.
+bool is_database_field(const std::string &name) {
+  return name == "host" || name == "port" || name == "database" || name == "user" || name == "password" ||
+         name.rfind("ssh_tunnel.", 0) == 0;
+}
+
 std::string config_json(const std::string &parameters) {
   return R"({"name":"shop","parameters":{"url":"postgresql://app@127.0.0.1:5432/shop")" +
          (parameters.empty() ? "" : "," + parameters) + "}}";
@@ -78,7 +92,7 @@ void check_every_declared_parameter_is_read(const cn_param_list &list, Parse &&p
     if (std::string(p.name) == "url") continue;  // in config_json; refused in the URL test below
     CAPTURE(p.name);
     try {
-      parse(config_json("\"" + std::string(p.name) + "\":" + wrong_value(p)));
+      parse(config_json(parameter_json(p.name, wrong_value(p))));
       FAIL("a wrong value was accepted: the parameter is not read");
     } catch (const cn::ConfigError &e) {
       CHECK(std::string(e.what()).rfind("parameters." + std::string(p.name) + ": ", 0) == 0);
@@ -86,7 +100,7 @@ void check_every_declared_parameter_is_read(const cn_param_list &list, Parse &&p
   }
 }
 
-// Every declared parameter: a name, a description, unique; the URL secret.
+// Every declared parameter: a name, a description, unique; the credentials secret.
 void check_declarations(const cn_param_list &list) {
   CHECK(list.struct_size == sizeof(cn_param_list));
   CHECK(list.param_size == sizeof(cn_param));
@@ -96,7 +110,8 @@ void check_declarations(const cn_param_list &list) {
     CHECK(names.insert(p.name).second);
     REQUIRE(p.description);
     CHECK(std::strlen(p.description) > 0);
-    CHECK((p.secret != 0) == (std::string(p.name) == "url"));
+    const std::set<std::string> credentials = {"url", "password", "ssh_tunnel.private_key", "ssh_tunnel.passphrase"};
+    CHECK((p.secret != 0) == (credentials.count(p.name) == 1));
   }
   CHECK(declared(list, "url").type == CN_PARAM_STRING);
 }
@@ -106,7 +121,7 @@ void check_declarations(const cn_param_list &list) {
 TEST_CASE("postgres-sink declares every parameter it reads, and reads every one it declares") {
   check_declarations(kSinkParameters);
   check_every_declared_parameter_is_read(kSinkParameters, parse_sink_config);
-  CHECK(params_of(kSinkParameters).size() == 7);
+  CHECK(params_of(kSinkParameters).size() == 6 + std::size(cn::plugins::kDatabaseParameters));
   const cn_param &on_error = declared(kSinkParameters, "on_error");
   REQUIRE(on_error.type == CN_PARAM_ENUM);
   std::vector<std::string> choices;
@@ -122,7 +137,7 @@ TEST_CASE("postgres-sink declares every parameter it reads, and reads every one 
 TEST_CASE("postgres-source declares every parameter it reads, and reads every one it declares") {
   check_declarations(kSourceParameters);
   check_every_declared_parameter_is_read(kSourceParameters, parse_source_config);
-  CHECK(params_of(kSourceParameters).size() == 7);
+  CHECK(params_of(kSourceParameters).size() == 7 + std::size(cn::plugins::kDatabaseParameters));
   CHECK(declared(kSourceParameters, "tables").type == CN_PARAM_LIST);
   CHECK(declared(kSourceParameters, "schemas").type == CN_PARAM_LIST);
   CHECK(declared(kSourceParameters, "skip_setup").type == CN_PARAM_BOOL);
@@ -132,9 +147,9 @@ TEST_CASE("a parameter set to its declared default parses as when it is left out
   const cn::pgsink::SinkConfig sink = parse_sink_config(config_json(""));
   for (const cn_param &p : params_of(kSinkParameters)) {
     const std::string value = default_as_json(p);
-    if (value.empty()) continue;
+    if (value.empty() || is_database_field(p.name)) continue;
     CAPTURE(p.name);
-    const cn::pgsink::SinkConfig given = parse_sink_config(config_json("\"" + std::string(p.name) + "\":" + value));
+    const cn::pgsink::SinkConfig given = parse_sink_config(config_json(parameter_json(p.name, value)));
     CHECK(given.create_tables == sink.create_tables);
     CHECK(given.on_error == sink.on_error);
     CHECK(given.offset_table == sink.offset_table);
@@ -145,10 +160,10 @@ TEST_CASE("a parameter set to its declared default parses as when it is left out
   const cn::pgsource::SourceConfig source = parse_source_config(config_json(""));
   for (const cn_param &p : params_of(kSourceParameters)) {
     const std::string value = default_as_json(p);
-    if (value.empty()) continue;
+    if (value.empty() || is_database_field(p.name)) continue;
     CAPTURE(p.name);
-    const cn::pgsource::SourceConfig given =
-        parse_source_config(config_json("\"" + std::string(p.name) + "\":" + value));
+    const cn::pgsource::SourceConfig given = parse_source_config(config_json(parameter_json(p.name, value)));
+    CHECK(given.tables == source.tables);
     CHECK(given.skip_setup == source.skip_setup);
     CHECK(given.initial_load == source.initial_load);
   }
@@ -165,7 +180,9 @@ TEST_CASE("values a plugin cannot use are configuration errors, named by paramet
   };
   CHECK(error_of(parse_source_config, R"("slot":"My-Slot")") ==
         "parameters.slot: 'My-Slot' is not a valid slot name (lower-case letters, digits and _ only)");
-  CHECK(error_of(parse_source_config, R"("tables":["orders"])") == "parameters.tables: 'orders' is not schema.table");
+  CHECK(error_of(parse_source_config, R"("tables":["a.b.c"])") ==
+        "parameters.tables: 'a.b.c' is not a table name or schema.table");
+  CHECK(error_of(parse_source_config, R"("schema":"")") == "parameters.schema: must not be empty");
   CHECK(error_of(parse_sink_config, R"("on_error":"skp")") ==
         "parameters.on_error: must be stop, skip or dead_letter, got 'skp'");
   CHECK(error_of(parse_sink_config, R"("max_rows_per_statement":0)").rfind(
@@ -182,6 +199,14 @@ TEST_CASE("values a plugin cannot use are configuration errors, named by paramet
       CHECK(std::string(e.what()).rfind("parameters.url: not a PostgreSQL URL", 0) == 0);
     }
   }
+}
+
+TEST_CASE("postgres-source: a table name without a schema is in parameters.schema, public by default") {
+  using cn::plugins::QualifiedName;
+  CHECK(parse_source_config(config_json(R"("tables":"orders, sales.items")")).tables ==
+        std::vector<QualifiedName>{{"public", "orders"}, {"sales", "items"}});
+  CHECK(parse_source_config(config_json(R"("schema":"shop","tables":["orders","Customers"])")).tables ==
+        std::vector<QualifiedName>{{"shop", "orders"}, {"shop", "Customers"}});
 }
 
 // ---- cn/plugin.hpp ------------------------------------------------------------

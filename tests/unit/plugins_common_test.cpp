@@ -101,14 +101,15 @@ TEST_CASE("the server a URL names, for messages: host:port, with libpq's default
 }
 
 TEST_CASE("a failed connection attempt: 'cannot reach' when trying again may help, else what to check") {
-  const ConnectError refused("target", "postgresql://u@127.0.0.1:5999/db",
-                             "connection to server at \"127.0.0.1\", port 5999 failed: Connection refused");
+  const ConnectError refused = ConnectError::from_libpq(
+      "target", "127.0.0.1:5999", "parameters.url",
+      "connection to server at \"127.0.0.1\", port 5999 failed: Connection refused");
   CHECK_FALSE(refused.permanent());
   CHECK(std::string(refused.what()) ==
         "cannot reach the target at 127.0.0.1:5999: connection to server at \"127.0.0.1\", port 5999 failed: "
         "Connection refused");
-  const ConnectError password("source", "host=db port=5432",
-                              "FATAL:  password authentication failed for user \"app\"");
+  const ConnectError password = ConnectError::from_libpq("source", "db:5432", "parameters.url",
+                                                         "FATAL:  password authentication failed for user \"app\"");
   CHECK(password.permanent());
   CHECK(std::string(password.what()) ==
         "cannot connect to the source at db:5432 (check parameters.url): FATAL:  password authentication failed for"
@@ -156,7 +157,6 @@ TEST_CASE("PluginConfig reads each parameter as declared, with its fallback when
   CHECK(given.enum_parameter("colour", "red") == "blue");
   CHECK(given.list_parameter("names") == std::vector<std::string>{"a", "b", "c"});
   CHECK(config_with(R"("names":["x"," y "])").list_parameter("names") == std::vector<std::string>{"x", "y"});
-  CHECK(given.database_url("target") == "host=h");
 
   const PluginConfig empty = config_with("");
   CHECK(empty.string_parameter("text", "fallback") == "fallback");
@@ -187,24 +187,8 @@ TEST_CASE("a value the plugin cannot use is a cn::ConfigError naming the paramet
         "parameters.colour: must be red, green or blue, got 'rde'");
   CHECK(config_error([] { config_with(R"("names":[1])").list_parameter("names"); }) ==
         "parameters.names: must be a list of names");
-  CHECK(config_error([] { config_with("").database_url("target"); }) ==
-        "parameters.url: no target database: set parameters.url or the secret FLUVIO_PG_DATABASE_URL");
   CHECK(config_error([] { PluginConfig("{}", kDeclaredList); }) == "the connector has no name (name: in connect.yml)");
   CHECK(config_error([] { PluginConfig("[]", kDeclaredList); }) == "the connector configuration is not a JSON object");
-}
-
-TEST_CASE("a malformed database URL is a cn::ConfigError at open(), from parameters.url or the secret") {
-  const std::string from_parameter = config_error([] {
-    config_with(R"("url":"postgresql://u:secret@[127.0.0.1/db")").database_url("source");
-  });
-  CHECK(from_parameter.rfind("parameters.url: not a PostgreSQL URL or key=value string libpq can read: ", 0) == 0);
-  CHECK(from_parameter.find("secret") == std::string::npos);
-  const std::string from_secret = config_error([] {
-    PluginConfig(R"({"name":"c","secrets":{"FLUVIO_PG_DATABASE_URL":"host=h bogus=1"}})", kDeclaredList)
-        .database_url("target");
-  });
-  CHECK(from_secret.rfind("the secret FLUVIO_PG_DATABASE_URL: not a PostgreSQL URL", 0) == 0);
-  CHECK(from_secret.find("bogus") != std::string::npos);
 }
 
 TEST_CASE("with_connect_timeout: the same connection, with connect_timeout unless it sets one") {

@@ -84,13 +84,15 @@ parameters:
   db_password: 987654
   tls: {client_Password: tls-pw, ca: ca.pem}
   note: plain text
+  ssh_tunnel: {host: bastion, private_key: S3cretKeyB64}
 )", "c.yml", none);
-  std::vector<cn::ParameterSpec> specs = {{"api_key", cn::ParameterType::string, "", "", true, 0, 0, {}}};
+  std::vector<cn::ParameterSpec> specs = {{"api_key", cn::ParameterType::string, "", "", true, 0, 0, {}},
+                                          {"ssh_tunnel.private_key", cn::ParameterType::string, "", "", true, 0, 0, {}}};
 
   SensitiveValues declared = sensitive_parameter_values(config, &specs);
-  CHECK(declared.whole == std::vector<std::string>{"key-123", "987654", "tls-pw"});
-  CHECK(declared.with_passwords ==
-        std::vector<std::string>{"postgresql://app:Url-Pw1@db/shop", "key-123", "tls-pw", "ca.pem", "plain text"});
+  CHECK(declared.whole == std::vector<std::string>{"key-123", "987654", "tls-pw", "S3cretKeyB64"});
+  CHECK(declared.with_passwords == std::vector<std::string>{"postgresql://app:Url-Pw1@db/shop", "key-123", "tls-pw",
+                                                            "ca.pem", "plain text", "bastion", "S3cretKeyB64"});
 
   SensitiveValues undeclared = sensitive_parameter_values(config, nullptr);
   CHECK(undeclared.whole == std::vector<std::string>{"987654", "tls-pw"});

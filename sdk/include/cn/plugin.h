@@ -391,7 +391,10 @@ typedef enum cn_param_type {
  * list breaks a rule stated here (a name missing or used twice, an unknown
  * type, an enum without choices, min above max), naming the parameter. */
 typedef struct cn_param {
-  const char *name;         /* the key under parameters:; required, unique */
+  const char *name;         /* the key under parameters:; required, unique.
+                             * "map.key" (since 1.3): the key under the map
+                             * `map:` under parameters:, which the host
+                             * checks key by key */
   cn_param_type type;
   const char *description;  /* one line, for people; may be NULL */
   const char *default_text; /* the default, as people should read it ("stop",
