@@ -34,8 +34,23 @@
 #     and applying through a three-node cluster on this machine (streams of
 #     three replicas), and the topic backends alone (topic_bench: records/s
 #     into and out of a topic, without plugins or databases).
+# (i) the floor: the pgbench stream's net result (the source's final rows)
+#     loaded by the target server alone, raw COPY of each table through one
+#     connection in one transaction; for the insert-only stream, raw COPY
+#     of its rows (e). No sink that writes the same rows can beat it.
+# (j) wide rows: a 20-column table (text, varchar, numeric, jsonb,
+#     timestamptz, uuid, arrays, ...): 300k rows inserted 1,000 a
+#     transaction, then 3 columns of each updated by key, then a tenth
+#     deleted; recorded by postgres-source, applied by native replication
+#     and by postgres-sink, against its floor (COPY of the final rows).
+# (k) memory: a 5M-row table loaded by postgres-source (initial load) and
+#     applied by postgres-sink: each one's peak RSS.
+# A CHECKPOINT comes before every timed run on the targets' server, so that
+# every side pays the same full-page writes. The host's CPU (user + system,
+# from getrusage, by /usr/bin/time) is divided into the events it handled.
 # The targets live on a second server. Prints changes/s, the ratios, the
-# sink's peak RSS, the lag, and checks that every target equals its source.
+# host's CPU per event and peak RSS, the lag, and checks that every target
+# equals its source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -88,10 +103,12 @@ if [ "$nats" = 1 ]; then
   cluster_url=$(printf 'nats://127.0.0.1:%s,' "${cluster_ports[@]}")
   cluster_url=${cluster_url%,}
 fi
+export PGOPTIONS="-c client_min_messages=warning"  # no NOTICE of a DROP ... IF EXISTS in the figures
 psql_on() { local p=$1 db=$2; shift 2; psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d "$db" "$@"; }
 sql() { psql_on "$port" "$@"; }
 source_sql() { psql_on "$source_port" "$@"; }
 now() { date +%s.%N; }
+checkpoint() { psql_on "$port" postgres -c checkpoint; }  # before each timed run on the targets' server
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # Every timing is taken $runs times and the median kept: this machine is
@@ -140,25 +157,27 @@ source_config() {  # source_config NAME TOPIC DB [parameter lines...]
     "$name" "$topic" "$source_port" "$db"
   for line in "$@"; do printf '  %s\n' "$line"; done
 }
-record() {  # record NAME TOPIC TOPICS SLOT [host args...]: prints the seconds postgres-source takes to record the load
+record() {  # record NAME TOPIC TOPICS SLOT [host args...]: prints the seconds postgres-source takes to record the load, and its CPU seconds (all its life)
   local name=$1 topic=$2 topics=$3 slot=$4 t0 t1 recorder
   shift 4
-  source_config "$name" "$topic" source "publication: bench" "slot: $slot" "initial_load: false" > "$work/$name.yml"
-  "$host" --config "$work/$name.yml" --topics "$topics" --log-level info "$@" 2> "$work/$name.log" &
+  source_config "$name" "$topic" "${record_db:-source}" "publication: ${record_publication:-bench}" "slot: $slot" "initial_load: false" \
+    > "$work/$name.yml"
+  /usr/bin/time -f "%U %S" -o "$work/$name.cpu" \
+    "$host" --config "$work/$name.yml" --topics "$topics" --log-level info "$@" 2> "$work/$name.log" &
   recorder=$!
   until grep -q "streaming from slot" "$work/$name.log"; do
     kill -0 "$recorder" 2>/dev/null || { echo "bench: postgres-source stopped:" >&2; cat "$work/$name.log" >&2; exit 1; }
     sleep 0.01
   done
   t0=$(now)
-  until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = '$slot'")" = t ]; do
+  until [ "$(source_sql source -c "select confirmed_flush_lsn >= '${record_end_lsn:-$end_lsn}' from pg_replication_slots where slot_name = '$slot'")" = t ]; do
     kill -0 "$recorder" 2>/dev/null || { echo "bench: postgres-source stopped:" >&2; cat "$work/$name.log" >&2; exit 1; }
     sleep 0.01
   done
   t1=$(now)
-  kill -TERM "$recorder"
+  pkill -TERM -P "$recorder"  # connector-host, under /usr/bin/time
   wait "$recorder"
-  awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
+  awk -v a="$t0" -v b="$t1" -v cpu="$(awk '{print $1 + $2}' "$work/$name.cpu")" 'BEGIN { print b - a, cpu }'
 }
 # Run 1 records into the topic the sink applies later; the others into
 # topics of their own.
@@ -177,28 +196,32 @@ record_runs() {  # record_runs RECORDER TOPICS [host args...]: the seconds of ea
   done
 }
 source_runs=$(record_runs recorder "$work/topics")
-source_seconds=$(echo "$source_runs" | median)
+read -r source_seconds source_cpu < <(echo "$source_runs" | median)
 if [ "$nats" = 1 ]; then
   nats_source_runs=$(record_runs recorder_nats "$nats_url")
-  nats_source_seconds=$(echo "$nats_source_runs" | median)
+  read -r nats_source_seconds _ < <(echo "$nats_source_runs" | median)
   cluster_source_runs=$(record_runs recorder_cluster "$cluster_url" --topic-replicas 3)
-  cluster_source_seconds=$(echo "$cluster_source_runs" | median)
+  read -r cluster_source_seconds _ < <(echo "$cluster_source_runs" | median)
 fi
 recorded_events=$(wc -l < "$work/topics/pgbench.jsonl")
 recorded_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics/pgbench.jsonl")
 if [ -n "$events" ]; then zcat "$events" > "$work/topics/pgbench.jsonl" && chmod 600 "$work/topics/pgbench.jsonl"; fi
 
-native_runs=$(for n in $(seq "$runs"); do
+replicate_natively() {  # replicate_natively DB SUBSCRIPTION SLOT SOURCE_DB END_LSN: seconds until the subscription has caught up
+  local db=$1 subscription=$2 slot=$3 source_db=$4 end=$5 t0 t1
+  checkpoint
   t0=$(now)
-  sql "native$n" -c "alter subscription bench$n enable"
-  until [ "$(source_sql source -c "select confirmed_flush_lsn >= '$end_lsn' from pg_replication_slots where slot_name = 'bench$n'")" = t ]; do
+  sql "$db" -c "alter subscription $subscription enable"
+  until [ "$(source_sql "$source_db" -c "select confirmed_flush_lsn >= '$end' from pg_replication_slots where slot_name = '$slot'")" = t ]; do
     sleep 0.05
   done
   t1=$(now)
-  sql "native$n" -c "alter subscription bench$n disable" -c "alter subscription bench$n set (slot_name = none)" -c "drop subscription bench$n"
-  source_sql source -c "select pg_drop_replication_slot('bench$n')" >/dev/null
+  sql "$db" -c "alter subscription $subscription disable" -c "alter subscription $subscription set (slot_name = none)" \
+    -c "drop subscription $subscription"
+  source_sql "$source_db" -c "select pg_drop_replication_slot('$slot')" >/dev/null
   awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
-done)
+}
+native_runs=$(for n in $(seq "$runs"); do replicate_natively "native$n" "bench$n" "bench$n" source "$end_lsn"; done)
 native_seconds=$(echo "$native_runs" | median)
 
 # ---- (d) the sink on the change events --------------------------------------
@@ -210,17 +233,18 @@ fresh_pgbench_db() {  # fresh_pgbench_db DB: a new database with pgbench's (empt
   sql postgres -c "drop database if exists $1" -c "create database $1"
   pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 1 -I dtp -q "$1" 2>/dev/null
 }
-run_sink() {  # run_sink DB TOPIC [TOPICS [HOST FLAGS...]]: prints seconds and peak RSS (KiB)
+run_sink() {  # run_sink DB TOPIC [TOPICS [HOST FLAGS...]]: prints seconds, peak RSS (KiB) and CPU seconds
   local start end db=$1 topic=$2 topics=${3:-$work/topics}
   shift "$(($# < 3 ? $# : 3))"
+  checkpoint
   start=$(now)
-  FLUVIO_PG_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/$db" /usr/bin/time -f "%M" -o "$work/rss" \
+  FLUVIO_PG_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/$db" /usr/bin/time -f "%M %U %S" -o "$work/usage" \
     "$host" --plugin postgres-sink --topics "$topics" --topic "$topic" --once --log-level warn "$@"
   end=$(now)
-  echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') $(cat "$work/rss")"
+  echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') $(awk '{print $1, $2 + $3}' "$work/usage")"
 }
 sink_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db sink; run_sink sink pgbench; done)
-read -r sink_seconds sink_rss < <(echo "$sink_runs" | median)
+read -r sink_seconds sink_rss sink_cpu < <(echo "$sink_runs" | median)
 # What metrics cost: runs without and with --metrics-listen, in turn, so
 # that a drift of the machine touches both alike.
 metrics_pairs=$(for _ in $(seq "$runs"); do
@@ -248,16 +272,101 @@ accounts_rel=$(grep -m1 '"name":"pgbench_accounts"' "$work/topics/pgbench.jsonl"
 chmod 600 "$work/topics/inserts.jsonl"
 insert_rows=$(grep -c '"type":"insert"' "$work/topics/inserts.jsonl")
 inserts_runs=$(for _ in $(seq "$runs"); do fresh_pgbench_db inserts; run_sink inserts inserts; done)
-read -r inserts_seconds _ < <(echo "$inserts_runs" | median)
+read -r inserts_seconds _ inserts_cpu < <(echo "$inserts_runs" | median)
 sql inserts -c "\\copy (select * from pgbench_accounts) to '$work/accounts.copy'"
-copy_runs=$(for _ in $(seq "$runs"); do
-  fresh_pgbench_db copied
+timed_copy() {  # timed_copy FRESH DB COMMAND...: DB made afresh by FRESH, then the seconds psql takes for the commands (one session)
+  local fresh=$1 db=$2 t0 t1 command args=()
+  shift 2
+  for command in "$@"; do args+=(-c "$command"); done
+  "$fresh" "$db"
+  checkpoint
   t0=$(now)
-  sql copied -c "\\copy pgbench_accounts from '$work/accounts.copy'"
+  sql "$db" "${args[@]}"
   t1=$(now)
   awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
-done)
+}
+copy_runs=$(for _ in $(seq "$runs"); do timed_copy fresh_pgbench_db copied "\\copy pgbench_accounts from '$work/accounts.copy'"; done)
 copy_seconds=$(echo "$copy_runs" | median)
+
+# ---- (i) the floor of the pgbench stream: its net result, COPY per table ----
+for t in accounts branches tellers history; do
+  source_sql source -c "\\copy pgbench_$t to '$work/floor-$t.copy'"
+done
+floor_runs=$(for _ in $(seq "$runs"); do
+  timed_copy fresh_pgbench_db floor begin "\\copy pgbench_accounts from '$work/floor-accounts.copy'" \
+    "\\copy pgbench_branches from '$work/floor-branches.copy'" "\\copy pgbench_tellers from '$work/floor-tellers.copy'" \
+    "\\copy pgbench_history from '$work/floor-history.copy'" commit
+done)
+floor_seconds=$(echo "$floor_runs" | median)
+
+# ---- (j) wide rows: 20 columns of many types --------------------------------
+# 300k rows inserted in transactions of 1,000, then 3 columns of each row
+# updated by key (1,000 rows a transaction), then a tenth of the rows
+# deleted (100 a transaction): postgres-source, native replication,
+# postgres-sink, and the floor (COPY of the final rows), as above.
+wide_table="create table wide (id bigint primary key, name text, note text, code varchar(16), label varchar(200),
+  amount numeric(14,2), ratio numeric, attrs jsonb, tags_json jsonb, created timestamptz, updated timestamptz,
+  ref uuid, parent uuid, counts int[], words text[], qty int, total bigint, active boolean, due date, score float8)"
+source_sql postgres -c "create database wide"
+source_sql wide -c "$wide_table" -c "create publication wide for table wide"
+fresh_wide_db() { sql postgres -c "drop database if exists $1" -c "create database $1"; sql "$1" -c "$wide_table"; }
+for n in $(seq "$runs"); do
+  fresh_wide_db "wide_native$n"
+  source_sql wide -c "select pg_create_logical_replication_slot('wide_native$n', 'pgoutput')" \
+    -c "select pg_create_logical_replication_slot('wide_recorder$n', 'pgoutput')" >/dev/null
+  sql "wide_native$n" -c "create subscription wide$n connection 'host=127.0.0.1 port=$source_port user=postgres dbname=wide'
+                 publication wide with (create_slot = false, slot_name = 'wide_native$n', copy_data = false, enabled = false)"
+done
+echo "== load: wide rows (20 columns): 300k inserts, 300k updates of 3 columns, 30k deletes"
+source_sql wide -c "do \$\$ begin for b in 0..299 loop
+  insert into wide select g, 'name ' || g, repeat(md5(g::text), 3), 'C' || (g % 9973), 'label of row ' || g || ' ' || md5((g * 7)::text),
+    (g % 100000) / 100.0, g / 7.0, jsonb_build_object('id', g, 'kind', 'k' || (g % 17), 'flags', jsonb_build_array(g % 2 = 0, g % 3 = 0)),
+    jsonb_build_array('a' || g, 'b', g % 5), '2026-01-01'::timestamptz + g * interval '1 second', now(),
+    md5(g::text)::uuid, md5((g + 1)::text)::uuid, array[g, g + 1, g + 2], array['x' || g, 'y'], g % 1000, g * 1000, g % 2 = 0,
+    '2026-01-01'::date + (g % 365), g / 3.0
+  from generate_series(b * 1000 + 1, b * 1000 + 1000) g; commit; end loop; end \$\$" \
+  -c "do \$\$ begin for b in 0..299 loop
+  update wide set amount = amount + 1, updated = now(), label = 'updated ' || id where id between b * 1000 + 1 and b * 1000 + 1000;
+  commit; end loop; end \$\$" \
+  -c "do \$\$ begin for b in 0..299 loop delete from wide where id between b * 1000 + 1 and b * 1000 + 1000 and id % 10 = 0;
+  commit; end loop; end \$\$"
+wide_end_lsn=$(source_sql wide -c "select pg_current_wal_lsn()")
+mkdir -p -m 700 "$work/topics-wide"
+wide_source_runs=$(for n in $(seq "$runs"); do
+  record_db=wide record_publication=wide record_end_lsn=$wide_end_lsn record "wide_recorder$n" "wide$n" "$work/topics-wide" "wide_recorder$n"
+done)
+read -r wide_source_seconds wide_source_cpu < <(echo "$wide_source_runs" | median)
+wide_events=$(wc -l < "$work/topics-wide/wide1.jsonl")
+wide_changes=$(grep -c -E '"type":"(insert|update|delete)"' "$work/topics-wide/wide1.jsonl")
+wide_native_runs=$(for n in $(seq "$runs"); do replicate_natively "wide_native$n" "wide$n" "wide_native$n" wide "$wide_end_lsn"; done)
+wide_native_seconds=$(echo "$wide_native_runs" | median)
+wide_sink_runs=$(for _ in $(seq "$runs"); do fresh_wide_db wide_sink; run_sink wide_sink wide1 "$work/topics-wide"; done)
+read -r wide_sink_seconds wide_sink_rss wide_sink_cpu < <(echo "$wide_sink_runs" | median)
+source_sql wide -c "\\copy wide to '$work/floor-wide.copy'"
+wide_floor_runs=$(for _ in $(seq "$runs"); do timed_copy fresh_wide_db wide_floor "\\copy wide from '$work/floor-wide.copy'"; done)
+wide_floor_seconds=$(echo "$wide_floor_runs" | median)
+
+# ---- (k) memory on 5M rows: the source's initial load, the sink applying it ----
+source_sql postgres -c "create database big"
+source_sql big -c "create table big (id bigint primary key, payload text, amount numeric, at timestamptz)" \
+  -c "insert into big select g, md5(g::text), g / 3.0, now() from generate_series(1, 5000000) g" \
+  -c "create publication big for table big"
+source_config big big big "publication: big" "slot: big" > "$work/big.yml"
+mkdir -p -m 700 "$work/topics-big"
+/usr/bin/time -f "%M %U %S" -o "$work/big-source.usage" \
+  "$host" --config "$work/big.yml" --topics "$work/topics-big" --log-level info 2> "$work/big.log" &
+big_source=$!
+until grep -q "streaming from slot" "$work/big.log"; do
+  kill -0 "$big_source" 2>/dev/null || { echo "bench: postgres-source stopped:" >&2; cat "$work/big.log" >&2; exit 1; }
+  sleep 0.1
+done
+pkill -TERM -P "$big_source"
+wait "$big_source"
+read -r big_source_rss big_source_cpu < <(awk '{print $1, $2 + $3}' "$work/big-source.usage")
+big_events=$(wc -l < "$work/topics-big/big.jsonl")
+sql postgres -c "create database big_sink"
+sql big_sink -c "create table big (id bigint primary key, payload text, amount numeric, at timestamptz)"
+read -r _ big_sink_rss big_sink_cpu < <(run_sink big_sink big "$work/topics-big")
 
 # ---- (f) end-to-end lag under a steady load -------------------------------------
 measure_lag() {  # measure_lag NAME TOPICS: prints the probes' lag p50, p95 and max (ms); databases NAMEsource, NAMEtarget
@@ -310,10 +419,27 @@ printf '%-44s %10s changes in %6.2f s = %8s changes/s\n' "native logical replica
 printf '%-44s %10s changes in %6.2f s = %8s changes/s (%s events/s)\n' "postgres-sink (durable commits; median of $runs)" "$sink_changes" "$sink_seconds" "$sink_rate" "$(rate "$sink_events" "$sink_seconds")"
 printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "raw COPY (psql \\copy; median of $runs)" "$insert_rows" "$copy_seconds" "$copy_rate"
 printf '%-44s %10s rows    in %6.2f s = %8s rows/s\n' "postgres-sink, insert-only (median of $runs)" "$insert_rows" "$inserts_seconds" "$inserts_rate"
-echo "runs (s): source $(echo $source_runs)   native $(echo $native_runs)   sink $(echo "$sink_runs" | awk '{print $1}' | tr '\n' ' ')  COPY $(echo $copy_runs)   insert-only $(echo "$inserts_runs" | awk '{print $1}' | tr '\n' ' ')"
+echo "runs (s): source $(echo "$source_runs" | awk '{print $1}' | tr '\n' ' ')  native $(echo $native_runs)   sink $(echo "$sink_runs" | awk '{print $1}' | tr '\n' ' ')  COPY $(echo $copy_runs)   insert-only $(echo "$inserts_runs" | awk '{print $1}' | tr '\n' ' ')"
+printf '%-44s %10s rows    in %6.2f s (the pgbench stream'"'"'s net result: COPY of each table, one transaction)\n' "the floor (median of $runs)" "$(awk '{n += 1} END {print n}' "$work"/floor-*.copy)" "$floor_seconds"
+echo "runs (s): floor $(echo $floor_runs)"
 echo "sink / native replication: $(ratio "$sink_rate" "$native_rate")   (goal >= 3)"
 echo "sink / raw COPY:           $(ratio "$inserts_rate" "$copy_rate")   (goal >= 0.5)"
+echo "time over the floor (goal <= 1.1): pgbench stream: sink $(ratio "$sink_seconds" "$floor_seconds"), native $(ratio "$native_seconds" "$floor_seconds");" \
+  "insert-only: sink $(ratio "$inserts_seconds" "$copy_seconds")"
+echo "connector-host CPU (user + system; goal >= 1M events per CPU-second for the sink, 500k for the source):"
+echo "  postgres-sink, pgbench stream: $(rate "$sink_events" "$sink_cpu") events/CPU-s ($sink_cpu s for $sink_events events)"
+echo "  postgres-sink, insert-only:    $(rate "$insert_rows" "$inserts_cpu") events/CPU-s ($inserts_cpu s for $insert_rows inserts)"
+echo "  postgres-source, recording:    $(rate "$recorded_events" "$source_cpu") events/CPU-s ($source_cpu s for $recorded_events events, start-up and shutdown included)"
 echo "sink peak RSS:             $((sink_rss / 1024)) MiB"
+echo "5M-row table (goal: peak RSS < 100 MB): postgres-source's initial load $((big_source_rss / 1024)) MiB" \
+  "($(rate "$big_events" "$big_source_cpu") events/CPU-s), postgres-sink applying it $((big_sink_rss / 1024)) MiB ($(rate "$big_events" "$big_sink_cpu") events/CPU-s)"
+echo "wide rows (20 columns; 300k inserts, 300k updates of 3 columns, 30k deletes; medians of $runs):"
+echo "  postgres-source recording $(rate "$wide_changes" "$wide_source_seconds") changes/s ($(ratio "$(rate "$wide_changes" "$wide_source_seconds")" "$(rate "$wide_changes" "$wide_native_seconds")") of native replication's rate; goal >= 2)," \
+  "$(rate "$wide_events" "$wide_source_cpu") events/CPU-s"
+echo "  native replication $(printf %.2f "$wide_native_seconds") s, postgres-sink $(printf %.2f "$wide_sink_seconds") s ($(rate "$wide_events" "$wide_sink_cpu") events/CPU-s, peak RSS $((wide_sink_rss / 1024)) MiB)," \
+  "the floor (COPY of the $(wc -l < "$work/floor-wide.copy") final rows) $(printf %.2f "$wide_floor_seconds") s"
+echo "  time over the floor: sink $(ratio "$wide_sink_seconds" "$wide_floor_seconds") (goal <= 1.1), native $(ratio "$wide_native_seconds" "$wide_floor_seconds"); sink / native $(ratio "$wide_native_seconds" "$wide_sink_seconds")"
+echo "  runs (s): source $(echo "$wide_source_runs" | awk '{print $1}' | tr '\n' ' ')  native $(echo $wide_native_runs)   sink $(echo "$wide_sink_runs" | awk '{print $1}' | tr '\n' ' ')  floor $(echo $wide_floor_runs)"
 echo "sink with --metrics-listen: $(rate "$sink_changes" "$metrics_seconds") changes/s, $(ratio "$plain_seconds" "$metrics_seconds") of without ($(rate "$sink_changes" "$plain_seconds") changes/s; median of $runs pairs)   (goal >= 0.97)"
 echo "end-to-end lag (source commit -> target commit), source and sink running: p50 ${lag_p50} ms, p95 ${lag_p95} ms, max ${lag_max} ms"
 if [ "$nats" = 1 ]; then
@@ -327,7 +453,7 @@ if [ "$nats" = 1 ]; then
       "$recorded_changes" "$2" "$source_rate" "$(ratio "$source_rate" "$file_source_rate")"
     printf '%-44s %10s changes in %6.2f s = %8s changes/s; %s of the file log'"'"'s   (goal >= 0.9)\n' "  postgres-sink (median of $runs)" \
       "$sink_changes" "$4" "$sink_rate" "$(ratio "$sink_rate" "$sink_rate_file")"
-    echo "  runs (s): source $(echo $3)   sink $(echo "$5" | awk '{print $1}' | tr '\n' ' ')"
+    echo "  runs (s): source $(echo "$3" | awk '{print $1}' | tr '\n' ' ')   sink $(echo "$5" | awk '{print $1}' | tr '\n' ' ')"
   }
   sink_rate_file=$sink_rate
   through "through NATS JetStream (one local node, $nats_url)" "$nats_source_seconds" "$nats_source_runs" "$nats_sink_seconds" "$nats_sink_runs"
@@ -356,6 +482,12 @@ branches|1|27836b8064a9f1b6ae7f0747ec986d49
 tellers|10|430915fb7f04fcbfc0add3127d8e64b8
 history|30703|d605c1311c786d1ce32692a9776e32ce" "$(digests "$port" sink)"
 fi
+wide_digest() { psql_on "$1" "$2" -c "select count(*), md5(string_agg(t::text, ',' order by id)) from wide t"; }
+for n in $(seq "$runs"); do check "wide native replica $n equals its source" "$(wide_digest "$source_port" wide)" "$(wide_digest "$port" "wide_native$n")"; done
+check "wide sink target equals its source" "$(wide_digest "$source_port" wide)" "$(wide_digest "$port" wide_sink)"
+check "wide floor target equals its source" "$(wide_digest "$source_port" wide)" "$(wide_digest "$port" wide_floor)"
+check "5M-row sink target equals its source" "$(psql_on "$source_port" big -c "select count(*), sum(id), md5(string_agg(payload, '' order by id)) from big")" \
+  "$(sql big_sink -c "select count(*), sum(id), md5(string_agg(payload, '' order by id)) from big")"
 check "lag target equals its source" "$(digests "$source_port" lagsource; source_sql lagsource -c "select count(*) from lag_probe")" \
   "$(digests "$port" lagtarget; sql lagtarget -c "select count(*) from lag_probe")"
 if [ "$nats" = 1 ]; then

@@ -374,6 +374,12 @@ TEST_CASE("value kinds") {
     CHECK(text_of(R"({"RawText":[92,120,48,48,102,102]})") == "\\x00ff");  // a bytea's text form
     CHECK(text_of(R"({"RawText":[0,127,128,255]})") == std::string("\x00\x7f\x80\xff", 4));
     CHECK(text_of(R"({"RawText":[]})") == "");
+    std::string all_bytes = R"({"RawText":[)", expected;
+    for (int i = 0; i < 100000; ++i) {
+      all_bytes += std::to_string(i % 256) + (i + 1 < 100000 ? "," : "]}");
+      expected += static_cast<char>(i % 256);
+    }
+    CHECK(text_of(all_bytes) == expected);
   }
 }
 
@@ -446,6 +452,10 @@ TEST_CASE("errors name the field") {
     CHECK(value_error(R"({"RawText":[-1]})") == "message.tuple[0].RawText[0]: expected a byte, an integer 0..255");
     CHECK(value_error(R"({"RawText":[49.5]})") == "message.tuple[0].RawText[0]: expected a byte, an integer 0..255");
     CHECK(value_error(R"({"RawText":"2020"})") == "message.tuple[0].RawText: expected an array of bytes");
+    // Bytes first, then something else: refused at the first element that is not a byte.
+    for (const char *other : {"null", "true", "\"x\"", "[2]", "{}", "256", "1.0"})
+      CHECK(value_error(std::string(R"({"RawText":[1,2,)") + other + "]}") ==
+            "message.tuple[0].RawText[2]: expected a byte, an integer 0..255");
     CHECK(value_error(R"({"Int4":1,"Int8":1})").find("message.tuple[0]: ") == 0);
     CHECK(value_error(R"({})").find("message.tuple[0]: ") == 0);
     CHECK(value_error("null").find("message.tuple[0]: ") == 0);

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <limits>
 #include <optional>
+#include <string_view>
 
 namespace cn::events::json {
 namespace {
@@ -49,28 +51,76 @@ bool at_least_one(const char *s, const char *end) {
   return power >= 0;
 }
 
+// --- RawText's bytes --------------------------------------------------------
+
+// The format writes every value of a type without a JSON kind (numeric,
+// jsonb, uuid, timestamptz, arrays, ...) as "RawText": [byte, byte, ...],
+// one JSON number per byte. As DOM elements they cost 16 bytes and a
+// handler call each: on wide rows, most of the sink's CPU. So the array of
+// a "RawText" key that holds only bytes (integers 0..255, as written) goes
+// into the DOM as the marker [NaN, "the bytes"], which no JSON text can
+// make (NaN is not JSON); take_raw_text() reads it. An array with anything
+// else in it is built as it is, and the reader refuses it as before.
+constexpr std::string_view kRawTextKey = "RawText";
+
+// The byte a number's text (valid JSON, as RapidJSON checked) stands for:
+// 0..255 without sign, fraction or exponent; -1 otherwise.
+int byte_of(const char *s, rapidjson::SizeType n) {
+  if (n == 0 || n > 3) return -1;
+  int b = 0;
+  for (rapidjson::SizeType i = 0; i < n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    b = b * 10 + (s[i] - '0');
+  }
+  return b <= 255 ? b : -1;
+}
+
 // RapidJSON's handler of what its reader finds: the document's own, but
-// for numbers, which come as text.
+// for numbers, which come as text, and RawText's bytes (above).
 class NumberHandler {
  public:
   using SizeType = rapidjson::SizeType;
-  NumberHandler(rapidjson::Document &doc, const char *text) : doc_(doc), text_(text) {}
+  NumberHandler(rapidjson::Document &doc, const char *text, std::string &bytes)
+      : doc_(doc), text_(text), bytes_(bytes) {}
 
-  bool Null() { return doc_.Null(); }
-  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Null() { return as_is() && doc_.Null(); }
+  bool Bool(bool b) { return as_is() && doc_.Bool(b); }
   bool Int(int i) { return doc_.Int(i); }
   bool Uint(unsigned u) { return doc_.Uint(u); }
   bool Int64(int64_t i) { return doc_.Int64(i); }
   bool Uint64(uint64_t u) { return doc_.Uint64(u); }
   bool Double(double d) { return doc_.Double(d); }
-  bool String(const char *s, SizeType n, bool copy) { return doc_.String(s, n, copy); }
-  bool Key(const char *s, SizeType n, bool copy) { return doc_.Key(s, n, copy); }
-  bool StartObject() { return doc_.StartObject(); }
+  bool String(const char *s, SizeType n, bool copy) { return as_is() && doc_.String(s, n, copy); }
+  bool Key(const char *s, SizeType n, bool copy) {
+    raw_text_next_ = std::string_view(s, n) == kRawTextKey;
+    return doc_.Key(s, n, copy);
+  }
+  bool StartObject() { return as_is() && doc_.StartObject(); }
   bool EndObject(SizeType members) { return doc_.EndObject(members); }
-  bool StartArray() { return doc_.StartArray(); }
-  bool EndArray(SizeType elements) { return doc_.EndArray(elements); }
+  bool StartArray() {
+    if (raw_text_next_) {  // RawText's value: bytes, most likely
+      raw_text_next_ = false;
+      in_bytes_ = true;
+      bytes_.clear();
+      return true;
+    }
+    return as_is() && doc_.StartArray();
+  }
+  bool EndArray(SizeType elements) {
+    if (!in_bytes_) return doc_.EndArray(elements);
+    in_bytes_ = false;
+    return doc_.StartArray() && doc_.Double(std::numeric_limits<double>::quiet_NaN()) &&
+           doc_.String(bytes_.data(), static_cast<SizeType>(bytes_.size()), true) && doc_.EndArray(2);
+  }
 
   bool RawNumber(const char *s, SizeType n, bool) {
+    if (in_bytes_) {
+      if (const int b = byte_of(s, n); b >= 0) {
+        bytes_ += static_cast<char>(b);
+        return true;
+      }
+    }
+    as_is();
     const char *end = s + n;
     if (std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
       // An integer, stored as RapidJSON stores it when it fits in 64 bits.
@@ -99,15 +149,30 @@ class NumberHandler {
   std::optional<std::size_t> too_big;  // where a number too large for a double starts
 
  private:
+  // Before a value that is not a byte: a RawText array being read as bytes
+  // is not only bytes after all, so it is built as it is, from its start.
+  // Returns false if the document refuses (it never does).
+  bool as_is() {
+    raw_text_next_ = false;
+    if (!in_bytes_) return true;
+    in_bytes_ = false;
+    bool ok = doc_.StartArray();
+    for (char c : bytes_) ok = ok && doc_.Uint(static_cast<unsigned char>(c));
+    return ok;
+  }
+
   rapidjson::Document &doc_;
   const char *text_;
+  std::string &bytes_;          // the bytes of the RawText array being read
+  bool raw_text_next_ = false;  // the value coming is RawText's
+  bool in_bytes_ = false;       // inside RawText's array, bytes only so far
 };
 
 // Parses text in place into doc, as doc.ParseInsitu() would, with numbers
 // read by NumberHandler. Returns what went wrong, if anything.
-rapidjson::ParseResult parse_in_place(rapidjson::Document &doc, char *text) {
+rapidjson::ParseResult parse_in_place(rapidjson::Document &doc, char *text, std::string &bytes) {
   constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
-  NumberHandler handler(doc, text);
+  NumberHandler handler(doc, text, bytes);
   rapidjson::InsituStringStream in(text);
   rapidjson::ParseResult result;
   auto read = [&](rapidjson::Document &) {
@@ -119,6 +184,10 @@ rapidjson::ParseResult parse_in_place(rapidjson::Document &doc, char *text) {
   if (handler.too_big) result.Set(rapidjson::kParseErrorNumberTooBig, *handler.too_big);
   return result;
 }
+
+// A record text kept from call to call, at most; and the least a value must
+// be to take the record's text rather than a copy.
+constexpr std::size_t kKeptTextBytes = std::size_t{1} << 20;
 
 // Each thread parses into one document whose memory pool starts with a
 // buffer kept from call to call, so a usual event allocates nothing for its
@@ -135,7 +204,7 @@ class Parser {
     pool_.Clear();   // frees any chunks beyond the buffer
     text_.assign(json.data(), json.size());
     // A float must come out as the double nearest to its text: parse_in_place().
-    error_ = parse_in_place(doc_, text_.data());
+    error_ = parse_in_place(doc_, text_.data(), bytes_);
     return doc_;
   }
   // Why the last parse() failed, if it did.
@@ -146,6 +215,7 @@ class Parser {
   // Forgets a loan that no message kept.
   void release_if_large() noexcept {
     loan_ = {};
+    if (bytes_.capacity() > kKeptTextBytes) std::string().swap(bytes_);
     if (text_.capacity() <= kKeptTextBytes) return;
     doc_.SetNull();
     pool_.Clear();
@@ -188,12 +258,12 @@ class Parser {
 
  private:
   static constexpr std::size_t kBufferSize = 16 * 1024;
-  static constexpr std::size_t kKeptTextBytes = std::size_t{1} << 20;
   std::unique_ptr<char[]> buffer_;
   rapidjson::MemoryPoolAllocator<> pool_;
   rapidjson::Document doc_;
   rapidjson::ParseResult error_;
   std::string text_;
+  std::string bytes_;  // RawText's bytes while the parser reads them (NumberHandler)
   struct Loan {
     const char *buffer = nullptr;  // text_'s buffer, now a value's
     std::size_t offset = 0, size = 0;  // where the value's bytes are in it
@@ -278,7 +348,18 @@ ParsedRecord::~ParsedRecord() { t_parser.release_if_large(); }
 void ParsedRecord::finish(Message &message) { t_parser.trim_loan(message); }
 
 void take_string(const Json &x, std::string &text) {
-  if (!t_parser.lend_text(x.GetString(), x.GetStringLength(), text)) text.assign(x.GetString(), x.GetStringLength());
+  // The size first: a thread_local in a plugin costs a __tls_get_addr call
+  // (perf: 4-6% of the sink's CPU, asked for every value).
+  const bool may_lend = x.GetStringLength() >= kKeptTextBytes;
+  if (!may_lend || !t_parser.lend_text(x.GetString(), x.GetStringLength(), text))
+    text.assign(x.GetString(), x.GetStringLength());
+}
+
+bool take_raw_text(const Json &x, std::string &bytes) {
+  if (!x.IsArray() || x.Size() != 2 || !x[0].IsDouble() || !std::isnan(x[0].GetDouble()) || !x[1].IsString())
+    return false;
+  bytes.assign(x[1].GetString(), x[1].GetStringLength());
+  return true;
 }
 
 }  // namespace cn::events::json

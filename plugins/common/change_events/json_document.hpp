@@ -43,6 +43,11 @@ class ParsedRecord {
 // cut down to the value by ParsedRecord::finish().
 void take_string(const Json &x, std::string &text);
 
+// Sets bytes to the value of a "RawText" key that held bytes only, as the
+// parser keeps them (json_document.cpp); false, touching nothing, for any
+// other value, which the caller reads as the array it is.
+bool take_raw_text(const Json &x, std::string &bytes);
+
 }  // namespace cn::events::json
 
 #endif

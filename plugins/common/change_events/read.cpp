@@ -167,8 +167,9 @@ void read_value(const Json &v, const Path &at, Value &out) {
     out.kind = Value::Kind::text;
     take_string(x, out.text);
   } else if (kind == "RawText") {
-    if (!x.IsArray()) fail(in, "expected an array of bytes");
     out.kind = Value::Kind::text;
+    if (json::take_raw_text(x, out.text)) return;
+    if (!x.IsArray()) fail(in, "expected an array of bytes");
     out.text.resize(x.Size());
     for (rapidjson::SizeType i = 0; i < x.Size(); ++i) {
       const Json &b = x[i];
