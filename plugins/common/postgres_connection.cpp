@@ -88,7 +88,7 @@ std::optional<std::string> url_problem(const std::string &url) {
 }
 
 std::string server_address(const std::string &url) {
-  const ConninfoOptions given = values_of(PQconninfoParse(url.c_str(), nullptr));
+  const ConninfoOptions given = conninfo_options(url);
   const ConninfoOptions defaults = values_of(PQconndefaults());  // PGHOST, PGPORT, 5432
   std::string host = value(given, "host"), port = value(given, "port");
   if (host.empty()) host = value(given, "hostaddr");

@@ -20,6 +20,7 @@
 #include "paths.hpp"
 #include "ports.hpp"
 #include "process.hpp"
+#include "poll.hpp"
 #include "ssh_server.hpp"
 
 using cn::test::Child;
@@ -54,14 +55,7 @@ ProcessResult run_true(const SshServer &server, KeyType key, const std::string &
 }
 
 // Polls for what other processes do, which we can only watch.
-bool eventually(const std::function<bool()> &condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kSafetyTimeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
+bool eventually(const std::function<bool()> &condition) { return cn::test::poll_until(condition, kSafetyTimeout); }
 
 // A connected socket, or -1 when nothing accepts on the loopback port.
 int connect_loopback(int port) {

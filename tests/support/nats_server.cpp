@@ -1,6 +1,7 @@
 #include "nats_server.hpp"
 
 #include "certificates.hpp"
+#include "poll.hpp"
 #include "ports.hpp"
 #include "process.hpp"
 
@@ -23,12 +24,7 @@ const std::string kNatsServer = "/usr/sbin/nats-server";
 // Polls condition (a server's log, a server's answer) every 20 ms until it
 // holds or the safety timeout passes.
 bool poll(const std::function<bool()> &condition, std::chrono::seconds safety_timeout = std::chrono::seconds(30)) {
-  const auto deadline = std::chrono::steady_clock::now() + safety_timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
+  return poll_until(condition, safety_timeout, std::chrono::milliseconds(20));
 }
 
 // A connection and JetStream context for the harness's own questions.

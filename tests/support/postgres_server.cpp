@@ -2,6 +2,7 @@
 
 #include "paths.hpp"
 #include "certificates.hpp"
+#include "poll.hpp"
 #include "ports.hpp"
 
 #include <netinet/in.h>
@@ -166,11 +167,7 @@ std::vector<pid_t> children_of(pid_t parent) {
 
 // Polls for what another process does, which we can only watch.
 void wait_until(const std::function<bool()> &done, const std::string &what) {
-  auto deadline = std::chrono::steady_clock::now() + kProcessTimeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("timed out waiting for " + what);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  if (!poll_until(done, kProcessTimeout)) throw std::runtime_error("timed out waiting for " + what);
 }
 
 // A directory of our own in /tmp: the server user can reach it (TMPDIR

@@ -1,5 +1,7 @@
 #include "ssh_server.hpp"
 
+#include "base64.hpp"
+#include "poll.hpp"
 #include "ports.hpp"
 #include "process.hpp"
 
@@ -50,15 +52,6 @@ std::string key_file(SshServer::KeyType key) {
 
 const std::string kPassphrase = "cn-test-ssh-passphrase-5b7e1c";
 
-// Polls for what another process does, which we can only watch.
-bool poll(const std::function<bool()> &condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kSafetyTimeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
 
 void write_file(const std::string &path, const std::string &text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -74,24 +67,6 @@ std::string tail(const std::string &text, std::size_t lines = 40) {
   return text.substr(start == 0 ? 0 : start + 1);
 }
 
-std::string base64(const std::string &bytes) {
-  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string encoded;
-  std::size_t i = 0;
-  auto byte = [&](std::size_t at) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[at])); };
-  for (; i + 2 < bytes.size(); i += 3) {
-    const unsigned group = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    for (int shift : {18, 12, 6, 0}) encoded += alphabet[(group >> shift) & 63];
-  }
-  if (i + 1 == bytes.size()) {
-    const unsigned group = byte(i) << 16;
-    encoded += {alphabet[group >> 18 & 63], alphabet[group >> 12 & 63], '=', '='};
-  } else if (i + 2 == bytes.size()) {
-    const unsigned group = byte(i) << 16 | byte(i + 1) << 8;
-    encoded += {alphabet[group >> 18 & 63], alphabet[group >> 12 & 63], alphabet[group >> 6 & 63], '='};
-  }
-  return encoded;
-}
 
 // ssh-keygen's keys, made side by side.
 void make_keys(const std::vector<std::vector<std::string>> &commands) {
@@ -237,7 +212,7 @@ bool every(const Processes &processes, bool (*holds)(pid_t, unsigned long long))
 }
 
 void wait_until(const std::function<bool()> &done, const std::string &what) {
-  if (!poll(done)) throw std::runtime_error("SshServer: timed out waiting for " + what);
+  if (!poll_until(done, kSafetyTimeout)) throw std::runtime_error("SshServer: timed out waiting for " + what);
 }
 
 }  // namespace
@@ -313,14 +288,14 @@ bool SshServer::try_start() {
                                                            dir_ / "sshd_config"});
   const std::string listening = "Server listening on 127.0.0.1 port " + std::to_string(port_) + ".";
   bool ready = false, port_taken = false;
-  poll([&] {
+  poll_until([&] {
     const std::string whole = read_file(log_file);
     const std::string text = whole.substr(std::min(log_before, whole.size()));
     ready = text.find(listening) != std::string::npos;
     port_taken = text.find("Address already in use") != std::string::npos;
     const std::optional<ProcessStatus> status = process_status(sshd_->pid());
     return ready || port_taken || !status || status->state == 'Z';
-  });
+  }, kSafetyTimeout);
   if (ready) return true;
   sshd_->send_signal(SIGKILL);
   const ProcessResult result = sshd_->wait(kSafetyTimeout);

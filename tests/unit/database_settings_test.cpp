@@ -1,16 +1,18 @@
 // Where a postgres plugin's database is (plugins/common/database_settings):
 // a URL or the same as fields, TLS settings with either, an SSH tunnel's
 // parameters; each mistake a cn::ConfigError naming the parameter.
+#include "base64.hpp"
+
 #include <database_settings.hpp>
 #include <postgres_connection.hpp>
 
 #include <doctest/doctest.h>
 #include <libssh/libssh.h>
-#include <openssl/evp.h>
 
 #include <string>
 
 using namespace cn::plugins;
+using cn::test::base64;
 
 namespace {
 
@@ -33,13 +35,6 @@ std::string config_error(const std::string &parameters, const std::string &secre
   return "";
 }
 
-std::string base64(const std::string &bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                                reinterpret_cast<const unsigned char *>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 // A new ed25519 key file's text, encrypted with passphrase unless it is "".
 std::string new_key_file(const std::string &passphrase = "") {
