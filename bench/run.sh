@@ -3,6 +3,7 @@
 # logical replication, and against raw COPY, in one run.
 #
 #   bench/run.sh [--nats] [events.jsonl.gz]   (default: events recorded by postgres-source)
+#   BENCH_RUNS=1 bench/run.sh                 (a quick try of the script: one run of each)
 #
 # (a) a source database (on its own server) gets pgbench's tables, a
 #     publication and slots, then pgbench's load: data generation, then
@@ -45,6 +46,12 @@
 #     and by postgres-sink, against its floor (COPY of the final rows).
 # (k) memory: a 5M-row table loaded by postgres-source (initial load) and
 #     applied by postgres-sink: each one's peak RSS.
+# (l) pgbench scale 10 (1M accounts): the changes of pgbench -c 4 -j 2
+#     -T 20 on tables that start as the source's did; source, native
+#     replication, sink, and the floor: the net changes from staging
+#     tables loaded beforehand, one set-based statement per table.
+# (m) one 1M-row insert transaction: source, native replication, sink, and
+#     the floor (raw COPY of the rows).
 # A CHECKPOINT comes before every timed run on the targets' server, so that
 # every side pays the same full-page writes. The host's CPU (user + system,
 # from getrusage, by /usr/bin/time) is divided into the events it handled.
@@ -113,7 +120,7 @@ rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # Every timing is taken $runs times and the median kept: this machine is
 # shared, and one sample can be off by a fifth.
-runs=5
+runs=${BENCH_RUNS:-5}  # BENCH_RUNS=1: a quick try of the script, not figures
 median() { sort -g | sed -n "$(((runs + 1) / 2))p"; }  # of "seconds [more]" lines: the middle one
 digests() {  # digests PORT DB: count and md5 of each pgbench table
   local p=$1 db=$2
@@ -299,6 +306,25 @@ floor_runs=$(for _ in $(seq "$runs"); do
 done)
 floor_seconds=$(echo "$floor_runs" | median)
 
+native_subscribers() {  # native_subscribers NAME SOURCE_DB PUBLICATION FRESH: $runs databases NAME_nativeN made by FRESH, each subscribed (disabled) on a slot of its own made now
+  local name=$1 db=$2 publication=$3 fresh=$4 n
+  for n in $(seq "$runs"); do
+    "$fresh" "${name}_native$n"
+    source_sql "$db" -c "select pg_create_logical_replication_slot('${name}_native$n', 'pgoutput')" >/dev/null
+    sql "${name}_native$n" -c "create subscription ${name}_$n connection 'host=127.0.0.1 port=$source_port user=postgres dbname=$db'
+                 publication $publication with (create_slot = false, slot_name = '${name}_native$n', copy_data = false, enabled = false)"
+  done
+}
+
+natively() {  # natively NAME SOURCE_DB END_LSN: the seconds of each of NAME's subscribers (native_subscribers) to catch up, one per line
+  local n
+  for n in $(seq "$runs"); do replicate_natively "$1_native$n" "$1_$n" "$1_native$n" "$2" "$3"; done
+}
+sink_runs_into() {  # sink_runs_into FRESH DB TOPIC TOPICS: run_sink's line for each run, DB made afresh by FRESH before each
+  local _
+  for _ in $(seq "$runs"); do "$1" "$2"; run_sink "$2" "$3" "$4"; done
+}
+
 # ---- (j) wide rows: 20 columns of many types --------------------------------
 # 300k rows inserted in transactions of 1,000, then 3 columns of each row
 # updated by key (1,000 rows a transaction), then a tenth of the rows
@@ -310,13 +336,8 @@ wide_table="create table wide (id bigint primary key, name text, note text, code
 source_sql postgres -c "create database wide"
 source_sql wide -c "$wide_table" -c "create publication wide for table wide"
 fresh_wide_db() { sql postgres -c "drop database if exists $1" -c "create database $1"; sql "$1" -c "$wide_table"; }
-for n in $(seq "$runs"); do
-  fresh_wide_db "wide_native$n"
-  source_sql wide -c "select pg_create_logical_replication_slot('wide_native$n', 'pgoutput')" \
-    -c "select pg_create_logical_replication_slot('wide_recorder$n', 'pgoutput')" >/dev/null
-  sql "wide_native$n" -c "create subscription wide$n connection 'host=127.0.0.1 port=$source_port user=postgres dbname=wide'
-                 publication wide with (create_slot = false, slot_name = 'wide_native$n', copy_data = false, enabled = false)"
-done
+native_subscribers wide wide wide fresh_wide_db
+for n in $(seq "$runs"); do source_sql wide -c "select pg_create_logical_replication_slot('wide_recorder$n', 'pgoutput')" >/dev/null; done
 echo "== load: wide rows (20 columns): 300k inserts, 300k updates of 3 columns, 30k deletes"
 source_sql wide -c "do \$\$ begin for b in 0..299 loop
   insert into wide select g, 'name ' || g, repeat(md5(g::text), 3), 'C' || (g % 9973), 'label of row ' || g || ' ' || md5((g * 7)::text),
@@ -338,13 +359,84 @@ done)
 read -r wide_source_seconds wide_source_cpu < <(echo "$wide_source_runs" | median)
 wide_events=$(wc -l < "$work/topics-wide/wide1.jsonl")
 wide_changes=$(grep -c -E '"type":"(insert|update|delete)"' "$work/topics-wide/wide1.jsonl")
-wide_native_runs=$(for n in $(seq "$runs"); do replicate_natively "wide_native$n" "wide$n" "wide_native$n" wide "$wide_end_lsn"; done)
+wide_native_runs=$(natively wide wide "$wide_end_lsn")
 wide_native_seconds=$(echo "$wide_native_runs" | median)
-wide_sink_runs=$(for _ in $(seq "$runs"); do fresh_wide_db wide_sink; run_sink wide_sink wide1 "$work/topics-wide"; done)
+wide_sink_runs=$(sink_runs_into fresh_wide_db wide_sink wide1 "$work/topics-wide")
 read -r wide_sink_seconds wide_sink_rss wide_sink_cpu < <(echo "$wide_sink_runs" | median)
 source_sql wide -c "\\copy wide to '$work/floor-wide.copy'"
 wide_floor_runs=$(for _ in $(seq "$runs"); do timed_copy fresh_wide_db wide_floor "\\copy wide from '$work/floor-wide.copy'"; done)
 wide_floor_seconds=$(echo "$wide_floor_runs" | median)
+
+# ---- (l) pgbench scale 10: updates by key on 1M accounts -------------------
+# The targets start as the source did before the load (pgbench's data
+# generation is deterministic), each a copy of one template; the stream is
+# only the load's changes (slots made after the data generation). The
+# floor: the load's net changes (the rows it changed, as they ended up;
+# the history rows) loaded beforehand into staging tables of the target,
+# then one set-based statement per table.
+s10_load="-c 4 -j 2 -T 20"  # pgbench's options
+source_sql postgres -c "create database s10"
+pgbench -h 127.0.0.1 -p "$source_port" -U postgres -i -s 10 -q s10 2>/dev/null
+source_sql s10 -c "create publication s10 for all tables" >/dev/null
+sql postgres -c "create database s10_template"
+pgbench -h 127.0.0.1 -p "$port" -U postgres -i -s 10 -q s10_template 2>/dev/null
+fresh_s10_db() { sql postgres -c "drop database if exists $1" -c "create database $1 template s10_template strategy file_copy"; }
+native_subscribers s10 s10 s10 fresh_s10_db
+source_sql s10 -c "select pg_create_logical_replication_slot('s10_recorder', 'pgoutput')" >/dev/null
+echo "== load: pgbench -i -s 10 (not in the stream), then pgbench $s10_load"
+pgbench -h 127.0.0.1 -p "$source_port" -U postgres -n $s10_load s10 2>/dev/null | grep -E "^(number of transactions actually processed|tps)" || true
+s10_end_lsn=$(source_sql s10 -c "select pg_current_wal_lsn()")
+mkdir -p -m 700 "$work/topics-s10"
+read -r s10_source_seconds s10_source_cpu < <(record_db=s10 record_publication=s10 record_end_lsn=$s10_end_lsn \
+  record s10_recorder s10 "$work/topics-s10" s10_recorder)
+s10_events=$(wc -l < "$work/topics-s10/s10.jsonl")
+s10_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics-s10/s10.jsonl")
+s10_native_runs=$(natively s10 s10 "$s10_end_lsn")
+s10_native_seconds=$(echo "$s10_native_runs" | median)
+s10_sink_runs=$(sink_runs_into fresh_s10_db s10_sink s10 "$work/topics-s10")
+read -r s10_sink_seconds s10_sink_rss s10_sink_cpu < <(echo "$s10_sink_runs" | median)
+source_sql s10 -c "\\copy (select aid, abalance from pgbench_accounts where abalance <> 0) to '$work/s10-accounts.copy'" \
+  -c "\\copy (select tid, tbalance from pgbench_tellers where tbalance <> 0) to '$work/s10-tellers.copy'" \
+  -c "\\copy (select bid, bbalance from pgbench_branches where bbalance <> 0) to '$work/s10-branches.copy'" \
+  -c "\\copy pgbench_history to '$work/s10-history.copy'"
+fresh_s10_floor() {  # the template's copy, with the net changes in staging tables
+  fresh_s10_db "$1"
+  sql "$1" -c "create table staged_accounts (aid int, abalance int)" -c "create table staged_tellers (tid int, tbalance int)" \
+    -c "create table staged_branches (bid int, bbalance int)" -c "create table staged_history (like pgbench_history)" \
+    -c "\\copy staged_accounts from '$work/s10-accounts.copy'" -c "\\copy staged_tellers from '$work/s10-tellers.copy'" \
+    -c "\\copy staged_branches from '$work/s10-branches.copy'" -c "\\copy staged_history from '$work/s10-history.copy'" \
+    -c "vacuum analyze staged_accounts, staged_tellers, staged_branches, staged_history"
+}
+s10_floor_runs=$(for _ in $(seq "$runs"); do
+  timed_copy fresh_s10_floor s10_floor begin \
+    "update pgbench_accounts a set abalance = s.abalance from staged_accounts s where a.aid = s.aid" \
+    "update pgbench_tellers t set tbalance = s.tbalance from staged_tellers s where t.tid = s.tid" \
+    "update pgbench_branches b set bbalance = s.bbalance from staged_branches s where b.bid = s.bid" \
+    "insert into pgbench_history select * from staged_history" commit
+done)
+s10_floor_seconds=$(echo "$s10_floor_runs" | median)
+
+# ---- (m) one 1M-row insert transaction ------------------------------------------
+ins_table="create table ins (id bigint primary key, name text, qty int, amount numeric, at timestamptz)"
+source_sql postgres -c "create database ins"
+source_sql ins -c "$ins_table" -c "create publication ins for table ins"
+fresh_ins_db() { sql postgres -c "drop database if exists $1" -c "create database $1"; sql "$1" -c "$ins_table"; }
+native_subscribers ins ins ins fresh_ins_db
+source_sql ins -c "select pg_create_logical_replication_slot('ins_recorder', 'pgoutput')" >/dev/null
+echo "== load: one transaction inserting 1M rows (bigint key, text, int, numeric, timestamptz)"
+source_sql ins -c "insert into ins select g, 'name ' || g, g % 1000, g / 7.0, now() from generate_series(1, 1000000) g"
+ins_end_lsn=$(source_sql ins -c "select pg_current_wal_lsn()")
+mkdir -p -m 700 "$work/topics-ins"
+read -r ins_source_seconds ins_source_cpu < <(record_db=ins record_publication=ins record_end_lsn=$ins_end_lsn \
+  record ins_recorder ins "$work/topics-ins" ins_recorder)
+ins_events=$(wc -l < "$work/topics-ins/ins.jsonl")
+ins_native_runs=$(natively ins ins "$ins_end_lsn")
+ins_native_seconds=$(echo "$ins_native_runs" | median)
+ins_sink_runs=$(sink_runs_into fresh_ins_db ins_sink ins "$work/topics-ins")
+read -r ins_sink_seconds ins_sink_rss ins_sink_cpu < <(echo "$ins_sink_runs" | median)
+source_sql ins -c "\\copy ins to '$work/ins.copy'"
+ins_floor_runs=$(for _ in $(seq "$runs"); do timed_copy fresh_ins_db ins_floor "\\copy ins from '$work/ins.copy'"; done)
+ins_floor_seconds=$(echo "$ins_floor_runs" | median)
 
 # ---- (k) memory on 5M rows: the source's initial load, the sink applying it ----
 source_sql postgres -c "create database big"
@@ -440,6 +532,18 @@ echo "  native replication $(printf %.2f "$wide_native_seconds") s, postgres-sin
   "the floor (COPY of the $(wc -l < "$work/floor-wide.copy") final rows) $(printf %.2f "$wide_floor_seconds") s"
 echo "  time over the floor: sink $(ratio "$wide_sink_seconds" "$wide_floor_seconds") (goal <= 1.1), native $(ratio "$wide_native_seconds" "$wide_floor_seconds"); sink / native $(ratio "$wide_native_seconds" "$wide_sink_seconds")"
 echo "  runs (s): source $(echo "$wide_source_runs" | awk '{print $1}' | tr '\n' ' ')  native $(echo $wide_native_runs)   sink $(echo "$wide_sink_runs" | awk '{print $1}' | tr '\n' ' ')  floor $(echo $wide_floor_runs)"
+echo "pgbench scale 10 (pgbench $s10_load after the data generation: $s10_changes changes, $s10_events events; medians of $runs):"
+echo "  postgres-source recording $(rate "$s10_changes" "$s10_source_seconds") changes/s ($(rate "$s10_events" "$s10_source_cpu") events/CPU-s; one run)"
+echo "  native replication $(printf %.2f "$s10_native_seconds") s, postgres-sink $(printf %.2f "$s10_sink_seconds") s ($(rate "$s10_events" "$s10_sink_cpu") events/CPU-s, peak RSS $((s10_sink_rss / 1024)) MiB)," \
+  "the floor (the net changes from staging tables, one statement per table) $(printf %.2f "$s10_floor_seconds") s"
+echo "  time over the floor: sink $(ratio "$s10_sink_seconds" "$s10_floor_seconds") (goal <= 1.1), native $(ratio "$s10_native_seconds" "$s10_floor_seconds"); sink / native $(ratio "$s10_native_seconds" "$s10_sink_seconds")"
+echo "  runs (s): native $(echo $s10_native_runs)   sink $(echo "$s10_sink_runs" | awk '{print $1}' | tr '\n' ' ')  floor $(echo $s10_floor_runs)"
+echo "one 1M-row insert transaction ($ins_events events; medians of $runs):"
+echo "  postgres-source recording $(rate "$ins_events" "$ins_source_seconds") events/s ($(rate "$ins_events" "$ins_source_cpu") events/CPU-s; one run)"
+echo "  native replication $(printf %.2f "$ins_native_seconds") s, postgres-sink $(printf %.2f "$ins_sink_seconds") s ($(rate "$ins_events" "$ins_sink_cpu") events/CPU-s, peak RSS $((ins_sink_rss / 1024)) MiB)," \
+  "the floor (raw COPY of the rows) $(printf %.2f "$ins_floor_seconds") s"
+echo "  time over the floor: sink $(ratio "$ins_sink_seconds" "$ins_floor_seconds") (goal <= 1.1), native $(ratio "$ins_native_seconds" "$ins_floor_seconds"); sink / native $(ratio "$ins_native_seconds" "$ins_sink_seconds")"
+echo "  runs (s): native $(echo $ins_native_runs)   sink $(echo "$ins_sink_runs" | awk '{print $1}' | tr '\n' ' ')  floor $(echo $ins_floor_runs)"
 echo "sink with --metrics-listen: $(rate "$sink_changes" "$metrics_seconds") changes/s, $(ratio "$plain_seconds" "$metrics_seconds") of without ($(rate "$sink_changes" "$plain_seconds") changes/s; median of $runs pairs)   (goal >= 0.97)"
 echo "end-to-end lag (source commit -> target commit), source and sink running: p50 ${lag_p50} ms, p95 ${lag_p95} ms, max ${lag_max} ms"
 if [ "$nats" = 1 ]; then
@@ -486,6 +590,13 @@ wide_digest() { psql_on "$1" "$2" -c "select count(*), md5(string_agg(t::text, '
 for n in $(seq "$runs"); do check "wide native replica $n equals its source" "$(wide_digest "$source_port" wide)" "$(wide_digest "$port" "wide_native$n")"; done
 check "wide sink target equals its source" "$(wide_digest "$source_port" wide)" "$(wide_digest "$port" wide_sink)"
 check "wide floor target equals its source" "$(wide_digest "$source_port" wide)" "$(wide_digest "$port" wide_floor)"
+for n in $(seq "$runs"); do check "scale-10 native replica $n equals its source" "$(digests "$source_port" s10)" "$(digests "$port" "s10_native$n")"; done
+check "scale-10 sink target equals its source" "$(digests "$source_port" s10)" "$(digests "$port" s10_sink)"
+check "scale-10 floor target equals its source" "$(digests "$source_port" s10)" "$(digests "$port" s10_floor)"
+ins_digest() { psql_on "$1" "$2" -c "select count(*), md5(string_agg(t::text, ',' order by id)) from ins t"; }
+for n in $(seq "$runs"); do check "1M-insert native replica $n equals its source" "$(ins_digest "$source_port" ins)" "$(ins_digest "$port" "ins_native$n")"; done
+check "1M-insert sink target equals its source" "$(ins_digest "$source_port" ins)" "$(ins_digest "$port" ins_sink)"
+check "1M-insert floor target equals its source" "$(ins_digest "$source_port" ins)" "$(ins_digest "$port" ins_floor)"
 check "5M-row sink target equals its source" "$(psql_on "$source_port" big -c "select count(*), sum(id), md5(string_agg(payload, '' order by id)) from big")" \
   "$(sql big_sink -c "select count(*), sum(id), md5(string_agg(payload, '' order by id)) from big")"
 check "lag target equals its source" "$(digests "$source_port" lagsource; source_sql lagsource -c "select count(*) from lag_probe")" \

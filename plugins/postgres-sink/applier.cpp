@@ -336,6 +336,10 @@ void Applier::seal(const TransactionSource &tx) {
     flush(tx());  // what came before it, then it alone
     apply_now(tx(), c);
   }
+  // Its room is kept for the next transaction: growing it again, change by
+  // change, was 2% of the sink's CPU on a large transaction.
+  open.clear();
+  if (open_.empty()) open_.swap(open);
 }
 
 void Applier::spill_open(pqxx::transaction_base &tx) {

@@ -2,6 +2,8 @@
 // from the real sample topic, every value kind to the text PostgreSQL's
 // input functions accept, the errors, and a message alone (message_json).
 #include <change_events/change_events.hpp>
+#include <change_events/read_canonical.hpp>
+#include <change_events/type_oids.hpp>
 
 #include "paths.hpp"
 
@@ -90,6 +92,34 @@ std::string error_of(std::string_view json) {
   }
   FAIL("no error for " << json);
   return {};
+}
+
+// The fast path takes `record` and reads it exactly as the general reader does.
+void check_paths_agree(const std::string &record) {
+  Envelope fast_envelope, general_envelope;
+  const std::optional<Message> fast = detail::read_canonical(record, fast_envelope);
+  REQUIRE(fast);
+  const Message general = detail::read_general(record, general_envelope);
+  CHECK((fast_envelope.wal_start == general_envelope.wal_start && fast_envelope.wal_end == general_envelope.wal_end &&
+         fast_envelope.timestamp == general_envelope.timestamp));
+  REQUIRE(fast->index() == general.index());
+  std::visit(
+      [&](const auto &f) {
+        using T = std::decay_t<decltype(f)>;
+        const T &g = std::get<T>(general);
+        if constexpr (std::is_same_v<T, Insert>) CHECK((f.rel_id == g.rel_id && f.tuple == g.tuple));
+        if constexpr (std::is_same_v<T, Update>)
+          CHECK((f.rel_id == g.rel_id && f.old_tuple == g.old_tuple && f.key_tuple == g.key_tuple &&
+                 f.new_tuple == g.new_tuple));
+        if constexpr (std::is_same_v<T, Delete>)
+          CHECK((f.rel_id == g.rel_id && f.old_tuple == g.old_tuple && f.key_tuple == g.key_tuple));
+        if constexpr (std::is_same_v<T, Begin>)
+          CHECK((f.final_lsn == g.final_lsn && f.timestamp == g.timestamp && f.xid == g.xid));
+        if constexpr (std::is_same_v<T, Commit>)
+          CHECK((f.flags == g.flags && f.commit_lsn == g.commit_lsn && f.end_lsn == g.end_lsn &&
+                 f.timestamp == g.timestamp));
+      },
+      *fast);
 }
 
 std::string value_error(const std::string &value_json) {
@@ -380,7 +410,32 @@ TEST_CASE("value kinds") {
       expected += static_cast<char>(i % 256);
     }
     CHECK(text_of(all_bytes) == expected);
+    // Written otherwise than the writer writes it (spaces, a zero alone): the same bytes.
+    CHECK(text_of(R"({"RawText":[ 50 ,48, 0 ]})") == std::string("20\0", 3));
+    CHECK(text_of(R"({"RawText":[0]})") == std::string(1, '\0'));
+    // The key's text inside a string is text.
+    CHECK(text_of(R"({"String":"\"RawText\":[1,2]"})") == R"("RawText":[1,2])");
   }
+}
+
+TEST_CASE("RawText arrays decoded before parsing: errors where the record has them") {
+  const std::string head = R"({"message":{"type":"insert","rel_id":1,"tuple":[{"RawText":[50,48,50,48]},)";
+  // After decoded arrays, an error's byte is the record's own.
+  const std::string trailing = head + R"({"RawText":[49]}]}} x)";
+  CHECK(error_of(trailing).find(" at byte " + std::to_string(trailing.size() - 1)) != std::string::npos);
+  const std::string too_big = head + R"({"Float8":1e400}]}})";
+  CHECK(error_of(too_big) == "not valid JSON: Number too big to be stored in double. at byte " +
+                                 std::to_string(too_big.find("1e400")));
+  // Not JSON inside an array that looks like bytes: refused as RapidJSON refuses it.
+  const std::string leading_zero = head + R"({"RawText":[050]}]}})";
+  CHECK(error_of(leading_zero).find(" at byte " + std::to_string(leading_zero.find("050") + 1)) != std::string::npos);
+  // A key that only ends like RawText's is not one.
+  CHECK(value_error(R"({"\"RawText":[1,2]})") == "message.tuple[0]: unknown value kind '\"RawText'");
+  CHECK(value_error(R"({"xRawText":[1,2]})") == "message.tuple[0]: unknown value kind 'xRawText'");
+  // Several in one record, and the next record parses afresh.
+  const Insert insert = parse_as<Insert>(head + R"({"RawText":[]},{"RawText":[255,0]}]}})");
+  CHECK(insert.tuple == Tuple{S("2020"), S(""), Value::of(std::string("\xff\0", 2))});
+  CHECK(text_of(R"({"RawText":[51]})") == "3");
 }
 
 TEST_CASE("errors name the field") {
@@ -631,3 +686,93 @@ TEST_CASE("the first 20000 events of pgbench-s1.jsonl.gz parse") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("the fast path reads the writer's form as the general reader does, and leaves the rest to it") {
+  namespace oid = cn::events::oid;
+  Relation relation;
+  relation.rel_id = 7;
+  relation.namespace_ = "public";
+  relation.name = "every_kind";
+  relation.replica_identity = ReplicaIdentity::default_;
+  const uint32_t types[] = {oid::kInt2, oid::kInt4, oid::kInt8, oid::kOid,    oid::kChar,    oid::kBool,   oid::kFloat4,
+                            oid::kFloat8, oid::kText, oid::kNumeric, oid::kBytea, oid::kInt4, oid::kText};
+  for (uint32_t type : types)
+    relation.columns.push_back(Column{0, "c" + std::to_string(relation.columns.size()), type, -1});
+  relation.columns[0].flags = 1;
+  const auto row = [](const char *text, const char *float4, const char *float8, const char *numeric) {
+    return TupleView{{ValueKind::text, "-32768"}, {ValueKind::text, "2147483647"}, {ValueKind::text, "-9000000000"},
+                     {ValueKind::text, "4000000000"}, {ValueKind::text, "\\201"}, {ValueKind::text, "t"},
+                     {ValueKind::text, float4}, {ValueKind::text, float8}, {ValueKind::text, text},
+                     {ValueKind::text, numeric}, {ValueKind::text, "\\x00ff"}, {ValueKind::null, ""},
+                     {ValueKind::unchanged_toast, ""}};
+  };
+  const Envelope envelope{123, 456, -789};
+  const TupleView plain = row("Rex é", "1.5", "-0.000001", "31.40"), other = row("", "NaN", "1e300", "-0");
+  std::vector<std::string> records(7);
+  append_begin(records[0], envelope, Begin{99, -5, 4000000000});
+  append_insert(records[1], envelope, relation, plain);
+  append_update(records[2], envelope, relation, &plain, nullptr, other);
+  append_update(records[3], envelope, relation, nullptr, &plain, other);
+  append_update(records[4], envelope, relation, nullptr, nullptr, other);
+  append_delete(records[5], envelope, relation, nullptr, &other);
+  append_commit(records[6], envelope, Commit{0, 99, 100, -5});
+  for (const std::string &record : records) {
+    CAPTURE(record);
+    check_paths_agree(record);
+  }
+  // Not the writer's form: left to the general reader, which reads it.
+  const std::string insert = records[1];
+  auto variant = [&](std::string from, const std::string &to) {
+    std::string changed = insert;
+    const std::size_t at = changed.find(from);
+    REQUIRE(at != std::string::npos);
+    return changed.replace(at, from.size(), to);
+  };
+  for (const std::string &other_form :
+       {variant("\"tuple\":", "\"tuple\": "), variant("Rex", "R\\u0065x"), variant("{\"wal_start\":123,", "{"),
+        variant("\"type\":\"insert\",", "\"extra\":1,\"type\":\"insert\","), insert + " ",
+        variant("[51,49,46,52,48]", "[51, 49,46,52,48]")}) {
+    CAPTURE(other_form);
+    Envelope e;
+    CHECK_FALSE(detail::read_canonical(other_form, e));
+    CHECK(std::get<Insert>(parse_event(other_form)).tuple == std::get<Insert>(parse_event(insert)).tuple);
+  }
+  // Errors come from the general reader, worded as always.
+  CHECK(error_of(variant("{\"Int2\":-32768}", "{\"Int2\":-32769}")) ==
+        "message.tuple[0].Int2: expected a signed 16-bit integer");
+  CHECK(error_of(variant("{\"Int4\":2147483647}", "{\"Int4\":2147483648}")) ==
+        "message.tuple[1].Int4: expected a signed 32-bit integer");
+  // Numbers at the edges, read by the fast path as by the general reader.
+  const auto fast_text = [](const std::string &value_json) {
+    const std::string record = R"({"wal_start":1,"wal_end":1,"timestamp":1,"message":{"type":"insert","rel_id":1,"tuple":[)" +
+                               value_json + "]}}";
+    check_paths_agree(record);
+    return text_of(value_json);
+  };
+  CHECK(fast_text(R"({"Float8":-0})") == "0");  // an integer, so 0
+  CHECK(fast_text(R"({"Float8":-0.0})") == "-0");
+  CHECK(fast_text(R"({"Float4":16777217})") == "16777216");
+  CHECK(text_of(R"({"Float8":1e-400})") == "0");  // too small for a double: left to the general reader
+  CHECK(fast_text(R"({"Float8":-1.7976931348623157e+308})") == "-1.7976931348623157e+308");
+  CHECK(fast_text(R"({"Int8":-9223372036854775808})") == "-9223372036854775808");
+  CHECK(fast_text(R"({"Char":-0})") == "");
+  // What RapidJSON calls too big stays an error, even for a zero.
+  Envelope e;
+  for (const char *too_big : {"0e309", "1e309", "-0.5e400", "1.5e+309"}) {
+    const std::string record = R"({"wal_start":1,"wal_end":1,"timestamp":1,"message":{"type":"insert","rel_id":1,"tuple":[{"Float8":)" +
+                               std::string(too_big) + "}]}}";
+    CAPTURE(record);
+    CHECK_FALSE(detail::read_canonical(record, e));
+    CHECK(error_of(record).rfind("not valid JSON: Number too big", 0) == 0);
+  }
+  CHECK(value_error(R"({"Float8":1)" + std::string(320, '0') + "}").rfind("not valid JSON: Number too big", 0) == 0);
+}
+
+TEST_CASE("RawText arrays: many openings in one record cost one pass") {
+  // Each "RawText":[ is followed by no bytes: each is given up at once, not
+  // after a search to the record's end (which made this quadratic).
+  std::string record = "\"";
+  for (int i = 0; i < 200000; ++i) record += R"("RawText":[)";
+  record += "]";
+  CHECK(error_of(record).rfind("not valid JSON: ", 0) == 0);
+}

@@ -1,4 +1,5 @@
 #include "json_document.hpp"
+#include "value_text.hpp"
 
 #include <rapidjson/error/en.h>
 
@@ -10,6 +11,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace cn::events::json {
 namespace {
@@ -63,6 +65,65 @@ bool at_least_one(const char *s, const char *end) {
 // else in it is built as it is, and the reader refuses it as before.
 constexpr std::string_view kRawTextKey = "RawText";
 
+// Most of those arrays never reach RapidJSON's number parser at all: as the
+// record is copied for parsing in place, each "RawText":[b,b,...] written
+// as the format writes it (bytes without sign, leading zero or spaces) is
+// decoded into RawTextBytes and its array left as [0], a single number
+// whose place in the text says which decoded array it stands for. Anything
+// else stays as it is. If the parse then fails, or a placeholder is not
+// met where a RawText array's bytes are read, the record is parsed again
+// as it came, so that errors and their byte offsets are the record's own.
+constexpr std::string_view kRawTextOpening = "\"RawText\":[";
+
+struct RawTextBytes {
+  struct Array {
+    std::size_t at;           // where its placeholder '0' is in the text parsed
+    std::size_t begin, size;  // its bytes in `bytes`
+  };
+  std::string bytes;
+  std::vector<Array> arrays;  // in the order of the text
+  std::string decoding;       // the array being decoded
+  void clear() { bytes.clear(), arrays.clear(); }
+};
+
+// Where the next "RawText":[ is in json from `from` on, if anywhere.
+std::size_t find_raw_text(std::string_view json, std::size_t from) {
+  // By its 'R', which JSON's syntax and this format's keys otherwise lack:
+  // memchr's setup is a few cycles, memmem's (two-way) costs more than a
+  // usual record's whole scan.
+  for (std::size_t at = from + 1; at < json.size(); ++at) {
+    const void *r = std::memchr(json.data() + at, 'R', json.size() - at);
+    if (!r) break;
+    at = static_cast<std::size_t>(static_cast<const char *>(r) - json.data());
+    if (json.compare(at - 1, kRawTextOpening.size(), kRawTextOpening) == 0) return at - 1;
+  }
+  return std::string_view::npos;
+}
+
+// Copies json into text, RawText's byte arrays decoded into raw (above).
+void copy_decoding_raw_text(std::string_view json, std::string &text, RawTextBytes &raw) {
+  text.clear();
+  raw.clear();
+  std::string &array = raw.decoding;
+  std::size_t copied = 0;
+  for (std::size_t at = find_raw_text(json, 0); at != std::string_view::npos; at = find_raw_text(json, at + 1)) {
+    std::size_t backslashes = 0;  // an odd number before the quote: inside a string
+    while (backslashes < at && json[at - backslashes - 1] == '\\') ++backslashes;
+    if (backslashes % 2) continue;
+    const std::size_t elements = at + kRawTextOpening.size();
+    const char *close = detail::decode_byte_array(json.data() + elements, json.data() + json.size(), array);
+    if (!close) continue;
+    if (raw.arrays.empty()) text.reserve(json.size());
+    text.append(json.data() + copied, elements - copied);
+    raw.arrays.push_back({text.size(), raw.bytes.size(), array.size()});
+    raw.bytes += array;
+    text += '0';
+    copied = at = static_cast<std::size_t>(close - json.data());
+  }
+  if (copied == 0) text.assign(json.data(), json.size());
+  else text.append(json.data() + copied, json.size() - copied);
+}
+
 // The byte a number's text (valid JSON, as RapidJSON checked) stands for:
 // 0..255 without sign, fraction or exponent; -1 otherwise.
 int byte_of(const char *s, rapidjson::SizeType n) {
@@ -80,8 +141,8 @@ int byte_of(const char *s, rapidjson::SizeType n) {
 class NumberHandler {
  public:
   using SizeType = rapidjson::SizeType;
-  NumberHandler(rapidjson::Document &doc, const char *text, std::string &bytes)
-      : doc_(doc), text_(text), bytes_(bytes) {}
+  NumberHandler(rapidjson::Document &doc, const char *text, std::string &bytes, const RawTextBytes &raw)
+      : doc_(doc), text_(text), bytes_(bytes), raw_(raw) {}
 
   bool Null() { return as_is() && doc_.Null(); }
   bool Bool(bool b) { return as_is() && doc_.Bool(b); }
@@ -114,6 +175,15 @@ class NumberHandler {
   }
 
   bool RawNumber(const char *s, SizeType n, bool) {
+    if (is_placeholder(s)) {
+      if (!in_bytes_) {
+        placeholder_misread = true;
+        return false;
+      }
+      const RawTextBytes::Array &a = raw_.arrays[next_array_++];
+      bytes_.append(raw_.bytes, a.begin, a.size);
+      return true;
+    }
     if (in_bytes_) {
       if (const int b = byte_of(s, n); b >= 0) {
         bytes_ += static_cast<char>(b);
@@ -147,6 +217,8 @@ class NumberHandler {
   }
 
   std::optional<std::size_t> too_big;  // where a number too large for a double starts
+  bool placeholder_misread = false;    // a decoded array's placeholder read as a number
+  bool all_placeholders_read() const { return next_array_ == raw_.arrays.size(); }
 
  private:
   // Before a value that is not a byte: a RawText array being read as bytes
@@ -161,33 +233,44 @@ class NumberHandler {
     return ok;
   }
 
+  bool is_placeholder(const char *s) const {
+    return next_array_ < raw_.arrays.size() && static_cast<std::size_t>(s - text_) == raw_.arrays[next_array_].at;
+  }
+
   rapidjson::Document &doc_;
   const char *text_;
   std::string &bytes_;          // the bytes of the RawText array being read
+  const RawTextBytes &raw_;     // the arrays decoded before parsing
+  std::size_t next_array_ = 0;  // the next of raw_.arrays the text holds
   bool raw_text_next_ = false;  // the value coming is RawText's
   bool in_bytes_ = false;       // inside RawText's array, bytes only so far
 };
 
 // Parses text in place into doc, as doc.ParseInsitu() would, with numbers
-// read by NumberHandler. Returns what went wrong, if anything.
-rapidjson::ParseResult parse_in_place(rapidjson::Document &doc, char *text, std::string &bytes) {
+// read by NumberHandler and raw's arrays in place of their placeholders.
+// Returns what went wrong, if anything; misread_placeholder is set when the
+// text cannot be parsed with raw's arrays (the caller parses the original).
+rapidjson::ParseResult parse_in_place(rapidjson::Reader &reader, rapidjson::Document &doc, char *text, std::string &bytes,
+                                      const RawTextBytes &raw, bool &misread_placeholder) {
   constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
-  NumberHandler handler(doc, text, bytes);
+  NumberHandler handler(doc, text, bytes, raw);
   rapidjson::InsituStringStream in(text);
   rapidjson::ParseResult result;
   auto read = [&](rapidjson::Document &) {
-    thread_local rapidjson::Reader reader;  // made once: it allocates when made
     result = reader.Parse<kFlags>(in, handler);
     return !result.IsError();
   };
   doc.Populate(read);
   if (handler.too_big) result.Set(rapidjson::kParseErrorNumberTooBig, *handler.too_big);
+  misread_placeholder = handler.placeholder_misread || (!result.IsError() && !handler.all_placeholders_read());
   return result;
 }
 
 // A record text kept from call to call, at most; and the least a value must
 // be to take the record's text rather than a copy.
 constexpr std::size_t kKeptTextBytes = std::size_t{1} << 20;
+
+}  // namespace
 
 // Each thread parses into one document whose memory pool starts with a
 // buffer kept from call to call, so a usual event allocates nothing for its
@@ -200,13 +283,24 @@ class Parser {
 
   // The document of `json` (which holds no NUL byte), valid until the next call.
   const rapidjson::Document &parse(std::string_view json) {
-    doc_.SetNull();  // the old DOM lives in the pool and the text: drop it first
-    pool_.Clear();   // frees any chunks beyond the buffer
-    text_.assign(json.data(), json.size());
     // A float must come out as the double nearest to its text: parse_in_place().
-    error_ = parse_in_place(doc_, text_.data(), bytes_);
+    copy_decoding_raw_text(json, text_, raw_);
+    if (parse_once() || raw_.arrays.empty()) return doc_;
+    // What went wrong is told about the record as it came.
+    raw_.clear();
+    text_.assign(json.data(), json.size());
+    parse_once();
     return doc_;
   }
+  // Parses text_ with raw_'s arrays; true if that worked out.
+  bool parse_once() {
+    doc_.SetNull();
+    pool_.Clear();  // frees any chunks beyond the buffer
+    bool misread_placeholder = false;
+    error_ = parse_in_place(reader_, doc_, text_.data(), bytes_, raw_, misread_placeholder);
+    return !error_.IsError() && !misread_placeholder;
+  }
+
   // Why the last parse() failed, if it did.
   const rapidjson::ParseResult &error() const { return error_; }
 
@@ -216,6 +310,8 @@ class Parser {
   void release_if_large() noexcept {
     loan_ = {};
     if (bytes_.capacity() > kKeptTextBytes) std::string().swap(bytes_);
+    if (raw_.bytes.capacity() > kKeptTextBytes) std::string().swap(raw_.bytes);
+    if (raw_.decoding.capacity() > kKeptTextBytes) std::string().swap(raw_.decoding);
     if (text_.capacity() <= kKeptTextBytes) return;
     doc_.SetNull();
     pool_.Clear();
@@ -258,19 +354,29 @@ class Parser {
 
  private:
   static constexpr std::size_t kBufferSize = 16 * 1024;
+  rapidjson::Reader reader_;  // made once: it allocates when made
   std::unique_ptr<char[]> buffer_;
   rapidjson::MemoryPoolAllocator<> pool_;
   rapidjson::Document doc_;
   rapidjson::ParseResult error_;
   std::string text_;
   std::string bytes_;  // RawText's bytes while the parser reads them (NumberHandler)
+  RawTextBytes raw_;   // RawText's arrays decoded as the text was copied
   struct Loan {
     const char *buffer = nullptr;  // text_'s buffer, now a value's
     std::size_t offset = 0, size = 0;  // where the value's bytes are in it
   } loan_;
 };
 
-thread_local Parser t_parser;
+// This thread's parser. A thread_local in a plugin costs a __tls_get_addr
+// call at each use (perf: 4-6% of the sink's CPU when used per value), so
+// it is looked up once per record (ParsedRecord keeps it).
+static Parser &this_thread_parser() {
+  thread_local Parser parser;
+  return parser;
+}
+
+namespace {
 
 // How deep a record may nest arrays and objects. An event nests five deep
 // (event, message, tuple, value, RawText's bytes); RapidJSON's parser
@@ -322,17 +428,17 @@ void check_depth(std::string_view json) {
 }
 
 // Parses json on this thread's parser; throws EventError if it is not JSON.
-const rapidjson::Document &start(std::string_view json) {
+const rapidjson::Document &start(Parser &parser, std::string_view json) {
   // RapidJSON reads a NUL byte as the end of the text: reject one rather
   // than ignore what follows it.
   if (const void *nul = json.empty() ? nullptr : std::memchr(json.data(), '\0', json.size()))
     throw EventError("not valid JSON: a NUL byte at byte " +
                      std::to_string(static_cast<const char *>(nul) - json.data()));
   check_depth(json);
-  const rapidjson::Document &doc = t_parser.parse(json);
-  if (t_parser.error().IsError()) {
-    const rapidjson::ParseResult error = t_parser.error();
-    t_parser.release_if_large();  // no ParsedRecord will
+  const rapidjson::Document &doc = parser.parse(json);
+  if (parser.error().IsError()) {
+    const rapidjson::ParseResult error = parser.error();
+    parser.release_if_large();  // no ParsedRecord will
     throw EventError(std::string("not valid JSON: ") + rapidjson::GetParseError_En(error.Code()) + " at byte " +
                      std::to_string(error.Offset()));
   }
@@ -341,17 +447,16 @@ const rapidjson::Document &start(std::string_view json) {
 
 }  // namespace
 
-ParsedRecord::ParsedRecord(std::string_view json) : document_(start(json)) {}
+ParsedRecord::ParsedRecord(std::string_view json) : parser_(this_thread_parser()), document_(start(parser_, json)) {}
 
-ParsedRecord::~ParsedRecord() { t_parser.release_if_large(); }
+ParsedRecord::~ParsedRecord() { parser_.release_if_large(); }
 
-void ParsedRecord::finish(Message &message) { t_parser.trim_loan(message); }
+void ParsedRecord::finish(Message &message) { parser_.trim_loan(message); }
 
 void take_string(const Json &x, std::string &text) {
-  // The size first: a thread_local in a plugin costs a __tls_get_addr call
-  // (perf: 4-6% of the sink's CPU, asked for every value).
+  // The size first: the parser is a thread_local (this_thread_parser).
   const bool may_lend = x.GetStringLength() >= kKeptTextBytes;
-  if (!may_lend || !t_parser.lend_text(x.GetString(), x.GetStringLength(), text))
+  if (!may_lend || !this_thread_parser().lend_text(x.GetString(), x.GetStringLength(), text))
     text.assign(x.GetString(), x.GetStringLength());
 }
 

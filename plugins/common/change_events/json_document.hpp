@@ -16,6 +16,8 @@ namespace cn::events::json {
 
 using Json = rapidjson::Value;  // allocates from a MemoryPoolAllocator
 
+class Parser;  // json_document.cpp: one per thread
+
 // One record parsed, on the calling thread's document: one at a time per
 // thread, valid while the object lives.
 class ParsedRecord {
@@ -35,6 +37,7 @@ class ParsedRecord {
   void finish(Message &message);
 
  private:
+  Parser &parser_;
   const rapidjson::Document &document_;
 };
 

@@ -2,6 +2,8 @@
 // of a record (json_document.hpp): fields, values and messages.
 #include "change_events.hpp"
 #include "json_document.hpp"
+#include "read_canonical.hpp"
+#include "value_text.hpp"
 
 #include <rapidjson/document.h>
 
@@ -109,30 +111,9 @@ const Json &get_array(const Json &object, const Path &field) {
 
 // --- values ---------------------------------------------------------------
 
-template <typename T>
-void set_number(Value &out, T number) {
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, number);  // shortest round-trip form for floats
-  out.kind = Value::Kind::text;
-  out.text.assign(buf, r.ptr);
-}
-
-// The format writes a non-finite float as null, losing which one it was.
-// "NaN" is the choice that keeps a NOT NULL column valid (a SQL NULL would
-// not); float4in and float8in accept it.
-constexpr const char *kNonFinite = "NaN";
-
-// The JSON number (already rounded to the nearest double) rounded to float,
-// false when it is out of float's range, as float4in would say. Rounding the
-// text to double first can differ from strtof's rounding of the text only for
-// a text within half a double ulp of a midpoint between two floats: possible
-// in theory, not for the shortest text of a float that writers print.
-bool to_float(double d, float &f) {
-  constexpr double kTooBig = 0x1.ffffffp+127;  // FLT_MAX plus half an ulp: rounds to infinity
-  if (std::fabs(d) >= kTooBig) return false;
-  f = std::fabs(d) > FLT_MAX ? (d > 0 ? FLT_MAX : -FLT_MAX) : static_cast<float>(d);
-  return true;
-}
+using detail::kNonFinite;
+using detail::set_number;
+using detail::to_float;
 
 using json::take_string;
 
@@ -207,21 +188,8 @@ void read_value(const Json &v, const Path &at, Value &out) {
     if (!x.IsUint()) fail(in, "expected an unsigned 32-bit integer");
     set_number(out, x.GetUint());
   } else if (kind == "Char") {
-    // The byte of the internal "char" type, in the text form charin reads:
-    // nothing for 0, the character itself for 1..127, and for 128..255
-    // the escape \ooo (three octal digits) of PostgreSQL 15.
     if (!x.IsInt() || x.GetInt() < INT8_MIN || x.GetInt() > INT8_MAX) fail(in, "expected a signed 8-bit integer");
-    const unsigned byte = static_cast<uint8_t>(static_cast<int8_t>(x.GetInt()));
-    out.kind = Value::Kind::text;
-    if (byte == 0) {
-      out.text.clear();
-    } else if (byte < 128) {
-      out.text.assign(1, static_cast<char>(byte));
-    } else {
-      const char escape[4] = {'\\', static_cast<char>('0' + (byte >> 6)), static_cast<char>('0' + ((byte >> 3) & 7)),
-                              static_cast<char>('0' + (byte & 7))};
-      out.text.assign(escape, 4);
-    }
+    detail::set_char(out, static_cast<int8_t>(x.GetInt()));
   } else {
     fail(at, "unknown value kind '" + std::string(kind) + "'");
   }
@@ -365,7 +333,8 @@ void read_envelope(const Json &event, Envelope &envelope) {
   if (find(event, timestamp)) envelope.timestamp = get_i64(event, timestamp);
 }
 
-Message parse(std::string_view json, Envelope *envelope) {
+// The general reader: any valid record, every error.
+Message parse_general(std::string_view json, Envelope *envelope) {
   json::ParsedRecord record(json);
   const rapidjson::Document &doc = record.document();
   if (!doc.IsObject()) throw EventError("not a JSON object");
@@ -377,7 +346,19 @@ Message parse(std::string_view json, Envelope *envelope) {
   return result;
 }
 
+Message parse(std::string_view json, Envelope *envelope) {
+  Envelope unused;
+  if (std::optional<Message> message = detail::read_canonical(json, envelope ? *envelope : unused))
+    return std::move(*message);
+  return parse_general(json, envelope);
+}
+
 }  // namespace
+
+Message detail::read_general(std::string_view json, Envelope &envelope) {
+  envelope = Envelope{};
+  return parse_general(json, &envelope);
+}
 
 std::string schema_of_namespace(std::string_view sent) {
   return sent.empty() ? std::string("pg_catalog") : std::string(sent);

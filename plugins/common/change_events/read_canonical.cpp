@@ -1,0 +1,280 @@
+#include "read_canonical.hpp"
+#include "value_text.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <iterator>
+#include <vector>
+
+namespace cn::events::detail {
+namespace {
+
+// The most a record may be for the fast path: a larger one is left to the
+// general reader, which lends a huge value the record's memory.
+constexpr std::size_t kMaxRecordBytes = std::size_t{1} << 20;
+// The longest float text the fast path reads: the writer's longest is 24
+// characters (-1.7976931348623157e+308).
+constexpr std::size_t kMaxFloatText = 32;
+
+// A cursor over the record; every read returns false, leaving the record to
+// the general reader, at the first byte that is not the writer's form.
+class Cursor {
+ public:
+  // scratch: where a tuple's values are gathered before they are moved
+  // into a tuple of their number (a tuple may be held for a long time).
+  Cursor(std::string_view json, std::vector<Value> &scratch)
+      : p_(json.data()), end_(json.data() + json.size()), scratch_(scratch) {}
+
+  bool at_end() const { return p_ == end_; }
+
+  bool literal(std::string_view s) {
+    if (static_cast<std::size_t>(end_ - p_) < s.size() || std::memcmp(p_, s.data(), s.size()) != 0) return false;
+    p_ += s.size();
+    return true;
+  }
+
+  // An integer of type Int, in JSON's syntax, and no fraction or exponent.
+  template <typename Int>
+  bool integer(Int &n) {
+    std::string_view token;
+    bool integral = false;
+    if (!number(token, integral) || !integral) return false;
+    const auto r = std::from_chars(token.data(), token.data() + token.size(), n);
+    return r.ec == std::errc() && r.ptr == token.data() + token.size();
+  }
+
+  // A JSON number's text: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?;
+  // integral when it has neither fraction nor exponent.
+  bool number(std::string_view &token, bool &integral) {
+    const char *start = p_;
+    integral = true;
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ < end_ && *p_ == '0') {
+      ++p_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      integral = false;
+      if (!digits()) return false;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      integral = false;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!digits()) return false;
+    }
+    token = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    return true;
+  }
+
+  // A string without escapes or control characters (which JSON forbids
+  // unescaped), after its opening quote.
+  bool string_body(std::string &out) {
+    const char *start = p_;
+    for (; p_ < end_; ++p_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out.assign(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20) return false;
+    }
+    return false;
+  }
+
+  // RawText's bytes, after the '['.
+  bool bytes(std::string &out) {
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      out.clear();
+      return true;
+    }
+    const char *close = decode_byte_array(p_, end_, out);
+    if (!close) return false;
+    p_ = close + 1;
+    return true;
+  }
+
+  bool value(Value &out);
+  bool tuple(Tuple &out);
+  bool optional_tuple(std::optional<Tuple> &out) {
+    if (!literal("null")) return tuple(out.emplace());
+    out.reset();
+    return true;
+  }
+
+ private:
+  bool digits() {
+    const char *start = p_;
+    while (p_ < end_ && static_cast<unsigned char>(*p_ - '0') <= 9) ++p_;
+    return p_ > start;
+  }
+
+  template <typename Int>
+  bool integer_value(Value &out) {
+    Int n = 0;
+    if (!integer(n)) return false;
+    set_number(out, n);
+    return true;
+  }
+  template <typename Float>
+  bool floating(Value &out);
+
+  const char *p_;
+  const char *const end_;
+  std::vector<Value> &scratch_;
+};
+
+// Float8 or Float4: a number, or null for a non-finite one.
+template <typename Float>
+bool Cursor::floating(Value &out) {
+  if (literal("null")) {
+    out = Value::of(kNonFinite);
+    return true;
+  }
+  std::string_view token;
+  bool integral = false;
+  if (!number(token, integral)) return false;
+  // RapidJSON refuses some numbers that from_chars reads, as too big: a
+  // positive exponent over 308 plus (some of) the fraction's digits, 0e309
+  // too; a significand of 308 digits and more. Any positive exponent over
+  // 308 is left to it, and a long text.
+  if (token.size() > kMaxFloatText) return false;
+  if (const std::size_t e = token.find_first_of("eE"); e != std::string_view::npos) {
+    int exponent = 0;
+    const char *const digits = token.data() + e + 1 + (token[e + 1] == '+' || token[e + 1] == '-');
+    const auto r = std::from_chars(digits, token.data() + token.size(), exponent);
+    if (r.ec != std::errc() || (token[e + 1] != '-' && exponent > 308)) return false;
+  }
+  const char *const first = token.data(), *const last = first + token.size();
+  double d = 0;
+  // As the general reader has it (json_document.cpp): an integer that fits
+  // in 64 bits is that integer (so -0 is 0), any other number the double
+  // nearest to its text; one too large or too small for a double is left
+  // to its rules.
+  int64_t i = 0;
+  uint64_t u = 0;
+  if (integral && *first == '-' && std::from_chars(first, last, i).ec == std::errc()) {
+    d = static_cast<double>(i);
+  } else if (integral && *first != '-' && std::from_chars(first, last, u).ec == std::errc()) {
+    d = static_cast<double>(u);
+  } else if (const auto r = std::from_chars(first, last, d); r.ec != std::errc() || r.ptr != last) {
+    return false;
+  }
+  if constexpr (sizeof(Float) == sizeof(float)) {
+    float f = 0;
+    if (!to_float(d, f)) return false;
+    set_number(out, f);
+  } else {
+    set_number(out, d);
+  }
+  return true;
+}
+
+bool Cursor::value(Value &out) {
+  if (literal("\"Null\"")) {
+    out = Value::null();
+    return true;
+  }
+  if (literal("\"UnchangedToast\"")) {
+    out = Value::unchanged();
+    return true;
+  }
+  if (!literal("{\"")) return false;
+  bool ok = false;
+  if (literal("Int4\":")) {
+    ok = integer_value<int32_t>(out);
+  } else if (literal("String\":\"")) {
+    out.kind = Value::Kind::text;
+    ok = string_body(out.text);
+  } else if (literal("RawText\":[")) {
+    out.kind = Value::Kind::text;
+    ok = bytes(out.text);
+  } else if (literal("Int8\":")) {
+    ok = integer_value<int64_t>(out);
+  } else if (literal("Int2\":")) {
+    ok = integer_value<int16_t>(out);
+  } else if (literal("Bool\":")) {
+    const bool t = literal("true");
+    ok = t || literal("false");
+    if (ok) out = Value::of(t ? "t" : "f");
+  } else if (literal("Float8\":")) {
+    ok = floating<double>(out);
+  } else if (literal("Float4\":")) {
+    ok = floating<float>(out);
+  } else if (literal("Oid\":")) {
+    ok = integer_value<uint32_t>(out);
+  } else if (literal("Char\":")) {
+    int8_t c = 0;
+    ok = integer(c);
+    if (ok) set_char(out, c);
+  }
+  return ok && literal("}");
+}
+
+bool Cursor::tuple(Tuple &out) {
+  out.clear();
+  if (!literal("[")) return false;
+  if (literal("]")) return true;
+  scratch_.clear();
+  do {
+    if (!value(scratch_.emplace_back())) return false;
+  } while (literal(","));
+  if (!literal("]")) return false;
+  out.assign(std::make_move_iterator(scratch_.begin()), std::make_move_iterator(scratch_.end()));
+  return true;
+}
+
+// ---- messages ------------------------------------------------------------------
+
+bool read_message(Cursor &c, Message &out) {
+  if (c.literal("insert\",\"rel_id\":")) {
+    Insert &e = out.emplace<Insert>();
+    return c.integer(e.rel_id) && c.literal(",\"tuple\":") && c.tuple(e.tuple);
+  }
+  if (c.literal("update\",\"rel_id\":")) {
+    Update &e = out.emplace<Update>();
+    return c.integer(e.rel_id) && c.literal(",\"old_tuple\":") && c.optional_tuple(e.old_tuple) &&
+           c.literal(",\"key_tuple\":") && c.optional_tuple(e.key_tuple) && c.literal(",\"new_tuple\":") &&
+           c.tuple(e.new_tuple);
+  }
+  if (c.literal("begin\",\"final_lsn\":")) {
+    Begin &e = out.emplace<Begin>();
+    return c.integer(e.final_lsn) && c.literal(",\"timestamp\":") && c.integer(e.timestamp) &&
+           c.literal(",\"xid\":") && c.integer(e.xid);
+  }
+  if (c.literal("commit\",\"flags\":")) {
+    Commit &e = out.emplace<Commit>();
+    return c.integer(e.flags) && c.literal(",\"commit_lsn\":") && c.integer(e.commit_lsn) &&
+           c.literal(",\"end_lsn\":") && c.integer(e.end_lsn) && c.literal(",\"timestamp\":") && c.integer(e.timestamp);
+  }
+  if (c.literal("delete\",\"rel_id\":")) {
+    Delete &e = out.emplace<Delete>();
+    // Neither tuple: an error the general reader words.
+    return c.integer(e.rel_id) && c.literal(",\"old_tuple\":") && c.optional_tuple(e.old_tuple) &&
+           c.literal(",\"key_tuple\":") && c.optional_tuple(e.key_tuple) && (e.old_tuple || e.key_tuple);
+  }
+  return false;  // relation, type, truncate, origin: rare, left to the general reader
+}
+
+}  // namespace
+
+std::optional<Message> read_canonical(std::string_view json, Envelope &envelope) {
+  if (json.size() >= kMaxRecordBytes) return std::nullopt;
+  thread_local std::vector<Value> scratch;
+  Cursor c(json, scratch);
+  Envelope e;
+  std::optional<Message> message(std::in_place);
+  if (c.literal("{\"wal_start\":") && c.integer(e.wal_start) && c.literal(",\"wal_end\":") && c.integer(e.wal_end) &&
+      c.literal(",\"timestamp\":") && c.integer(e.timestamp) && c.literal(",\"message\":{\"type\":\"") &&
+      read_message(c, *message) && c.literal("}}") && c.at_end()) {
+    envelope = e;
+    return message;
+  }
+  return std::nullopt;
+}
+
+}  // namespace cn::events::detail

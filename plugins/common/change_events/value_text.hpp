@@ -1,0 +1,90 @@
+// A value's PostgreSQL text form from what an event holds, shared by both
+// paths of the reader (read.cpp, read_canonical.cpp) so that they cannot
+// disagree. Internal to cn_change_events.
+#ifndef CN_CHANGE_EVENTS_VALUE_TEXT_HPP
+#define CN_CHANGE_EVENTS_VALUE_TEXT_HPP
+
+#include "change_events.hpp"
+
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace cn::events::detail {
+
+// A number's text: the shortest round-trip form for floats.
+template <typename T>
+void set_number(Value &out, T number) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, number);
+  out.kind = Value::Kind::text;
+  out.text.assign(buf, r.ptr);
+}
+
+// The format writes a non-finite float as null, losing which one it was.
+// "NaN" is the choice that keeps a NOT NULL column valid (a SQL NULL would
+// not); float4in and float8in accept it.
+constexpr const char *kNonFinite = "NaN";
+
+// The JSON number (already rounded to the nearest double) rounded to float,
+// false when it is out of float's range, as float4in would say. Rounding the
+// text to double first can differ from strtof's rounding of the text only for
+// a text within half a double ulp of a midpoint between two floats: possible
+// in theory, not for the shortest text of a float that writers print.
+inline bool to_float(double d, float &f) {
+  constexpr double kTooBig = 0x1.ffffffp+127;  // FLT_MAX plus half an ulp: rounds to infinity
+  if (std::fabs(d) >= kTooBig) return false;
+  f = std::fabs(d) > FLT_MAX ? (d > 0 ? FLT_MAX : -FLT_MAX) : static_cast<float>(d);
+  return true;
+}
+
+// The byte of the internal "char" type, in the text form charin reads:
+// nothing for 0, the character itself for 1..127, and for 128..255 the
+// escape \ooo (three octal digits) of PostgreSQL 15.
+inline void set_char(Value &out, int8_t c) {
+  const unsigned byte = static_cast<uint8_t>(c);
+  out.kind = Value::Kind::text;
+  if (byte == 0) {
+    out.text.clear();
+  } else if (byte < 128) {
+    out.text.assign(1, static_cast<char>(byte));
+  } else {
+    const char escape[4] = {'\\', static_cast<char>('0' + (byte >> 6)), static_cast<char>('0' + ((byte >> 3) & 7)),
+                            static_cast<char>('0' + (byte & 7))};
+    out.text.assign(escape, 4);
+  }
+}
+
+// RawText's bytes as the writer writes them ("RawText":[50,48,...]): the
+// array's elements from `from` on, integers 0..255 without sign, leading
+// zero or spaces, then ']'. Sets `to` to the bytes and returns where the
+// ']' is; null (to unspecified) for anything else. Reads only the digits
+// and commas that follow `from` and the byte after them, so that a record
+// of many such openings costs one pass.
+inline const char *decode_byte_array(const char *from, const char *end, std::string &to) {
+  auto digit = [](char c) { return static_cast<unsigned char>(c - '0') <= 9; };
+  const char *close = from;
+  std::size_t commas = 0;
+  for (; close < end && (digit(*close) || *close == ','); ++close) commas += *close == ',';
+  if (close == end || *close != ']' || close == from) return nullptr;
+  to.resize(commas + 1);
+  char *out = to.data();
+  for (const char *p = from;; ++p) {  // each element, then p at its ',' or the ']'
+    if (!digit(*p)) return nullptr;
+    unsigned b = static_cast<unsigned>(*p++ - '0');
+    if (digit(*p)) {
+      if (b == 0) return nullptr;  // a leading zero: not JSON
+      b = b * 10 + static_cast<unsigned>(*p++ - '0');
+      if (digit(*p)) b = b * 10 + static_cast<unsigned>(*p++ - '0');
+      if (b > 255 || digit(*p)) return nullptr;
+    }
+    *out++ = static_cast<char>(b);
+    if (p == close) return close;
+  }
+}
+
+}  // namespace cn::events::detail
+
+#endif
