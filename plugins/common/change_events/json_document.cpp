@@ -82,7 +82,6 @@ struct RawTextBytes {
   };
   std::string bytes;
   std::vector<Array> arrays;  // in the order of the text
-  std::string decoding;       // the array being decoded
   void clear() { bytes.clear(), arrays.clear(); }
 };
 
@@ -104,19 +103,17 @@ std::size_t find_raw_text(std::string_view json, std::size_t from) {
 void copy_decoding_raw_text(std::string_view json, std::string &text, RawTextBytes &raw) {
   text.clear();
   raw.clear();
-  std::string &array = raw.decoding;
   std::size_t copied = 0;
   for (std::size_t at = find_raw_text(json, 0); at != std::string_view::npos; at = find_raw_text(json, at + 1)) {
     std::size_t backslashes = 0;  // an odd number before the quote: inside a string
     while (backslashes < at && json[at - backslashes - 1] == '\\') ++backslashes;
     if (backslashes % 2) continue;
-    const std::size_t elements = at + kRawTextOpening.size();
-    const char *close = detail::decode_byte_array(json.data() + elements, json.data() + json.size(), array);
+    const std::size_t elements = at + kRawTextOpening.size(), begin = raw.bytes.size();
+    const char *close = detail::decode_byte_array(json.data() + elements, json.data() + json.size(), raw.bytes);
     if (!close) continue;
     if (raw.arrays.empty()) text.reserve(json.size());
     text.append(json.data() + copied, elements - copied);
-    raw.arrays.push_back({text.size(), raw.bytes.size(), array.size()});
-    raw.bytes += array;
+    raw.arrays.push_back({text.size(), begin, raw.bytes.size() - begin});
     text += '0';
     copied = at = static_cast<std::size_t>(close - json.data());
   }
@@ -311,7 +308,6 @@ class Parser {
     loan_ = {};
     if (bytes_.capacity() > kKeptTextBytes) std::string().swap(bytes_);
     if (raw_.bytes.capacity() > kKeptTextBytes) std::string().swap(raw_.bytes);
-    if (raw_.decoding.capacity() > kKeptTextBytes) std::string().swap(raw_.decoding);
     if (text_.capacity() <= kKeptTextBytes) return;
     doc_.SetNull();
     pool_.Clear();

@@ -44,8 +44,9 @@ class Cursor {
   }
 
   // A JSON number's text: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?;
-  // integral when it has neither fraction nor exponent.
-  bool number(std::string_view &token, bool &integral) {
+  // integral when it has neither fraction nor exponent; huge_exponent when
+  // its exponent is positive and over 308.
+  bool number(std::string_view &token, bool &integral, bool *huge_exponent = nullptr) {
     const char *start = p_;
     integral = true;
     if (p_ < end_ && *p_ == '-') ++p_;
@@ -62,8 +63,14 @@ class Cursor {
     if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
       ++p_;
       integral = false;
+      const bool negative = p_ < end_ && *p_ == '-';
       if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const char *exponent = p_;
       if (!digits()) return false;
+      if (huge_exponent) {
+        while (exponent < p_ - 1 && *exponent == '0') ++exponent;
+        *huge_exponent = !negative && (p_ - exponent > 3 || (p_ - exponent == 3 && std::memcmp(exponent, "308", 3) > 0));
+      }
     }
     token = std::string_view(start, static_cast<std::size_t>(p_ - start));
     return true;
@@ -92,6 +99,7 @@ class Cursor {
       out.clear();
       return true;
     }
+    out.clear();
     const char *close = decode_byte_array(p_, end_, out);
     if (!close) return false;
     p_ = close + 1;
@@ -136,19 +144,13 @@ bool Cursor::floating(Value &out) {
     return true;
   }
   std::string_view token;
-  bool integral = false;
-  if (!number(token, integral)) return false;
+  bool integral = false, huge_exponent = false;
+  if (!number(token, integral, &huge_exponent)) return false;
   // RapidJSON refuses some numbers that from_chars reads, as too big: a
   // positive exponent over 308 plus (some of) the fraction's digits, 0e309
   // too; a significand of 308 digits and more. Any positive exponent over
   // 308 is left to it, and a long text.
-  if (token.size() > kMaxFloatText) return false;
-  if (const std::size_t e = token.find_first_of("eE"); e != std::string_view::npos) {
-    int exponent = 0;
-    const char *const digits = token.data() + e + 1 + (token[e + 1] == '+' || token[e + 1] == '-');
-    const auto r = std::from_chars(digits, token.data() + token.size(), exponent);
-    if (r.ec != std::errc() || (token[e + 1] != '-' && exponent > 308)) return false;
-  }
+  if (token.size() > kMaxFloatText || huge_exponent) return false;
   const char *const first = token.data(), *const last = first + token.size();
   double d = 0;
   // As the general reader has it (json_document.cpp): an integer that fits

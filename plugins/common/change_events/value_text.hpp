@@ -59,8 +59,8 @@ inline void set_char(Value &out, int8_t c) {
 
 // RawText's bytes as the writer writes them ("RawText":[50,48,...]): the
 // array's elements from `from` on, integers 0..255 without sign, leading
-// zero or spaces, then ']'. Sets `to` to the bytes and returns where the
-// ']' is; null (to unspecified) for anything else. Reads only the digits
+// zero or spaces, then ']'. Appends the bytes to `to` and returns where
+// the ']' is; null (to as it was) for anything else. Reads only the digits
 // and commas that follow `from` and the byte after them, so that a record
 // of many such openings costs one pass.
 inline const char *decode_byte_array(const char *from, const char *end, std::string &to) {
@@ -69,16 +69,22 @@ inline const char *decode_byte_array(const char *from, const char *end, std::str
   std::size_t commas = 0;
   for (; close < end && (digit(*close) || *close == ','); ++close) commas += *close == ',';
   if (close == end || *close != ']' || close == from) return nullptr;
-  to.resize(commas + 1);
-  char *out = to.data();
+  const std::size_t size_before = to.size();
+  to.resize(size_before + commas + 1);
+  char *out = to.data() + size_before;
   for (const char *p = from;; ++p) {  // each element, then p at its ',' or the ']'
-    if (!digit(*p)) return nullptr;
-    unsigned b = static_cast<unsigned>(*p++ - '0');
+    unsigned b = 256;  // not a byte, unless the element is one
     if (digit(*p)) {
-      if (b == 0) return nullptr;  // a leading zero: not JSON
-      b = b * 10 + static_cast<unsigned>(*p++ - '0');
-      if (digit(*p)) b = b * 10 + static_cast<unsigned>(*p++ - '0');
-      if (b > 255 || digit(*p)) return nullptr;
+      b = static_cast<unsigned>(*p++ - '0');
+      if (digit(*p)) {
+        b = b == 0 ? 256 : b * 10 + static_cast<unsigned>(*p++ - '0');  // a leading zero: not JSON
+        if (digit(*p)) b = b * 10 + static_cast<unsigned>(*p++ - '0');
+        if (digit(*p)) b = 256;
+      }
+    }
+    if (b > 255) {
+      to.resize(size_before);
+      return nullptr;
     }
     *out++ = static_cast<char>(b);
     if (p == close) return close;
