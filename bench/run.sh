@@ -316,13 +316,19 @@ native_subscribers() {  # native_subscribers NAME SOURCE_DB PUBLICATION FRESH: $
   done
 }
 
-natively() {  # natively NAME SOURCE_DB END_LSN: the seconds of each of NAME's subscribers (native_subscribers) to catch up, one per line
-  local n
-  for n in $(seq "$runs"); do replicate_natively "$1_native$n" "$1_$n" "$1_native$n" "$2" "$3"; done
-}
-sink_runs_into() {  # sink_runs_into FRESH DB TOPIC TOPICS: run_sink's line for each run, DB made afresh by FRESH before each
-  local _
-  for _ in $(seq "$runs"); do "$1" "$2"; run_sink "$2" "$3" "$4"; done
+# Each run of native replication, the sink and the floor in turn, so that a
+# drift of the machine (COPY of 100k rows took 0.30 s one hour, 0.40 s the
+# next) touches the three alike, as it would not if each ran its five runs
+# in a row.
+side_by_side() {  # side_by_side NAME SOURCE_DB END_LSN FRESH TOPIC TOPICS FLOOR: per run, NAME's subscriber n catching up (native_subscribers), postgres-sink into NAME_sink made afresh by FRESH, then FLOOR (a command printing its seconds); their lines in $work/NAME.native, .sink and .floor
+  local name=$1 db=$2 end=$3 fresh=$4 topic=$5 topics=$6 floor=$7 n
+  : > "$work/$name.native"; : > "$work/$name.sink"; : > "$work/$name.floor"
+  for n in $(seq "$runs"); do
+    replicate_natively "${name}_native$n" "${name}_$n" "${name}_native$n" "$db" "$end" >> "$work/$name.native"
+    "$fresh" "${name}_sink"
+    run_sink "${name}_sink" "$topic" "$topics" >> "$work/$name.sink"
+    "$floor" >> "$work/$name.floor"
+  done
 }
 
 # ---- (j) wide rows: 20 columns of many types --------------------------------
@@ -359,12 +365,12 @@ done)
 read -r wide_source_seconds wide_source_cpu < <(echo "$wide_source_runs" | median)
 wide_events=$(wc -l < "$work/topics-wide/wide1.jsonl")
 wide_changes=$(grep -c -E '"type":"(insert|update|delete)"' "$work/topics-wide/wide1.jsonl")
-wide_native_runs=$(natively wide wide "$wide_end_lsn")
-wide_native_seconds=$(echo "$wide_native_runs" | median)
-wide_sink_runs=$(sink_runs_into fresh_wide_db wide_sink wide1 "$work/topics-wide")
-read -r wide_sink_seconds wide_sink_rss wide_sink_cpu < <(echo "$wide_sink_runs" | median)
 source_sql wide -c "\\copy wide to '$work/floor-wide.copy'"
-wide_floor_runs=$(for _ in $(seq "$runs"); do timed_copy fresh_wide_db wide_floor "\\copy wide from '$work/floor-wide.copy'"; done)
+wide_floor() { timed_copy fresh_wide_db wide_floor "\\copy wide from '$work/floor-wide.copy'"; }
+side_by_side wide wide "$wide_end_lsn" fresh_wide_db wide1 "$work/topics-wide" wide_floor
+wide_native_runs=$(cat "$work/wide.native") wide_sink_runs=$(cat "$work/wide.sink") wide_floor_runs=$(cat "$work/wide.floor")
+wide_native_seconds=$(echo "$wide_native_runs" | median)
+read -r wide_sink_seconds wide_sink_rss wide_sink_cpu < <(echo "$wide_sink_runs" | median)
 wide_floor_seconds=$(echo "$wide_floor_runs" | median)
 
 # ---- (l) pgbench scale 10: updates by key on 1M accounts -------------------
@@ -391,10 +397,6 @@ read -r s10_source_seconds s10_source_cpu < <(record_db=s10 record_publication=s
   record s10_recorder s10 "$work/topics-s10" s10_recorder)
 s10_events=$(wc -l < "$work/topics-s10/s10.jsonl")
 s10_changes=$(grep -c -E '"type":"(insert|update|delete|truncate)"' "$work/topics-s10/s10.jsonl")
-s10_native_runs=$(natively s10 s10 "$s10_end_lsn")
-s10_native_seconds=$(echo "$s10_native_runs" | median)
-s10_sink_runs=$(sink_runs_into fresh_s10_db s10_sink s10 "$work/topics-s10")
-read -r s10_sink_seconds s10_sink_rss s10_sink_cpu < <(echo "$s10_sink_runs" | median)
 source_sql s10 -c "\\copy (select aid, abalance from pgbench_accounts where abalance <> 0) to '$work/s10-accounts.copy'" \
   -c "\\copy (select tid, tbalance from pgbench_tellers where tbalance <> 0) to '$work/s10-tellers.copy'" \
   -c "\\copy (select bid, bbalance from pgbench_branches where bbalance <> 0) to '$work/s10-branches.copy'" \
@@ -407,13 +409,17 @@ fresh_s10_floor() {  # the template's copy, with the net changes in staging tabl
     -c "\\copy staged_branches from '$work/s10-branches.copy'" -c "\\copy staged_history from '$work/s10-history.copy'" \
     -c "vacuum analyze staged_accounts, staged_tellers, staged_branches, staged_history"
 }
-s10_floor_runs=$(for _ in $(seq "$runs"); do
+s10_floor() {
   timed_copy fresh_s10_floor s10_floor begin \
     "update pgbench_accounts a set abalance = s.abalance from staged_accounts s where a.aid = s.aid" \
     "update pgbench_tellers t set tbalance = s.tbalance from staged_tellers s where t.tid = s.tid" \
     "update pgbench_branches b set bbalance = s.bbalance from staged_branches s where b.bid = s.bid" \
     "insert into pgbench_history select * from staged_history" commit
-done)
+}
+side_by_side s10 s10 "$s10_end_lsn" fresh_s10_db s10 "$work/topics-s10" s10_floor
+s10_native_runs=$(cat "$work/s10.native") s10_sink_runs=$(cat "$work/s10.sink") s10_floor_runs=$(cat "$work/s10.floor")
+s10_native_seconds=$(echo "$s10_native_runs" | median)
+read -r s10_sink_seconds s10_sink_rss s10_sink_cpu < <(echo "$s10_sink_runs" | median)
 s10_floor_seconds=$(echo "$s10_floor_runs" | median)
 
 # ---- (m) one 1M-row insert transaction ------------------------------------------
@@ -430,12 +436,12 @@ mkdir -p -m 700 "$work/topics-ins"
 read -r ins_source_seconds ins_source_cpu < <(record_db=ins record_publication=ins record_end_lsn=$ins_end_lsn \
   record ins_recorder ins "$work/topics-ins" ins_recorder)
 ins_events=$(wc -l < "$work/topics-ins/ins.jsonl")
-ins_native_runs=$(natively ins ins "$ins_end_lsn")
-ins_native_seconds=$(echo "$ins_native_runs" | median)
-ins_sink_runs=$(sink_runs_into fresh_ins_db ins_sink ins "$work/topics-ins")
-read -r ins_sink_seconds ins_sink_rss ins_sink_cpu < <(echo "$ins_sink_runs" | median)
 source_sql ins -c "\\copy ins to '$work/ins.copy'"
-ins_floor_runs=$(for _ in $(seq "$runs"); do timed_copy fresh_ins_db ins_floor "\\copy ins from '$work/ins.copy'"; done)
+ins_floor() { timed_copy fresh_ins_db ins_floor "\\copy ins from '$work/ins.copy'"; }
+side_by_side ins ins "$ins_end_lsn" fresh_ins_db ins "$work/topics-ins" ins_floor
+ins_native_runs=$(cat "$work/ins.native") ins_sink_runs=$(cat "$work/ins.sink") ins_floor_runs=$(cat "$work/ins.floor")
+ins_native_seconds=$(echo "$ins_native_runs" | median)
+read -r ins_sink_seconds ins_sink_rss ins_sink_cpu < <(echo "$ins_sink_runs" | median)
 ins_floor_seconds=$(echo "$ins_floor_runs" | median)
 
 # ---- (k) memory on 5M rows: the source's initial load, the sink applying it ----

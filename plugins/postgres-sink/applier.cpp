@@ -20,14 +20,33 @@ bool full_identity(const TargetTable &t) { return t.relation.replica_identity ==
 // Tables whose rows can be told apart by a key: their changes fold.
 bool keyed(const TargetTable &t) { return !full_identity(t) && !t.key_columns.empty(); }
 
+// The key's values as one string, the batch's index: each value's length
+// before its text, so that no two keys share a signature whatever bytes
+// their texts hold. A NULL (or an unsent TOAST value) is "n".
 std::string signature(const TargetTable &t, const Tuple &tuple) {
   std::string s;
   for (std::size_t k : t.key_columns) {
     const Value &v = tuple[k];
-    s += v.kind == Value::Kind::text ? "v" + v.text : "n";
-    s += '\x1f';
+    if (v.kind != Value::Kind::text) {
+      s += 'n';
+      continue;
+    }
+    const auto size = static_cast<uint32_t>(v.text.size());
+    s += 'v';
+    s.append(reinterpret_cast<const char *>(&size), sizeof size);
+    s += v.text;
   }
   return s;
+}
+
+// Whether two tuples hold the same key, as their signatures would say.
+bool same_key(const TargetTable &t, const Tuple &a, const Tuple &b) {
+  for (std::size_t k : t.key_columns) {
+    const Value &x = a[k], &y = b[k];
+    const bool x_text = x.kind == Value::Kind::text, y_text = y.kind == Value::Kind::text;
+    if (x_text != y_text || (x_text && x.text != y.text)) return false;
+  }
+  return true;
 }
 
 // newer over older, except where newer keeps the target's value (TOAST).
@@ -215,7 +234,7 @@ Prepared prepare_update(const TargetTable &t, const std::vector<Row> &rows) {
   std::vector<bool> unchanged = unchanged_columns(*rows[0].values);
   // Key columns are set only by an update that changes the key (one that
   // is always written alone); a folded update keeps its key.
-  const bool key_changes = keyed(t) && signature(t, *rows[0].locator) != signature(t, *rows[0].values);
+  const bool key_changes = keyed(t) && !same_key(t, *rows[0].locator, *rows[0].values);
   std::vector<bool> is_key(t.relation.columns.size());
   for (std::size_t k : t.key_columns) is_key[k] = keyed(t) && !key_changes;
   std::string set;
@@ -283,7 +302,7 @@ bool Applier::fold(Change &c) {
   if (c.kind == Change::Kind::truncate) return false;
   const TargetTable &t = *c.table;
   if (!keyed(t) && c.kind != Change::Kind::insert) return false;
-  if (c.kind == Change::Kind::update && signature(t, c.locator) != signature(t, c.values)) return false;  // new key
+  if (c.kind == Change::Kind::update && !same_key(t, c.locator, c.values)) return false;  // new key
 
   TableBatch &b = batch_->tables[c.table.get()];
   if (!b.table) {
@@ -332,9 +351,13 @@ void Applier::seal(const TransactionSource &tx) {
   batch_->bytes += open_bytes_;
   open_bytes_ = 0;
   for (Change &c : open) {
-    if (fold(c)) continue;
-    flush(tx());  // what came before it, then it alone
-    apply_now(tx(), c);
+    if (!fold(c)) {
+      flush(tx());  // what came before it, then it alone
+      apply_now(tx(), c);
+    }
+    // What the batch did not take (an update's values merged into an
+    // earlier one's) goes back to the reader.
+    events::recycle(std::move(c.values)), events::recycle(std::move(c.locator));
   }
   // Its room is kept for the next transaction: growing it again, change by
   // change, was 2% of the sink's CPU on a large transaction.
@@ -427,7 +450,10 @@ void Applier::prepare(TableBatch &b) const {
   for (auto &[unchanged, group] : by_columns)
     in_chunks(group, [&t](const std::vector<Row> &rows) { return prepare_update(t, rows); }, b.updates);
   if (!inserts.empty()) b.inserts.push_back(prepare_copy(t, inserts));
-  b.entries.clear();  // everything is in the statements now
+  // Everything is in the statements now; the tuples' room goes back to the
+  // reader, for the next batch's values.
+  for (Entry &e : b.entries) events::recycle(std::move(e.values)), events::recycle(std::move(e.locator));
+  b.entries.clear();
   b.by_key.clear();
 }
 

@@ -231,7 +231,7 @@ class PostgresSink {
   void handle(int64_t offset, std::string_view record, events::Insert &insert) {
     auto table = table_for(offset, record, insert.rel_id);
     if (!table || !arity_ok(offset, record, *table, insert.tuple, "tuple")) return;
-    apply(offset, record, Change{Change::Kind::insert, offset, table, std::move(insert.tuple), {}, {}});
+    apply(offset, record, Change{Change::Kind::insert, offset, std::move(table), std::move(insert.tuple), {}, {}});
   }
 
   void handle(int64_t offset, std::string_view record, events::Update &update) {
@@ -241,7 +241,7 @@ class PostgresSink {
         take_locator(offset, record, *table, update.old_tuple, update.key_tuple, &update.new_tuple, "update");
     if (!locator) return;
     apply(offset, record,
-          Change{Change::Kind::update, offset, table, std::move(update.new_tuple), std::move(*locator), {}});
+          Change{Change::Kind::update, offset, std::move(table), std::move(update.new_tuple), std::move(*locator), {}});
   }
 
   void handle(int64_t offset, std::string_view record, events::Delete &del) {
@@ -249,7 +249,7 @@ class PostgresSink {
     if (!table) return;
     std::optional<Tuple> locator = take_locator(offset, record, *table, del.old_tuple, del.key_tuple, nullptr, "delete");
     if (!locator) return;
-    apply(offset, record, Change{Change::Kind::delete_, offset, table, {}, std::move(*locator), {}});
+    apply(offset, record, Change{Change::Kind::delete_, offset, std::move(table), {}, std::move(*locator), {}});
   }
 
   void handle(int64_t offset, std::string_view record, const events::Truncate &truncate) {

@@ -4,16 +4,19 @@
 #include <change_events/change_events.hpp>
 #include <change_events/read_canonical.hpp>
 #include <change_events/type_oids.hpp>
+#include <change_events/value_text.hpp>
 
 #include "paths.hpp"
 
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -775,4 +778,53 @@ TEST_CASE("RawText arrays: many openings in one record cost one pass") {
   for (int i = 0; i < 200000; ++i) record += R"("RawText":[)";
   record += "]";
   CHECK(error_of(record).rfind("not valid JSON: ", 0) == 0);
+}
+
+TEST_CASE("RawText's byte decoder takes exactly the writer's arrays, whatever their lengths and digits") {
+  // The reference: the grammar read plainly, a digit at a time.
+  auto reference = [](std::string_view s) -> std::optional<std::pair<std::string, std::size_t>> {
+    std::string bytes;
+    std::size_t at = 0;
+    for (;;) {
+      std::size_t digits = 0;
+      unsigned b = 0;
+      while (at + digits < s.size() && std::isdigit(static_cast<unsigned char>(s[at + digits])))
+        b = b * 10 + static_cast<unsigned>(s[at + digits++] - '0');
+      if (digits == 0 || digits > 3 || (digits > 1 && s[at] == '0') || b > 255) return std::nullopt;
+      bytes += static_cast<char>(b);
+      at += digits;
+      if (at == s.size()) return std::nullopt;
+      if (s[at] == ']') return std::make_pair(bytes, at);
+      if (s[at++] != ',') return std::nullopt;
+    }
+  };
+  auto check = [&](const std::string &s) {
+    std::string to = "kept";
+    const char *close = cn::events::detail::decode_byte_array(s.data(), s.data() + s.size(), to);
+    const auto expected = reference(s);
+    INFO("input: ", s);
+    REQUIRE((close != nullptr) == expected.has_value());
+    if (expected) {
+      CHECK(to == "kept" + expected->first);
+      CHECK(static_cast<std::size_t>(close - s.data()) == expected->second);
+    } else {
+      CHECK(to == "kept");
+    }
+  };
+  for (const char *s : {"0]", "255]", "256]", "05]", "00]", "1,]", ",1]", "1", "1,2", "12", "123", "1234]", "2550]",
+                        "-1]", "1 ]", "1,2,3]x", "9,99,199,200,255,0]", "]"})
+    check(s);
+  // Random arrays and their corruptions: every length around the decoder's
+  // 4-byte window and its 256-byte chunks.
+  std::mt19937 random(7);
+  const std::string alphabet = "0123456789,]x";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const int n = static_cast<int>(random() % 300);
+    for (int k = 0; k < n; ++k) s += (k ? "," : "") + std::to_string(random() % 256);
+    s += ']';
+    if (i % 2) s[random() % s.size()] = alphabet[random() % alphabet.size()];
+    if (i % 3 == 0) s += "x";
+    check(s);
+  }
 }

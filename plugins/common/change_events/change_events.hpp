@@ -167,6 +167,14 @@ Message parse_event(std::string_view json, Envelope &envelope);
 // Parses a message object alone, as message_json() writes it.
 Message parse_message(std::string_view json);
 
+// Hands a tuple read earlier, and no longer needed, back to the reader of
+// the calling thread, which reads later values into its room instead of
+// allocating anew (on a bulk load, most of what a sink would allocate).
+// Optional: a tuple simply destroyed costs nothing more than its memory.
+// A thread keeps a few MiB of such room at most; a tuple holding a large
+// value is freed instead.
+void recycle(Tuple tuple);
+
 // ---- writing ---------------------------------------------------------------
 //
 // Each append_* appends one complete event (no newline) to out, the way the

@@ -1,4 +1,5 @@
 #include "read_canonical.hpp"
+#include "spare_tuples.hpp"
 #include "value_text.hpp"
 
 #include <charconv>
@@ -18,18 +19,20 @@ constexpr std::size_t kMaxFloatText = 32;
 
 // A cursor over the record; every read returns false, leaving the record to
 // the general reader, at the first byte that is not the writer's form.
+// Values are read into the Value given, keeping its text's room.
 class Cursor {
  public:
-  // scratch: where a tuple's values are gathered before they are moved
-  // into a tuple of their number (a tuple may be held for a long time).
-  Cursor(std::string_view json, std::vector<Value> &scratch)
-      : p_(json.data()), end_(json.data() + json.size()), scratch_(scratch) {}
+  explicit Cursor(std::string_view json) : p_(json.data()), end_(json.data() + json.size()) {}
 
   bool at_end() const { return p_ == end_; }
 
-  bool literal(std::string_view s) {
-    if (static_cast<std::size_t>(end_ - p_) < s.size() || std::memcmp(p_, s.data(), s.size()) != 0) return false;
-    p_ += s.size();
+  // The literal's size is a constant, so that the compiler compares it in
+  // place rather than through a call to memcmp.
+  template <std::size_t N>
+  bool literal(const char (&s)[N]) {
+    constexpr std::size_t size = N - 1;
+    if (static_cast<std::size_t>(end_ - p_) < size || std::memcmp(p_, s, size) != 0) return false;
+    p_ += size;
     return true;
   }
 
@@ -133,14 +136,13 @@ class Cursor {
 
   const char *p_;
   const char *const end_;
-  std::vector<Value> &scratch_;
 };
 
 // Float8 or Float4: a number, or null for a non-finite one.
 template <typename Float>
 bool Cursor::floating(Value &out) {
   if (literal("null")) {
-    out = Value::of(kNonFinite);
+    set_text(out, kNonFinite);
     return true;
   }
   std::string_view token;
@@ -178,11 +180,11 @@ bool Cursor::floating(Value &out) {
 
 bool Cursor::value(Value &out) {
   if (literal("\"Null\"")) {
-    out = Value::null();
+    set_kind(out, Value::Kind::null);
     return true;
   }
   if (literal("\"UnchangedToast\"")) {
-    out = Value::unchanged();
+    set_kind(out, Value::Kind::unchanged_toast);
     return true;
   }
   if (!literal("{\"")) return false;
@@ -202,7 +204,7 @@ bool Cursor::value(Value &out) {
   } else if (literal("Bool\":")) {
     const bool t = literal("true");
     ok = t || literal("false");
-    if (ok) out = Value::of(t ? "t" : "f");
+    if (ok) set_text(out, t ? "t" : "f");
   } else if (literal("Float8\":")) {
     ok = floating<double>(out);
   } else if (literal("Float4\":")) {
@@ -217,16 +219,20 @@ bool Cursor::value(Value &out) {
   return ok && literal("}");
 }
 
+// Into a tuple handed back earlier (recycle()) where there is one, so that
+// its values' room is used again.
 bool Cursor::tuple(Tuple &out) {
-  out.clear();
   if (!literal("[")) return false;
-  if (literal("]")) return true;
-  scratch_.clear();
-  do {
-    if (!value(scratch_.emplace_back())) return false;
-  } while (literal(","));
-  if (!literal("]")) return false;
-  out.assign(std::make_move_iterator(scratch_.begin()), std::make_move_iterator(scratch_.end()));
+  out = take_spare_tuple();
+  std::size_t size = 0;
+  if (!literal("]")) {
+    do {
+      if (size == out.size()) out.emplace_back();
+      if (!value(out[size++])) return false;
+    } while (literal(","));
+    if (!literal("]")) return false;
+  }
+  out.resize(size);
   return true;
 }
 
@@ -266,8 +272,7 @@ bool read_message(Cursor &c, Message &out) {
 
 std::optional<Message> read_canonical(std::string_view json, Envelope &envelope) {
   if (json.size() >= kMaxRecordBytes) return std::nullopt;
-  thread_local std::vector<Value> scratch;
-  Cursor c(json, scratch);
+  Cursor c(json);
   Envelope e;
   std::optional<Message> message(std::in_place);
   if (c.literal("{\"wal_start\":") && c.integer(e.wal_start) && c.literal(",\"wal_end\":") && c.integer(e.wal_end) &&
