@@ -163,6 +163,7 @@ class PostgresSource {
           own_slot_unused_ = false;
         },
         kRowsPerPoll);
+    metrics_.publish();
     const InitialLoad::TableProgress &progress = load_->progress();
     if (!progress.table.empty()) metrics_.loading(host_, progress.table, progress.rows, progress.estimated);
     if (more) return;

@@ -11,18 +11,20 @@ namespace {
 constexpr std::size_t kMaxTupleBytes = 16 << 10;
 constexpr std::size_t kMaxSpareBytes = 8 << 20;
 
-// The heap memory a tuple holds.
+using Spare = std::pair<Tuple, std::size_t>;  // a tuple kept, and its bytes
+
+struct Spares {
+  std::vector<Spare> tuples;
+  std::size_t bytes = 0;
+};
+
+// The memory a tuple kept costs: its own, and its place among the spares.
 std::size_t bytes_of(const Tuple &tuple) {
-  std::size_t bytes = tuple.capacity() * sizeof(Value);
+  std::size_t bytes = sizeof(Spare) + tuple.capacity() * sizeof(Value);
   for (const Value &v : tuple)
     if (v.text.capacity() > std::string().capacity()) bytes += v.text.capacity();
   return bytes;
 }
-
-struct Spares {
-  std::vector<std::pair<Tuple, std::size_t>> tuples;  // with their bytes
-  std::size_t bytes = 0;
-};
 
 Spares &this_thread_spares() {
   thread_local Spares spares;

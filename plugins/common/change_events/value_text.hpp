@@ -70,9 +70,9 @@ inline void set_char(Value &out, int8_t c) {
 // RawText's bytes as the writer writes them ("RawText":[50,48,...]): the
 // array's elements from `from` on, integers 0..255 without sign, leading
 // zero or spaces, then ']'. Appends the bytes to `to` and returns where
-// the ']' is; null (to as it was) for anything else. One pass, reading only
-// the array's elements and the byte after them, so that a record of many
-// such openings costs one pass too.
+// the ']' is; null (to as it was) for anything else. One pass, reading no
+// further than two bytes past the array's elements (and never past end),
+// so that a record of many such openings costs one pass too.
 //
 // Most of a wide row's record is such arrays. An element is read with
 // selects, not branches, on its length (1 to 3 digits, mixed at random in
