@@ -1,41 +1,26 @@
 #include "sql.hpp"
 
-#include <algorithm>
+#include <byte_scan.hpp>
 
 namespace cn::pgsink {
 
 namespace {
 
-// The bytes a text format must escape, as a table: string_view's
-// find_first_of would call memchr on the set once per byte of the value,
-// and COPY text is most of what the sink builds.
-class ByteSet {
- public:
-  explicit constexpr ByteSet(std::string_view bytes) : in_() {
-    for (char c : bytes) in_[static_cast<unsigned char>(c)] = true;
-  }
-  constexpr bool has(char c) const { return in_[static_cast<unsigned char>(c)]; }
+// What a text[] element's double quotes and COPY text escape.
+using ArraySpecials = plugins::ByteSet<false, '"', '\\'>;
+using CopySpecials = plugins::ByteSet<false, '\\', '\t', '\n', '\r'>;
 
- private:
-  bool in_[256];
-};
-
-// Appends text, with each byte of specials written as escape(c) does.
+// Appends text, with each byte of Specials written as escape(c) does.
 // Clean spans go in whole: most values need no escaping at all.
-template <class Escape>
-void append_escaped(std::string &out, std::string_view text, const ByteSet &specials, Escape escape) {
-  std::size_t from = 0;
-  for (std::size_t at = 0; at < text.size(); ++at) {
-    if (!specials.has(text[at])) continue;
-    out.append(text, from, at - from);
-    escape(out, text[at]);
-    from = at + 1;
+template <class Specials, class Escape>
+void append_escaped(std::string &out, std::string_view text, Specials specials, Escape escape) {
+  const char *from = text.data(), *const end = from + text.size();
+  for (const char *p; (p = plugins::find_first_of(from, end, specials)) != end; from = p + 1) {
+    out.append(from, static_cast<std::size_t>(p - from));
+    escape(out, *p);
   }
-  out.append(text, from, std::string_view::npos);
+  out.append(from, static_cast<std::size_t>(end - from));
 }
-
-constexpr ByteSet kArraySpecials("\"\\");
-constexpr ByteSet kCopySpecials("\\\t\n\r");
 
 }  // namespace
 
@@ -45,7 +30,7 @@ void append_array_element(std::string &literal, const Value &value) {
     return;
   }
   literal += '"';
-  append_escaped(literal, value.text, kArraySpecials, [](std::string &out, char c) {
+  append_escaped(literal, value.text, ArraySpecials{}, [](std::string &out, char c) {
     out += '\\';
     out += c;
   });
@@ -53,7 +38,7 @@ void append_array_element(std::string &literal, const Value &value) {
 }
 
 bool is_copy_verbatim(std::string_view text) {
-  return std::none_of(text.begin(), text.end(), [](char c) { return kCopySpecials.has(c); });
+  return plugins::find_first_of(text.data(), text.data() + text.size(), CopySpecials{}) == text.data() + text.size();
 }
 
 void append_copy_value(std::string &data, const Value &value) {
@@ -61,7 +46,7 @@ void append_copy_value(std::string &data, const Value &value) {
     data += "\\N";
     return;
   }
-  append_escaped(data, value.text, kCopySpecials, [](std::string &out, char c) {
+  append_escaped(data, value.text, CopySpecials{}, [](std::string &out, char c) {
     out += '\\';
     out += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
   });

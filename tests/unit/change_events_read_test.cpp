@@ -760,8 +760,34 @@ TEST_CASE("the fast path reads the writer's form as the general reader does, and
   CHECK(fast_text(R"({"Float8":-1.7976931348623157e+308})") == "-1.7976931348623157e+308");
   CHECK(fast_text(R"({"Int8":-9223372036854775808})") == "-9223372036854775808");
   CHECK(fast_text(R"({"Char":-0})") == "");
-  // What RapidJSON calls too big stays an error, even for a zero.
+  // Integers at their types' edges, read digit by digit up to 19 digits.
+  CHECK(fast_text(R"({"Int8":9223372036854775807})") == "9223372036854775807");
+  CHECK(fast_text(R"({"Int8":-0})") == "0");
+  CHECK(fast_text(R"({"Char":-128})") == "\\200");
+  CHECK(fast_text(R"({"Oid":4294967295})") == "4294967295");
   Envelope e;
+  for (const char *not_its_type : {R"({"Int8":9223372036854775808})", R"({"Int8":-9223372036854775809})",
+                                   R"({"Oid":4294967296})", R"({"Oid":-1})", R"({"Char":128})",
+                                   R"({"Int4":00})", R"({"Int4":1.0})", R"({"Int4":1e2})", R"({"Int4":-})"}) {
+    const std::string record = R"({"wal_start":1,"wal_end":1,"timestamp":1,"message":{"type":"insert","rel_id":1,"tuple":[)" +
+                               std::string(not_its_type) + "]}}";
+    CAPTURE(record);
+    CHECK_FALSE(detail::read_canonical(record, e));
+    CHECK_FALSE(error_of(record).empty());
+  }
+  // An unsigned -0 is left to the general reader, which takes it (as 0).
+  CHECK_FALSE(detail::read_canonical(
+      R"({"wal_start":1,"wal_end":1,"timestamp":1,"message":{"type":"insert","rel_id":1,"tuple":[{"Oid":-0}]}})", e));
+  CHECK(text_of(R"({"Oid":-0})") == "0");
+  // Positions of 20 digits (the largest a 64-bit position can be): the long way, the same result.
+  const std::string far = R"({"wal_start":18446744073709551615,"wal_end":10000000000000000000,"timestamp":1,)"
+                          R"("message":{"type":"begin","final_lsn":18446744073709551615,"timestamp":-9223372036854775808,"xid":1}})";
+  check_paths_agree(far);
+  REQUIRE(detail::read_canonical(far, e));
+  CHECK(e.wal_start == 18446744073709551615u);
+  CHECK(e.wal_end == 10000000000000000000u);
+  CHECK_FALSE(detail::read_canonical(R"({"wal_start":18446744073709551616,"wal_end":1,"timestamp":1,"message":{"type":"begin","final_lsn":1,"timestamp":1,"xid":1}})", e));
+  // What RapidJSON calls too big stays an error, even for a zero.
   for (const char *too_big : {"0e309", "1e309", "-0.5e400", "1.5e+309"}) {
     const std::string record = R"({"wal_start":1,"wal_end":1,"timestamp":1,"message":{"type":"insert","rel_id":1,"tuple":[{"Float8":)" +
                                std::string(too_big) + "}]}}";
