@@ -320,8 +320,10 @@ native_subscribers() {  # native_subscribers NAME SOURCE_DB PUBLICATION FRESH: $
 # drift of the machine (COPY of 100k rows took 0.30 s one hour, 0.40 s the
 # next) touches the three alike, as it would not if each ran its five runs
 # in a row.
-side_by_side() {  # side_by_side NAME SOURCE_DB END_LSN FRESH TOPIC TOPICS FLOOR: per run, NAME's subscriber n catching up (native_subscribers), postgres-sink into NAME_sink made afresh by FRESH, then FLOOR (a command printing its seconds); their lines in $work/NAME.native, .sink and .floor
-  local name=$1 db=$2 end=$3 fresh=$4 topic=$5 topics=$6 floor=$7 n
+side_by_side() {  # side_by_side NAME SOURCE_DB END_LSN FRESH TOPIC TOPICS FLOOR: per run, NAME's subscriber n catching up (native_subscribers), postgres-sink into NAME_sink made afresh by FRESH, then FLOOR (a command printing its seconds)
+  # Sets NAME_{native,sink,floor}_runs (each run's line) and their medians:
+  # NAME_native_seconds; NAME_sink_seconds, NAME_sink_rss, NAME_sink_cpu; NAME_floor_seconds.
+  local name=$1 db=$2 end=$3 fresh=$4 topic=$5 topics=$6 floor=$7 n side
   : > "$work/$name.native"; : > "$work/$name.sink"; : > "$work/$name.floor"
   for n in $(seq "$runs"); do
     replicate_natively "${name}_native$n" "${name}_$n" "${name}_native$n" "$db" "$end" >> "$work/$name.native"
@@ -329,6 +331,10 @@ side_by_side() {  # side_by_side NAME SOURCE_DB END_LSN FRESH TOPIC TOPICS FLOOR
     run_sink "${name}_sink" "$topic" "$topics" >> "$work/$name.sink"
     "$floor" >> "$work/$name.floor"
   done
+  for side in native sink floor; do printf -v "${name}_${side}_runs" '%s' "$(cat "$work/$name.$side")"; done
+  read -r "${name}_native_seconds" < <(median < "$work/$name.native")
+  read -r "${name}_sink_seconds" "${name}_sink_rss" "${name}_sink_cpu" < <(median < "$work/$name.sink")
+  read -r "${name}_floor_seconds" < <(median < "$work/$name.floor")
 }
 
 # ---- (j) wide rows: 20 columns of many types --------------------------------
@@ -368,10 +374,6 @@ wide_changes=$(grep -c -E '"type":"(insert|update|delete)"' "$work/topics-wide/w
 source_sql wide -c "\\copy wide to '$work/floor-wide.copy'"
 wide_floor() { timed_copy fresh_wide_db wide_floor "\\copy wide from '$work/floor-wide.copy'"; }
 side_by_side wide wide "$wide_end_lsn" fresh_wide_db wide1 "$work/topics-wide" wide_floor
-wide_native_runs=$(cat "$work/wide.native") wide_sink_runs=$(cat "$work/wide.sink") wide_floor_runs=$(cat "$work/wide.floor")
-wide_native_seconds=$(echo "$wide_native_runs" | median)
-read -r wide_sink_seconds wide_sink_rss wide_sink_cpu < <(echo "$wide_sink_runs" | median)
-wide_floor_seconds=$(echo "$wide_floor_runs" | median)
 
 # ---- (l) pgbench scale 10: updates by key on 1M accounts -------------------
 # The targets start as the source did before the load (pgbench's data
@@ -417,10 +419,6 @@ s10_floor() {
     "insert into pgbench_history select * from staged_history" commit
 }
 side_by_side s10 s10 "$s10_end_lsn" fresh_s10_db s10 "$work/topics-s10" s10_floor
-s10_native_runs=$(cat "$work/s10.native") s10_sink_runs=$(cat "$work/s10.sink") s10_floor_runs=$(cat "$work/s10.floor")
-s10_native_seconds=$(echo "$s10_native_runs" | median)
-read -r s10_sink_seconds s10_sink_rss s10_sink_cpu < <(echo "$s10_sink_runs" | median)
-s10_floor_seconds=$(echo "$s10_floor_runs" | median)
 
 # ---- (m) one 1M-row insert transaction ------------------------------------------
 ins_table="create table ins (id bigint primary key, name text, qty int, amount numeric, at timestamptz)"
@@ -439,10 +437,6 @@ ins_events=$(wc -l < "$work/topics-ins/ins.jsonl")
 source_sql ins -c "\\copy ins to '$work/ins.copy'"
 ins_floor() { timed_copy fresh_ins_db ins_floor "\\copy ins from '$work/ins.copy'"; }
 side_by_side ins ins "$ins_end_lsn" fresh_ins_db ins "$work/topics-ins" ins_floor
-ins_native_runs=$(cat "$work/ins.native") ins_sink_runs=$(cat "$work/ins.sink") ins_floor_runs=$(cat "$work/ins.floor")
-ins_native_seconds=$(echo "$ins_native_runs" | median)
-read -r ins_sink_seconds ins_sink_rss ins_sink_cpu < <(echo "$ins_sink_runs" | median)
-ins_floor_seconds=$(echo "$ins_floor_runs" | median)
 
 # ---- (k) memory on 5M rows: the source's initial load, the sink applying it ----
 source_sql postgres -c "create database big"
