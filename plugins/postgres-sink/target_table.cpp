@@ -166,8 +166,14 @@ TargetTable describe_table(pqxx::transaction_base &tx, const Relation &relation)
   t.relation = relation;
   t.name = name_of(relation);
   t.quoted_name = quoted(t.name);
+  // Each column's type without its modifier (varchar, not varchar(3)): the
+  // statements cast values to it, and the assignment to the column then
+  // applies the modifier, refusing a value that does not fit as COPY does,
+  // where an explicit cast to varchar(3) would cut it silently. A modifier
+  // of -1, not NULL: format_type then says bpchar and "bit", which a cast
+  // does not read as char(1) and bit(1).
   pqxx::result columns = tx.exec_params(
-      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attrelid::oid::bigint FROM pg_attribute a"
+      "SELECT a.attname, format_type(a.atttypid, -1), a.attrelid::oid::bigint FROM pg_attribute a"
       " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
       t.quoted_name);
   if (columns.empty())

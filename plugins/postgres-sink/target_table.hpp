@@ -27,7 +27,7 @@ struct TargetTable {
   uint32_t oid = 0;                         // the target table's OID
   std::string quoted_name;                 // "schema"."table"
   std::vector<std::string> quoted_columns;  // per relation column
-  std::vector<std::string> column_types;    // the target column's type, per relation column
+  std::vector<std::string> column_types;    // the target column's type without its modifier, per relation column
   std::vector<std::size_t> key_columns;     // relation columns of the replica identity
 };
 

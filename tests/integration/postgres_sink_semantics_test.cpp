@@ -752,6 +752,31 @@ TEST_CASE("create_tables: false applies to an existing table by column name (sup
   CHECK(columns_of(f, "wide") == "extra text, b text, id integer, a integer");
 }
 
+TEST_CASE("create_tables: false and target columns narrower than the source's: an update that does not fit stops, never cut") {
+  // An explicit cast to varchar(3) or char(2) cuts a longer value without a
+  // word; COPY (the inserts) refuses it. Updates must refuse it too.
+  SinkFixture f;
+  f.sql("create table narrow (id int primary key, v varchar(3), c char(2))");
+  const uint32_t rel = 1003;
+  auto row = [](int id, const std::string &v, const std::string &c) { return Tuple{ev::i4(id), ev::str(v), ev::str(c)}; };
+  run_ok(f,
+         ev::transaction({ev::relation(rel, "public", "narrow", {key("id", ev::kInt4), col("v", ev::kText), col("c", ev::kText)}),
+                          ev::insert(rel, row(1, "ab", "x")), ev::insert(rel, row(2, "cd", "y"))}),
+         {"create_tables: false"});
+  Lines changes;
+  std::string too_long;
+  SUBCASE("one row, a varchar") { changes = {ev::update(rel, row(1, "abcdef", "x"))}, too_long = "character varying(3)"; }
+  SUBCASE("several rows, a char") {
+    changes = {ev::update(rel, row(1, "ab", "xyz")), ev::update(rel, row(2, "cd", "y"))}, too_long = "character(2)";
+  }
+  f.write_topic(ev::transaction(changes, 2), true);
+  ProcessResult r = f.run_sink({"create_tables: false"});
+  INFO(r.err);
+  REQUIRE(r.exited_with(1));
+  CHECK(contains(r.err, "value too long for type " + too_long));
+  CHECK(f.sql("select id, v, c from narrow order by id") == "1|ab|x \n2|cd|y \n");
+}
+
 TEST_CASE("create_tables: false without the table stops, naming it") {
   SinkFixture f;
   f.write_topic(ev::transaction({rel_idv(1002, "missing"), ins(1002, 1, "x")}));
