@@ -155,7 +155,7 @@ class Cursor {
 
   bool digits() {
     const char *start = p_;
-    while (p_ < end_ && static_cast<unsigned char>(*p_ - '0') <= 9) ++p_;
+    while (p_ < end_ && is_digit(*p_)) ++p_;
     return p_ > start;
   }
 
