@@ -224,3 +224,23 @@ TEST_CASE("find_first_of finds the first byte of its set, 8 bytes at a time, as 
           std::find_if(begin, end, [](char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; }) - begin);
   }
 }
+
+TEST_CASE("a word's leading digits and their value, as a byte loop reads them") {
+  std::mt19937 random(13);
+  // Digits, and the bytes on either side of '0'..'9' and the high ones.
+  const std::string others = std::string("/:,]-.eE \x80\xff\xb0\xb9") + '\0';
+  for (int i = 0; i < 20000; ++i) {
+    char word[8];
+    for (char &c : word) c = random() % 3 ? static_cast<char>('0' + random() % 10) : others[random() % others.size()];
+    unsigned expected_count = 0;
+    uint64_t expected_value = 0;
+    while (expected_count < 8 && word[expected_count] >= '0' && word[expected_count] <= '9')
+      expected_value = expected_value * 10 + static_cast<unsigned>(word[expected_count++] - '0');
+    const uint64_t w = cn::plugins::load_word(word);
+    CAPTURE(std::string(word, 8));
+    REQUIRE(cn::plugins::leading_digits(w) == expected_count);
+    if (expected_count) CHECK(cn::plugins::digits_value(w, expected_count) == expected_value);
+  }
+  CHECK(cn::plugins::digits_value(cn::plugins::load_word("99999999"), 8) == 99999999);
+  CHECK(cn::plugins::digits_value(cn::plugins::load_word("00000001"), 8) == 1);
+}
