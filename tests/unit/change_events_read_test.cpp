@@ -843,16 +843,24 @@ TEST_CASE("RawText's byte decoder takes exactly the writer's arrays, whatever th
     }
   };
   for (const char *s : {"0]", "255]", "256]", "05]", "00]", "1,]", ",1]", "1", "1,2", "12", "123", "1234]", "2550]",
-                        "-1]", "1 ]", "1,2,3]x", "9,99,199,200,255,0]", "]"})
+                        "-1]", "1 ]", "1,2,3]x", "9,99,199,200,255,0]", "]",
+                        // More than a block of 16 bytes: each kind of fault inside one.
+                        "1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7]", "249,250,255,199,100,200,0,10,99]",
+                        "249,250,255,199,100,300,0,10,99]", "249,250,255,199,100,256,0,10,99]",
+                        "12,34,56,78,90,12,34,56,01,23]", "12,34,56,78,90,12,34,56,,1,23]",
+                        "12,34,56,78,90,12,34,5678,23]", "12,34,56,78,90,12,34,56,78,90,12]"})
     check(s);
   // Random arrays and their corruptions: every length around the decoder's
-  // 4-byte window and its 256-byte chunks.
+  // 16-byte blocks and its 256-byte chunks; elements of 3 digits, of 1 or 2
+  // (more of them to a block), or mixed.
   std::mt19937 random(7);
   const std::string alphabet = "0123456789,]x";
-  for (int i = 0; i < 20000; ++i) {
+  const unsigned element_ranges[] = {256, 10, 100, 260};
+  for (int i = 0; i < 40000; ++i) {
     std::string s;
     const int n = static_cast<int>(random() % 300);
-    for (int k = 0; k < n; ++k) s += (k ? "," : "") + std::to_string(random() % 256);
+    const unsigned range = element_ranges[i % 4];
+    for (int k = 0; k < n; ++k) s += (k ? "," : "") + std::to_string(random() % range);
     s += ']';
     if (i % 2) s[random() % s.size()] = alphabet[random() % alphabet.size()];
     if (i % 3 == 0) s += "x";

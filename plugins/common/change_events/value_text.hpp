@@ -71,51 +71,9 @@ inline void set_char(Value &out, int8_t c) {
 // array's elements from `from` on, integers 0..255 without sign, leading
 // zero or spaces, then ']'. Appends the bytes to `to` and returns where
 // the ']' is; null (to as it was) for anything else. One pass, reading no
-// further than two bytes past the array's elements (and never past end),
-// so that a record of many such openings costs one pass too.
-//
-// Most of a wide row's record is such arrays. An element is read with
-// selects, not branches, on its length (1 to 3 digits, mixed at random in
-// a text's bytes, so a branch on it would be mispredicted every other
-// time), while at least 4 bytes are left; the rest one digit at a time.
-inline const char *decode_byte_array(const char *from, const char *end, std::string &to) {
-  auto digit_at = [end](const char *p) { return p < end && static_cast<unsigned char>(*p - '0') <= 9; };
-  const std::size_t size_before = to.size();
-  char chunk[256];  // bytes gathered before they are appended: a value is mostly shorter
-  std::size_t gathered = 0;
-  const char *p = from;
-  for (;;) {
-    unsigned b = 0;
-    if (end - p >= 4) {
-      const unsigned d0 = static_cast<unsigned char>(p[0] - '0'), d1 = static_cast<unsigned char>(p[1] - '0'),
-                     d2 = static_cast<unsigned char>(p[2] - '0');
-      const bool two = d1 <= 9, three = two && d2 <= 9;
-      const unsigned one_digit = d0, two_digits = d0 * 10 + d1, three_digits = two_digits * 10 + d2;
-      b = three ? three_digits : two ? two_digits : one_digit;
-      // Not a digit first, a leading zero, over 255: b is no byte.
-      if (d0 > 9 || (two && d0 == 0)) b = 256;
-      p += 1 + two + three;
-    } else {
-      if (!digit_at(p)) break;
-      b = static_cast<unsigned>(*p++ - '0');
-      if (digit_at(p)) {
-        if (b == 0) break;  // a leading zero: not JSON
-        b = b * 10 + static_cast<unsigned>(*p++ - '0');
-        if (digit_at(p)) b = b * 10 + static_cast<unsigned>(*p++ - '0');
-      }
-    }
-    if (b > 255 || p == end) break;
-    chunk[gathered++] = static_cast<char>(b);
-    if (gathered == sizeof chunk) to.append(chunk, gathered), gathered = 0;
-    if (*p == ']') {
-      to.append(chunk, gathered);
-      return p;
-    }
-    if (*p++ != ',') break;  // a fourth digit, too
-  }
-  to.resize(size_before);
-  return nullptr;
-}
+// further than 16 bytes past the array's elements (and never past end), so
+// that a record of many such openings costs one pass too. (byte_array.cpp)
+const char *decode_byte_array(const char *from, const char *end, std::string &to);
 
 }  // namespace cn::events::detail
 
