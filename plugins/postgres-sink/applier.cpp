@@ -20,26 +20,23 @@ bool full_identity(const TargetTable &t) { return t.relation.replica_identity ==
 // Tables whose rows can be told apart by a key: their changes fold.
 bool keyed(const TargetTable &t) { return !full_identity(t) && !t.key_columns.empty(); }
 
-// The key's values as one string, the batch's index: each value's length
-// before its text, so that no two keys share a signature whatever bytes
-// their texts hold. A NULL (or an unsent TOAST value) is "n".
-std::string signature(const TargetTable &t, const Tuple &tuple) {
-  std::string s;
+// The tuple that holds a change's key: an insert's row, else its locator.
+const Tuple &key_of(const Change &c) { return c.kind == Change::Kind::insert ? c.values : c.locator; }
+
+// The hash of a key's values (the batch's index): each value's text, or
+// its kind when it has none (NULL, an unsent TOAST value).
+uint64_t key_hash(const TargetTable &t, const Tuple &tuple) {
+  uint64_t h = 0;
   for (std::size_t k : t.key_columns) {
     const Value &v = tuple[k];
-    if (v.kind != Value::Kind::text) {
-      s += 'n';
-      continue;
-    }
-    const auto size = static_cast<uint32_t>(v.text.size());
-    s += 'v';
-    s.append(reinterpret_cast<const char *>(&size), sizeof size);
-    s += v.text;
+    const uint64_t one = v.kind == Value::Kind::text ? std::hash<std::string_view>{}(v.text)
+                                                     : static_cast<uint64_t>(v.kind) + 1;
+    h = (h ^ one) * 0x9e3779b97f4a7c15ULL + (h >> 29);
   }
-  return s;
+  return h;
 }
 
-// Whether two tuples hold the same key, as their signatures would say.
+// Whether two tuples hold the same key: each value's kind, and its text.
 bool same_key(const TargetTable &t, const Tuple &a, const Tuple &b) {
   for (std::size_t k : t.key_columns) {
     const Value &x = a[k], &y = b[k];
@@ -223,7 +220,12 @@ Prepared prepare_copy(const TargetTable &t, const std::vector<Row> &rows) {
       }
     }
     piece += '\n';
-    if ((r + 1) % kRowsPerPiece == 0 || r + 1 == rows.size()) p.pieces.push_back(std::move(piece)), piece.clear();
+    if ((r + 1) % kRowsPerPiece == 0 || r + 1 == rows.size()) {
+      const std::size_t size = piece.size();
+      p.pieces.push_back(std::move(piece));
+      piece.clear();
+      piece.reserve(size + size / 8);  // the next piece's rows are much the same: no growing copies
+    }
   }
   return p;
 }
@@ -282,6 +284,8 @@ std::size_t bytes_of(const Change &c) {
 }  // namespace
 
 void Applier::add(Change change) {
+  if (change.kind != Change::Kind::truncate && keyed(*change.table))
+    change.key_hash = key_hash(*change.table, key_of(change));
   open_bytes_ += bytes_of(change);
   open_.push_back(std::move(change));
 }
@@ -311,10 +315,15 @@ bool Applier::fold(Change &c) {
   }
   Entry *e = nullptr;
   if (keyed(t)) {
-    auto [it, fresh] = b.by_key.try_emplace(signature(t, c.kind == Change::Kind::insert ? c.values : c.locator),
-                                            b.entries.size());
+    // An entry's key is in its locator once it has one (an update's, a
+    // delete's, also after an insert: the same key), else in its row.
+    auto same = [&](std::size_t place) {
+      const Entry &e = b.entries[place];
+      return same_key(t, e.locator.empty() ? e.values : e.locator, key_of(c));
+    };
+    auto [place, fresh] = b.by_key.find_or_add(c.key_hash, b.entries.size(), same);
     if (fresh) b.entries.emplace_back(), ++batch_->rows;
-    e = &b.entries[it->second];
+    e = &b.entries[place];
   } else {
     e = &b.entries.emplace_back();
     ++batch_->rows;

@@ -23,6 +23,7 @@
 #define CN_PGSINK_APPLIER_HPP
 
 #include "counts.hpp"
+#include "key_index.hpp"
 #include "sink_metrics.hpp"
 #include "target_table.hpp"
 
@@ -34,7 +35,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace cn::pgsink {
@@ -47,6 +47,7 @@ struct Change {
   Tuple values;   // insert: the row; update: the new row
   Tuple locator;  // update, delete: the key's values (Default/Index identity) or the old row (Full)
   std::string statement;  // truncate: the TRUNCATE to run; table: the first table named
+  uint64_t key_hash = 0;  // the hash of its key (keyed tables), made by Applier::add
 };
 
 // A statement failed on the target for a reason of the data (a constraint,
@@ -136,7 +137,7 @@ class Applier {
   };
   struct TableBatch {
     std::shared_ptr<const TargetTable> table;
-    std::unordered_map<std::string, std::size_t> by_key;  // key -> entries index
+    KeyIndex by_key;  // key -> entries index
     std::vector<Entry> entries;
     std::size_t order = 0;  // first appearance in the batch
     std::vector<PreparedStatement> deletes, updates, inserts;  // made from entries by take_batch()
