@@ -28,6 +28,12 @@ std::string DatabaseEndpoint::conninfo() {
   options["hostaddr"] = "127.0.0.1";
   options["port"] = std::to_string(port);
   if (!options.count("host")) options["host"] = settings_.tunnel_to_host;
+  // The tunnel gives the bastion connect_timeout_seconds to open the
+  // forwarded connection, then closes libpq's side with the reason; libpq
+  // is given twice that (unless the URL sets its own), so that one attempt
+  // ends even if the tunnel never answers: without it, a tunnel that hung
+  // held the plugin's open() for good, out of reach of --connect-timeout.
+  options.emplace("connect_timeout", std::to_string(2 * settings_.tunnel->connect_timeout_seconds));
   return conninfo_text(options);
 }
 
