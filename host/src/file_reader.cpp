@@ -126,7 +126,8 @@ class FileReader : public TopicReader {
     bytes_ = 0;
     while (records_.size() < max_records && bytes_ < max_bytes) {
       const char *start = buffer_.data() + consumed_;
-      const void *nl = std::memchr(start, '\n', buffer_.size() - consumed_);
+      // (An empty vector's data() may be null, which memchr must not get.)
+      const void *nl = consumed_ < buffer_.size() ? std::memchr(start, '\n', buffer_.size() - consumed_) : nullptr;
       const bool skipped = next_line_ < skip_until_;
       if (!nl) {
         // A line seek() passes over may be of any length: dropped as it comes.

@@ -23,20 +23,22 @@ bool keyed(const TargetTable &t) { return !full_identity(t) && !t.key_columns.em
 // The tuple that holds a change's key: an insert's row, else its locator.
 const Tuple &key_of(const Change &c) { return c.kind == Change::Kind::insert ? c.values : c.locator; }
 
-// The hash of a key's values (the batch's index): each value's text, or
-// its kind when it has none (NULL, an unsent TOAST value).
+// The hash of a key's values (the batch's index): each value's text; a
+// value without one (NULL, an unsent TOAST value) as same_key() has it,
+// one and the same.
 uint64_t key_hash(const TargetTable &t, const Tuple &tuple) {
+  constexpr uint64_t kNoText = 1;
   uint64_t h = 0;
   for (std::size_t k : t.key_columns) {
     const Value &v = tuple[k];
-    const uint64_t one = v.kind == Value::Kind::text ? std::hash<std::string_view>{}(v.text)
-                                                     : static_cast<uint64_t>(v.kind) + 1;
+    const uint64_t one = v.kind == Value::Kind::text ? std::hash<std::string_view>{}(v.text) : kNoText;
     h = (h ^ one) * 0x9e3779b97f4a7c15ULL + (h >> 29);
   }
   return h;
 }
 
-// Whether two tuples hold the same key: each value's kind, and its text.
+// Whether two tuples hold the same key: the same texts, and no text (NULL,
+// an unsent TOAST value) where the other has none.
 bool same_key(const TargetTable &t, const Tuple &a, const Tuple &b) {
   for (std::size_t k : t.key_columns) {
     const Value &x = a[k], &y = b[k];
@@ -224,7 +226,8 @@ Prepared prepare_copy(const TargetTable &t, const std::vector<Row> &rows) {
       const std::size_t size = piece.size();
       p.pieces.push_back(std::move(piece));
       piece.clear();
-      piece.reserve(size + size / 8);  // the next piece's rows are much the same: no growing copies
+      // The next piece's rows are much the same: room for them, no growing copies.
+      if (r + 1 < rows.size()) piece.reserve(size + size / 8);
     }
   }
   return p;
@@ -463,7 +466,7 @@ void Applier::prepare(TableBatch &b) const {
   // reader, for the next batch's values.
   for (Entry &e : b.entries) events::recycle(std::move(e.values)), events::recycle(std::move(e.locator));
   b.entries.clear();
-  b.by_key.clear();
+  b.by_key = KeyIndex();
 }
 
 void Applier::execute(pqxx::transaction_base &tx, const PreparedStatement &p) {

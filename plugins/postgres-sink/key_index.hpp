@@ -37,13 +37,6 @@ class KeyIndex {
     }
   }
 
-  // Forgets every row; keeps the room.
-  void clear() {
-    if (size_ == 0) return;
-    for (Slot &slot : slots_) slot.place = kEmpty;
-    size_ = 0;
-  }
-
  private:
   static constexpr std::size_t kEmpty = ~std::size_t{0};
   struct Slot {
