@@ -222,6 +222,9 @@ Prepared prepare_copy(const TargetTable &t, const std::vector<Row> &rows) {
       }
     }
     piece += '\n';
+    // The row's tuple goes back to the reader now, while it is in the
+    // cache: handed back after the whole batch, it had to be read again.
+    if (rows[r].values_to_take) events::recycle(std::move(*rows[r].values_to_take));
     if ((r + 1) % kRowsPerPiece == 0 || r + 1 == rows.size()) {
       const std::size_t size = piece.size();
       p.pieces.push_back(std::move(piece));
@@ -315,6 +318,10 @@ bool Applier::fold(Change &c) {
   if (!b.table) {
     b.table = c.table;
     b.order = batch_->tables.size();
+    if (auto coming = coming_per_table_.find(c.table.get()); coming != coming_per_table_.end()) {
+      b.by_key.reserve(coming->second);
+      b.entries.reserve(coming->second);
+    }
   }
   Entry *e = nullptr;
   if (keyed(t)) {
@@ -362,6 +369,13 @@ void Applier::seal(const TransactionSource &tx) {
   open.swap(open_);
   batch_->bytes += open_bytes_;
   open_bytes_ = 0;
+  // A large transaction's rows per table, so that a table's batch makes
+  // room for them at once: growing to 20,000 rows took a fortieth of the
+  // sink's time on a large insert. (Rows an update merges are counted too:
+  // room to spare, for this batch only.)
+  coming_per_table_.clear();
+  if (open.size() >= kCountedSeal)
+    for (const Change &c : open) ++coming_per_table_[c.table.get()];
   for (Change &c : open) {
     if (!fold(c)) {
       flush(tx());  // what came before it, then it alone

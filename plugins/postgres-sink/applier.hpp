@@ -35,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace cn::pgsink {
@@ -153,6 +154,10 @@ class Applier {
   bool replica_role_ = false;
   std::vector<Change> open_;
   std::size_t open_bytes_ = 0;
+  // The changes seal() is folding, per table, when they are many: room
+  // made for them in a new table's batch.
+  static constexpr std::size_t kCountedSeal = 1000;
+  std::unordered_map<const TargetTable *, std::size_t> coming_per_table_;
   std::shared_ptr<Batch> batch_;
   Counts &counts_;
   const SinkMetrics &metrics_;

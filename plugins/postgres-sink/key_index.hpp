@@ -18,41 +18,50 @@ namespace cn::pgsink {
 
 class KeyIndex {
  public:
+  // Room for `rows` rows, made at once rather than grown to.
+  void reserve(std::size_t rows) {
+    std::size_t room = 16;
+    while (room < 2 * rows) room *= 2;
+    if (room > slots_.size()) rehash(room);
+  }
+
   // The place of the row whose key has this hash and is the same as the
   // one looked for (same(place) says whether it is); if there is none,
   // `next` is recorded as its place. Returns the place, and whether it
   // was recorded now.
   template <class SameKey>
   std::pair<std::size_t, bool> find_or_add(uint64_t hash, std::size_t next, SameKey &&same) {
-    if (2 * (size_ + 1) > slots_.size()) grow();
+    if (2 * (size_ + 1) > slots_.size()) rehash(std::max<std::size_t>(16, 2 * slots_.size()));
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32) ^ static_cast<uint32_t>(hash);
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
       Slot &slot = slots_[i];
-      if (slot.place == kEmpty) {
-        slot = {hash, next};
+      if (slot.place_plus_1 == 0) {
+        slot = {tag, static_cast<uint32_t>(next + 1)};
         ++size_;
         return {next, true};
       }
-      if (slot.hash == hash && same(slot.place)) return {slot.place, false};
+      if (slot.tag == tag && same(slot.place_plus_1 - 1)) return {slot.place_plus_1 - 1, false};
     }
   }
 
  private:
-  static constexpr std::size_t kEmpty = ~std::size_t{0};
+  // 8 bytes a row: a batch's index is read at random, so the less room,
+  // the fewer cache misses. (A batch holds far fewer than 2^32 rows.)
   struct Slot {
-    uint64_t hash = 0;
-    std::size_t place = kEmpty;
+    uint32_t tag = 0;          // the hash, folded to 32 bits
+    uint32_t place_plus_1 = 0;  // 0: empty
   };
 
-  // Twice the room, at most half of it used: probes stay short.
-  void grow() {
-    std::vector<Slot> old(std::max<std::size_t>(16, 2 * slots_.size()));
+  // `room` (a power of 2) slots, at most half of them used: probes stay short.
+  void rehash(std::size_t room) {
+    std::vector<Slot> old(room);
     old.swap(slots_);
     const std::size_t mask = slots_.size() - 1;
     for (const Slot &slot : old) {
-      if (slot.place == kEmpty) continue;
-      std::size_t i = slot.hash & mask;
-      while (slots_[i].place != kEmpty) i = (i + 1) & mask;
+      if (slot.place_plus_1 == 0) continue;
+      std::size_t i = slot.tag & mask;
+      while (slots_[i].place_plus_1 != 0) i = (i + 1) & mask;
       slots_[i] = slot;
     }
   }
