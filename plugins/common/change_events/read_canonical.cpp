@@ -39,13 +39,9 @@ class Cursor {
     constexpr std::size_t size = N - 1;
     if (static_cast<std::size_t>(end_ - p_) < size) return false;
     if constexpr (size >= 8) {
-      auto word = [](const char *at) {
-        uint64_t w;
-        std::memcpy(&w, at, sizeof w);
-        return w;
-      };
-      uint64_t differ = word(p_ + size - 8) ^ word(s + size - 8);
-      for (std::size_t i = 0; i + 8 < size; i += 8) differ |= word(p_ + i) ^ word(s + i);
+      using plugins::load_word;
+      uint64_t differ = load_word(p_ + size - 8) ^ load_word(s + size - 8);
+      for (std::size_t i = 0; i + 8 < size; i += 8) differ |= load_word(p_ + i) ^ load_word(s + i);
       if (differ) return false;
     } else if (std::memcmp(p_, s, size) != 0) {
       return false;
