@@ -308,7 +308,7 @@ std::shared_ptr<Applier::Batch> Applier::take_batch() {
   return taken;
 }
 
-bool Applier::fold(Change &c) {
+bool Applier::fold(Change &c, const RowsPerTable &coming) {
   if (c.kind == Change::Kind::truncate) return false;
   const TargetTable &t = *c.table;
   if (!keyed(t) && c.kind != Change::Kind::insert) return false;
@@ -318,9 +318,9 @@ bool Applier::fold(Change &c) {
   if (!b.table) {
     b.table = c.table;
     b.order = batch_->tables.size();
-    if (auto coming = coming_per_table_.find(c.table.get()); coming != coming_per_table_.end()) {
-      b.by_key.reserve(coming->second);
-      b.entries.reserve(coming->second);
+    if (auto rows = coming.find(c.table.get()); rows != coming.end()) {
+      b.by_key.reserve(rows->second);
+      b.entries.reserve(rows->second);
     }
   }
   Entry *e = nullptr;
@@ -373,11 +373,12 @@ void Applier::seal(const TransactionSource &tx) {
   // room for them at once: growing to 20,000 rows took a fortieth of the
   // sink's time on a large insert. (Rows an update merges are counted too:
   // room to spare, for this batch only.)
-  coming_per_table_.clear();
-  if (open.size() >= kCountedSeal)
-    for (const Change &c : open) ++coming_per_table_[c.table.get()];
+  constexpr std::size_t kCountedTransaction = 1000;
+  RowsPerTable coming;
+  if (open.size() >= kCountedTransaction)
+    for (const Change &c : open) ++coming[c.table.get()];
   for (Change &c : open) {
-    if (!fold(c)) {
+    if (!fold(c, coming)) {
       flush(tx());  // what came before it, then it alone
       apply_now(tx(), c);
     }

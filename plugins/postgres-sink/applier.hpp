@@ -144,7 +144,11 @@ class Applier {
     std::vector<PreparedStatement> deletes, updates, inserts;  // made from entries by take_batch()
   };
 
-  bool fold(Change &change);  // false: cannot be folded (change is left as it was)
+  // Rows per table that seal() is about to fold (counted only for a large
+  // transaction), for a table new to the batch to make room for at once.
+  using RowsPerTable = std::unordered_map<const TargetTable *, std::size_t>;
+  // false: cannot be folded (change is left as it was)
+  bool fold(Change &change, const RowsPerTable &coming);
   void prepare(TableBatch &t) const;
   void execute(pqxx::transaction_base &tx, const PreparedStatement &statement);
   std::vector<TableBatch *> table_order(pqxx::transaction_base &tx, Batch &batch);
@@ -154,10 +158,6 @@ class Applier {
   bool replica_role_ = false;
   std::vector<Change> open_;
   std::size_t open_bytes_ = 0;
-  // The changes seal() is folding, per table, when they are many: room
-  // made for them in a new table's batch.
-  static constexpr std::size_t kCountedSeal = 1000;
-  std::unordered_map<const TargetTable *, std::size_t> coming_per_table_;
   std::shared_ptr<Batch> batch_;
   Counts &counts_;
   const SinkMetrics &metrics_;
