@@ -71,9 +71,18 @@ inline void set_char(Value &out, int8_t c) {
 // array's elements from `from` on, integers 0..255 without sign, leading
 // zero or spaces, then ']'. Appends the bytes to `to` and returns where
 // the ']' is; null (to as it was) for anything else. One pass, reading no
-// further than 16 bytes past the array's elements (and never past end), so
-// that a record of many such openings costs one pass too. (byte_array.cpp)
+// further than 64 bytes past the array's elements (and never past end), so
+// that a record of many such openings costs one pass too. Reads as fast
+// as this CPU can. (byte_array.cpp)
 const char *decode_byte_array(const char *from, const char *end, std::string &to);
+
+// The ways of reading those arrays, each with the same result: element by
+// element (any CPU), 16 bytes a block (x86-64 with SSSE3), 64 bytes a
+// block (x86-64 with AVX-512 VBMI2). Tests run every way the CPU has.
+enum class ByteArrayReading { element_by_element, sixteen_bytes_a_block, sixty_four_bytes_a_block };
+bool cpu_can(ByteArrayReading how);
+// As decode_byte_array, in one way, which cpu_can(how) must allow.
+const char *decode_byte_array(const char *from, const char *end, std::string &to, ByteArrayReading how);
 
 }  // namespace cn::events::detail
 
