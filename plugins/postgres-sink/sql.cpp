@@ -6,9 +6,13 @@ namespace cn::pgsink {
 
 namespace {
 
-// What a text[] element's double quotes and COPY text escape.
+// What a text[] element's double quotes and COPY text escape. COPY must
+// escape the backslash, tab, newline and carriage return; it escapes every
+// control character, since one flag for all bytes below 0x20 is half the
+// work of three for those (a backslash before any other control character
+// stands for that character).
 using ArraySpecials = plugins::ByteSet<false, '"', '\\'>;
-using CopySpecials = plugins::ByteSet<false, '\\', '\t', '\n', '\r'>;
+using CopySpecials = plugins::ByteSet<true, '\\'>;
 
 // Appends text, with each byte of Specials written as escape(c) does.
 // Clean spans go in whole: most values need no escaping at all.

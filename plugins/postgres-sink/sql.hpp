@@ -24,7 +24,8 @@ using plugins::quoted;
 void append_array_element(std::string &literal, const Value &value);
 
 // Appends one value in COPY's text format: \N for NULL, else the text with
-// backslash, tab, newline and carriage return escaped.
+// the backslash and every control character escaped (tab, newline and
+// carriage return as \t, \n and \r, the others as a backslash before them).
 void append_copy_value(std::string &data, const Value &value);
 
 // Whether append_copy_value() appends this text (of a value that is not

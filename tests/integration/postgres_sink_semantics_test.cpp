@@ -178,7 +178,12 @@ TEST_CASE("hostile identifiers and values are stored exactly, and run no SQL") {
   f.sql("create table x (keep int); insert into x values (42)");
   const uint32_t rel = 201;
   const std::string ns = "My Schema", table = R"(Mixed "Case" tbl)";
+  // Every control character, which COPY text escapes (tab, newline and
+  // carriage return as letters, the rest as themselves after a backslash).
+  std::string controls;
+  for (char c = 1; c < 0x20; ++c) controls += std::string(1, c) + "\\" + c;
   const std::vector<std::string> values = {"plain",
+                                           controls,
                                            "'); drop table x; --",
                                            "O'Brien",
                                            R"(back\slash \\ \n \x41)",
