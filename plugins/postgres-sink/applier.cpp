@@ -48,16 +48,18 @@ bool same_key(const TargetTable &t, const Tuple &a, const Tuple &b) {
   return true;
 }
 
+bool is_unchanged_toast(const Value &v) { return v.kind == Value::Kind::unchanged_toast; }
+
 // newer over older, except where newer keeps the target's value (TOAST).
 // Moves: a value may be as large as a record.
 void merge_into(Tuple &older, Tuple &&newer) {
   for (std::size_t i = 0; i < older.size(); ++i)
-    if (newer[i].kind != Value::Kind::unchanged_toast) older[i] = std::move(newer[i]);
+    if (!is_unchanged_toast(newer[i])) older[i] = std::move(newer[i]);
 }
 
 std::vector<bool> unchanged_columns(const Tuple &values) {
   std::vector<bool> mask(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) mask[i] = values[i].kind == Value::Kind::unchanged_toast;
+  for (std::size_t i = 0; i < values.size(); ++i) mask[i] = is_unchanged_toast(values[i]);
   return mask;
 }
 
@@ -471,11 +473,19 @@ void Applier::prepare(TableBatch &b) const {
       out.push_back(make({rows.begin() + at, rows.begin() + std::min(rows.size(), at + max_rows_)}));
   };
   in_chunks(deletes, [&t](const std::vector<Row> &rows) { return prepare_delete(t, rows); }, b.deletes);
-  // Updates that leave the same columns unchanged share a statement.
+  // Updates that leave the same columns unchanged share a statement. Most
+  // leave none (no unsent TOAST value): those are taken as they are, first,
+  // without a mask and a map entry each (a twentieth of the sink's CPU on
+  // pgbench's updates).
+  std::vector<Row> every_column;
   std::map<std::vector<bool>, std::vector<Row>> by_columns;
-  for (const Row &r : updates) by_columns[unchanged_columns(*r.values)].push_back(r);
-  for (auto &[unchanged, group] : by_columns)
-    in_chunks(group, [&t](const std::vector<Row> &rows) { return prepare_update(t, rows); }, b.updates);
+  for (const Row &r : updates) {
+    if (std::none_of(r.values->begin(), r.values->end(), is_unchanged_toast)) every_column.push_back(r);
+    else by_columns[unchanged_columns(*r.values)].push_back(r);
+  }
+  auto update = [&t](const std::vector<Row> &rows) { return prepare_update(t, rows); };
+  in_chunks(every_column, update, b.updates);
+  for (auto &[unchanged, group] : by_columns) in_chunks(group, update, b.updates);
   if (!inserts.empty()) b.inserts.push_back(prepare_copy(t, inserts));
   // Everything is in the statements now; the tuples' room goes back to the
   // reader, for the next batch's values.

@@ -327,7 +327,9 @@ class PostgresSink {
       return refuse(std::string("a ") + what + " without key_tuple");
     }
     if (!sent) {  // the key columns of new_tuple, whose arity is checked
-      Tuple key(new_tuple->size());
+      Tuple key = events::spare_tuple();  // room the reader had (pgbench's updates allocated one each)
+      key.resize(new_tuple->size());
+      for (Value &v : key) v.kind = Value::Kind::null, v.text.clear();
       for (std::size_t k : t.key_columns) key[k] = (*new_tuple)[k];
       return key;
     }

@@ -175,6 +175,11 @@ Message parse_message(std::string_view json);
 // value is freed instead.
 void recycle(Tuple tuple);
 
+// A tuple handed back on this thread, its values as they were left (to be
+// overwritten, keeping their room), or an empty one when none is kept: for
+// a tuple the caller builds itself.
+Tuple spare_tuple();
+
 // ---- writing ---------------------------------------------------------------
 //
 // Each append_* appends one complete event (no newline) to out, the way the

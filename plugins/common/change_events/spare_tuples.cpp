@@ -1,4 +1,8 @@
-#include "spare_tuples.hpp"
+// The room of tuples handed back with recycle() (change_events.hpp), kept
+// per thread for the reader of that thread, or another caller of
+// spare_tuple(), to read the next tuples into: a value's text assigned into
+// a string that has room already allocates nothing.
+#include "change_events.hpp"
 
 #include <utility>
 #include <vector>
@@ -42,9 +46,7 @@ void recycle(Tuple tuple) {
   spares.tuples.emplace_back(std::move(tuple), bytes);
 }
 
-namespace detail {
-
-Tuple take_spare_tuple() {
+Tuple spare_tuple() {
   Spares &spares = this_thread_spares();
   if (spares.tuples.empty()) return {};
   auto &[tuple, bytes] = spares.tuples.back();
@@ -54,5 +56,4 @@ Tuple take_spare_tuple() {
   return taken;
 }
 
-}  // namespace detail
 }  // namespace cn::events
