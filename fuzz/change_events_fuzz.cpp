@@ -20,6 +20,7 @@
 #include <change_events/change_events.hpp>
 #include <change_events/read_canonical.hpp>
 #include <change_events/type_oids.hpp>
+#include <change_events/value_text.hpp>
 
 #include <rapidjson/document.h>
 
@@ -29,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 using namespace cn::events;
 
@@ -249,8 +251,37 @@ bool write_back(const Message &m, const Envelope &envelope, const Relation *rela
   return true;
 }
 
+// Every way of reading RawText arrays that this CPU has (the reader takes
+// the fastest only) reads each array opening in the record alike: the same
+// bytes and the same end, or a refusal.
+void check_byte_array_ways_agree(std::string_view line) {
+  using detail::ByteArrayReading;
+  static const std::vector<ByteArrayReading> ways = [] {
+    std::vector<ByteArrayReading> can;
+    for (ByteArrayReading how : {ByteArrayReading::element_by_element, ByteArrayReading::sixteen_bytes_a_block,
+                                 ByteArrayReading::sixty_four_bytes_a_block})
+      if (detail::cpu_can(how)) can.push_back(how);
+    return can;
+  }();
+  constexpr std::string_view opening = "\"RawText\":[";
+  const char *const end = line.data() + line.size();
+  for (std::size_t at = line.find(opening); at != std::string_view::npos; at = line.find(opening, at + 1)) {
+    const char *const from = line.data() + at + opening.size();
+    std::string first_bytes;
+    const char *const first_close = detail::decode_byte_array(from, end, first_bytes, ways.front());
+    for (std::size_t w = 1; w < ways.size(); ++w) {
+      std::string bytes;
+      const char *close = detail::decode_byte_array(from, end, bytes, ways[w]);
+      FUZZ_CHECK(close == first_close && bytes == first_bytes,
+                 "way " + std::to_string(static_cast<int>(ways[w])) + " differs at byte " + std::to_string(at) +
+                     " of: " + std::string(line));
+    }
+  }
+}
+
 void check_record(std::string_view line, std::map<uint32_t, Relation> &topic_relations) {
   check_paths_agree(line);
+  check_byte_array_ways_agree(line);
   Envelope envelope;
   Message m;
   try {

@@ -17,7 +17,7 @@ constexpr std::size_t kQueuedBatches = 3;
 }  // namespace
 
 TargetSession::TargetSession(const SinkConfig &config, const cn::Host &host, Applier &applier, CountsLedger &counts)
-    : config_(config), host_(host), applier_(applier), counts_(counts), bookkeeping_(config),
+    : host_(host), applier_(applier), counts_(counts), bookkeeping_(config),
       target_(config.database, "target", plugins::log_to(host)), background_(kQueuedBatches) {}
 
 StoredBookkeeping TargetSession::connect() {
@@ -42,6 +42,11 @@ StoredBookkeeping TargetSession::connect() {
 //   tables by their foreign keys. Said once per instance, not at every
 //   reconnection: it is how the target is set up, not an event.
 void TargetSession::configure() {
+  // Events are UTF-8: the server converts them into the database's
+  // encoding, or refuses a character it cannot hold. (Left to the default,
+  // the database's own or PGCLIENTENCODING's, a LATIN1 database stored
+  // UTF-8 bytes as if they were LATIN1 characters.)
+  connection_->set_client_encoding("UTF8");
   pqxx::nontransaction(*connection_).exec("SET random_page_cost = 1.1");
   try {
     pqxx::nontransaction(*connection_).exec("SET session_replication_role = replica");

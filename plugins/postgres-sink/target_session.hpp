@@ -92,7 +92,6 @@ class TargetSession {
   pqxx::work &begin_if_needed();
   void end_open_tx(bool keep);
 
-  const SinkConfig &config_;
   const cn::Host &host_;
   Applier &applier_;
   CountsLedger &counts_;

@@ -229,6 +229,25 @@ TEST_CASE("hostile identifiers and values are stored exactly, and run no SQL") {
       "2\n");
 }
 
+TEST_CASE("a LATIN1 target database holds the events' text as the same characters; one it has no room for stops the sink") {
+  SinkFixture f;
+  const std::string db = "\"" + f.database() + "\"";
+  f.server().psql("drop database " + db, "postgres");
+  f.server().psql("create database " + db + " encoding 'LATIN1' lc_collate 'C' lc_ctype 'C' template template0", "postgres");
+  const uint32_t rel = 205;
+  const Lines created = ev::transaction({rel_idv(rel), ins(rel, 1, "d\u00e9j\u00e0 vu, \u00fcber")}, 1);
+  run_ok(f, created);
+  CHECK(one(f, "select encode(convert_to(v, 'UTF8'), 'hex') from t") == hex("d\u00e9j\u00e0 vu, \u00fcber"));
+  CHECK(one(f, "select length(v) from t") == "13");
+
+  f.write_topic(cat({created, ev::transaction({ins(rel, 2, "\u65e5\u672c")}, 2)}));
+  ProcessResult r = f.run_sink();
+  CHECK(r.exited_with(1));
+  CHECK(r.err.find("offset 5, table public.t: insert refused by the target") != std::string::npos);
+  CHECK(r.err.find("has no equivalent in encoding \"LATIN1\"") != std::string::npos);
+  CHECK(one(f, "select count(*) from t") == "1");
+}
+
 // ---- 3. updates ---------------------------------------------------------------
 
 TEST_CASE("an update is found by the key columns of new_tuple, and a change to NULL is applied") {

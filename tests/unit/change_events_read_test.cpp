@@ -861,11 +861,17 @@ TEST_CASE("RawText's byte decoder takes exactly the writer's arrays, whatever th
                         "12,34,56,01,23,45,67,89,12,34,56,78,90,12]", "12,34,56,,1,23,45,67,89,12,34,56,78,90]",
                         "12,34,1200,23,45,67,89,12,34,56,78,90,12,34]", ",12,34,56,78,90,12,34,56,78,90,12,34]"})
     check(s);
+  // Each kind of fault where a 64-byte block ends (read 64 at a time with
+  // AVX-512): at its last bytes and at the next block's first.
+  const std::string block = "1,22,1,22,1,22,1,22,1,22,1,22,1,22,1,22,1,22,1,22,1,22,1,22,1,";  // 62 bytes
+  for (const char *tail : {"2]", "22]", "222]", "256]", "2222]", "02]", ",2]", "2,,3]", "2/]", "2:]", "2 ]", "2]x"})
+    for (const std::string &head : {block.substr(2), block, "9" + block})
+      check(head + tail);
   // Random arrays and their corruptions: every length around the decoder's
   // 16-byte blocks and its 256-byte chunks; elements of 3 digits, of 1 or 2
   // (more of them to a block), or mixed.
   std::mt19937 random(7);
-  const std::string alphabet = "0123456789,]x";
+  const std::string alphabet = std::string("0123456789,]x/:\x80\xff") + '\0';
   const unsigned element_ranges[] = {256, 10, 100, 260};
   for (int i = 0; i < 40000; ++i) {
     std::string s;
@@ -876,6 +882,20 @@ TEST_CASE("RawText's byte decoder takes exactly the writer's arrays, whatever th
     if (i % 2) s[random() % s.size()] = alphabet[random() % alphabet.size()];
     if (i % 3 == 0) s += "x";
     check(s);
+  }
+}
+
+TEST_CASE("spare_tuple(n) is n NULLs, whatever the tuple handed back held, and uses its room") {
+  Tuple old;
+  for (int i = 0; i < 6; ++i) old.push_back(Value::of(std::string(40 + i, 'x')));
+  const char *const room = old[1].text.data();
+  recycle(std::move(old));
+  for (std::size_t size : {std::size_t{3}, std::size_t{9}, std::size_t{0}}) {
+    const Tuple t = spare_tuple(size);
+    CHECK(t.size() == size);
+    for (const Value &v : t) CHECK(v == Value::null());
+    if (size == 3) CHECK(t[1].text.data() == room);  // the old value's room, empty
+    recycle(Tuple(t));
   }
 }
 

@@ -150,7 +150,7 @@ __attribute__((target("ssse3,popcnt"))) bool sixteen_at_a_time(const char *&p, c
   return ok;
 }
 
-#define CN_AVX512_VBMI2 "avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt"
+#define CN_AVX512_VBMI2 "avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi2,popcnt"
 
 __attribute__((target(CN_AVX512_VBMI2))) inline __m512i ten_times(__m512i x) {
   const __m512i twice = _mm512_add_epi8(x, x);
@@ -186,7 +186,7 @@ __attribute__((target(CN_AVX512_VBMI2))) const char *sixty_four_at_a_time(
     // through the last comma if there is no other byte.
     const uint64_t others = ~(digits | commas);
     const uint64_t first_other = others & (0 - others);
-    const bool closes = first_other && (_mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(']')) & first_other);
+    const bool closes = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(']')) & first_other;
     if (first_other && !closes) return nullptr;
     const uint64_t separators = (commas & (first_other - 1)) | first_other;
     if (!separators) return nullptr;  // 64 digits
@@ -202,7 +202,10 @@ __attribute__((target(CN_AVX512_VBMI2))) const char *sixty_four_at_a_time(
     const bool four_digits = taken_digits & (taken_digits << 1) & (taken_digits << 2) & (taken_digits << 3);
     const bool leading_zero = zeros & firsts & (taken_digits >> 1);
 
-    // Each element's value in its last digit's byte, as in 16-byte blocks.
+    // Each element's value in its last digit's byte, as in 16-byte blocks:
+    // the tens from the byte before (none before lane 0), the hundreds from
+    // the byte two before where the byte between is a digit (none before
+    // lanes 0 and 1); a comma's value is 0.
     const __m512i ones = _mm512_maskz_mov_epi8(digits, values);
     const __m512i tens = _mm512_maskz_permutexvar_epi8(~uint64_t{1}, one_back, ones);
     const __m512i hundreds = _mm512_maskz_permutexvar_epi8((digits << 1) & ~uint64_t{3}, two_back, ones);
@@ -232,7 +235,7 @@ bool can_read_sixteen() {
 bool can_read_sixty_four() {
   static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                           __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vbmi2") &&
-                          __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+                          __builtin_cpu_supports("bmi2") &&
                           __builtin_cpu_supports("popcnt");
   return has;
 }

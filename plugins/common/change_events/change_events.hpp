@@ -175,10 +175,10 @@ Message parse_message(std::string_view json);
 // value is freed instead.
 void recycle(Tuple tuple);
 
-// A tuple handed back on this thread, its values as they were left (to be
-// overwritten, keeping their room), or an empty one when none is kept: for
-// a tuple the caller builds itself.
-Tuple spare_tuple();
+// A tuple of `size` NULL values for the caller to fill, made in the room of
+// a tuple handed back on this thread where one is kept (its values' texts
+// keep their room: assigning into them allocates nothing).
+Tuple spare_tuple(std::size_t size);
 
 // ---- writing ---------------------------------------------------------------
 //

@@ -1,4 +1,5 @@
 #include "read_canonical.hpp"
+#include "spare_tuples.hpp"
 #include "value_text.hpp"
 
 #include <byte_scan.hpp>
@@ -311,7 +312,7 @@ bool Cursor::value(Value &out) {
 // its values' room is used again.
 bool Cursor::tuple(Tuple &out) {
   if (!literal("[")) return false;
-  out = spare_tuple();
+  out = take_spare_tuple();
   // Room for a usual row at once: a tuple grown from one value (two, four,
   // then six for pgbench's history) cost 4% of reading pgbench's events.
   if (out.capacity() < kUsualRowValues) out.reserve(kUsualRowValues);

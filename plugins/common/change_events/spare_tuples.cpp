@@ -1,8 +1,4 @@
-// The room of tuples handed back with recycle() (change_events.hpp), kept
-// per thread for the reader of that thread, or another caller of
-// spare_tuple(), to read the next tuples into: a value's text assigned into
-// a string that has room already allocates nothing.
-#include "change_events.hpp"
+#include "spare_tuples.hpp"
 
 #include <utility>
 #include <vector>
@@ -46,7 +42,16 @@ void recycle(Tuple tuple) {
   spares.tuples.emplace_back(std::move(tuple), bytes);
 }
 
-Tuple spare_tuple() {
+Tuple spare_tuple(std::size_t size) {
+  Tuple tuple = detail::take_spare_tuple();
+  tuple.resize(size);
+  for (Value &v : tuple) v.kind = Value::Kind::null, v.text.clear();
+  return tuple;
+}
+
+namespace detail {
+
+Tuple take_spare_tuple() {
   Spares &spares = this_thread_spares();
   if (spares.tuples.empty()) return {};
   auto &[tuple, bytes] = spares.tuples.back();
@@ -56,4 +61,5 @@ Tuple spare_tuple() {
   return taken;
 }
 
+}  // namespace detail
 }  // namespace cn::events
