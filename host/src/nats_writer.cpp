@@ -22,6 +22,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace cn::host {
@@ -37,6 +38,9 @@ constexpr std::size_t kHeaderRoom = 256;      // the message's headers, within m
 // How long the stream must stay unchanged before a writer starts: what a
 // writer killed a moment ago had published may still be on its way.
 constexpr std::chrono::milliseconds kQuietBeforeStart{1000};
+// How long a stream that ends before what it acknowledged may take to show
+// it again (a new leader catching up) before it is taken for purged.
+constexpr std::chrono::seconds kLeaderCatchUp{30};
 
 // A stored message of the stream (js_GetMsg), or nothing when none has
 // that sequence.
@@ -232,10 +236,21 @@ class NatsWriter : public TopicWriter {
     std::optional<StreamState> state = link_->state();
     if (!state) throw TopicError(link_->describe() + ": the stream was deleted while the writer wrote to it");
     const int64_t last = static_cast<int64_t>(state->last_seq);
-    if (last < stored_)
-      throw TopicError(link_->describe() + ": the stream ends at offset " + std::to_string(last - 1) +
-                       ", before the records through offset " + std::to_string(stored_ - 1) +
-                       " it had acknowledged (purged or recreated meanwhile)");
+    if (last < stored_) {
+      const std::string shorter = link_->describe() + ": the stream ends at offset " + std::to_string(last - 1) +
+                                  ", before the records through offset " + std::to_string(stored_ - 1) +
+                                  " it had acknowledged";
+      // A leader elected a moment ago tells the sequence it has applied,
+      // short of what its predecessor's quorum stored and acknowledged,
+      // until it commits those in its own term (seen in a 3-node cluster
+      // whose leader was killed): asked again, for a while, before the
+      // stream is taken for purged or recreated.
+      const auto now = std::chrono::steady_clock::now();
+      if (!short_since_) short_since_ = now;
+      if (now - *short_since_ < kLeaderCatchUp) throw NatsUnavailable(shorter + "; waiting for its leader to catch up");
+      throw TopicError(shorter + " (purged or recreated meanwhile)");
+    }
+    short_since_.reset();
     if (last > next_)
       throw TopicError(link_->describe() + ": another writer is appending to the topic (the stream holds offset " +
                        std::to_string(last - 1) + ", beyond this writer's " + std::to_string(next_ - 1) +
@@ -285,6 +300,7 @@ class NatsWriter : public TopicWriter {
   int64_t next_ = 0;               // the offset the next append() gets
   std::atomic<bool> failed_{false};  // a publish or an acknowledgement failed: flush() reconciles
   uint64_t epoch_ = 0;               // the link's disconnections when the unconfirmed records went out
+  std::optional<std::chrono::steady_clock::time_point> short_since_;  // when reconcile() first saw the stream end early
   std::mutex mutex_;               // what on_ack() touches:
   int64_t stored_ = 0;             //   offsets below are stored and acknowledged
   std::deque<std::string> unconfirmed_;  //   the records from stored_ on
