@@ -255,14 +255,7 @@ bool write_back(const Message &m, const Envelope &envelope, const Relation *rela
 // the fastest only) reads each array opening in the record alike: the same
 // bytes and the same end, or a refusal.
 void check_byte_array_ways_agree(std::string_view line) {
-  using detail::ByteArrayReading;
-  static const std::vector<ByteArrayReading> ways = [] {
-    std::vector<ByteArrayReading> can;
-    for (ByteArrayReading how : {ByteArrayReading::element_by_element, ByteArrayReading::sixteen_bytes_a_block,
-                                 ByteArrayReading::sixty_four_bytes_a_block})
-      if (detail::cpu_can(how)) can.push_back(how);
-    return can;
-  }();
+  static const std::vector<detail::ByteArrayReading> ways = detail::byte_array_readings();
   constexpr std::string_view opening = "\"RawText\":[";
   const char *const end = line.data() + line.size();
   for (std::size_t at = line.find(opening); at != std::string_view::npos; at = line.find(opening, at + 1)) {

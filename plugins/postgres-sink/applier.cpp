@@ -477,14 +477,14 @@ void Applier::prepare(TableBatch &b) const {
   // leave none (no unsent TOAST value): those are taken as they are, first,
   // without a mask and a map entry each (a twentieth of the sink's CPU on
   // pgbench's updates).
-  std::vector<Row> every_column;
+  std::vector<Row> setting_every_column;
   std::map<std::vector<bool>, std::vector<Row>> by_columns;
   for (const Row &r : updates) {
-    if (std::none_of(r.values->begin(), r.values->end(), is_unchanged_toast)) every_column.push_back(r);
+    if (std::none_of(r.values->begin(), r.values->end(), is_unchanged_toast)) setting_every_column.push_back(r);
     else by_columns[unchanged_columns(*r.values)].push_back(r);
   }
   auto update = [&t](const std::vector<Row> &rows) { return prepare_update(t, rows); };
-  in_chunks(every_column, update, b.updates);
+  in_chunks(setting_every_column, update, b.updates);
   for (auto &[unchanged, group] : by_columns) in_chunks(group, update, b.updates);
   if (!inserts.empty()) b.inserts.push_back(prepare_copy(t, inserts));
   // Everything is in the statements now; the tuples' room goes back to the

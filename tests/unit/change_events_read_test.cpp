@@ -826,10 +826,7 @@ TEST_CASE("RawText's byte decoder takes exactly the writer's arrays, whatever th
     }
   };
   using detail::ByteArrayReading;
-  std::vector<ByteArrayReading> ways;
-  for (ByteArrayReading how : {ByteArrayReading::element_by_element, ByteArrayReading::sixteen_bytes_a_block,
-                               ByteArrayReading::sixty_four_bytes_a_block})
-    if (detail::cpu_can(how)) ways.push_back(how);
+  const std::vector<ByteArrayReading> ways = detail::byte_array_readings();
   MESSAGE("RawText decoder: ", ways.size(), " of its 3 ways run on this CPU");
   auto check = [&](const std::string &s) {
     // In memory of exactly its size, so that a read past its end is one

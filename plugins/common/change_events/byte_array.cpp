@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CN_BYTE_ARRAY_X86 1
@@ -243,29 +244,17 @@ bool can_read_sixty_four() {
 
 }  // namespace
 
-bool cpu_can(ByteArrayReading how) {
-  switch (how) {
-    case ByteArrayReading::element_by_element:
-      return true;
+std::vector<ByteArrayReading> byte_array_readings() {
+  std::vector<ByteArrayReading> ways = {ByteArrayReading::element_by_element};
 #ifdef CN_BYTE_ARRAY_X86
-    case ByteArrayReading::sixteen_bytes_a_block:
-      return can_read_sixteen();
-    case ByteArrayReading::sixty_four_bytes_a_block:
-      return can_read_sixty_four();
-#else
-    default:
-      return false;
+  if (can_read_sixteen()) ways.push_back(ByteArrayReading::sixteen_bytes_a_block);
+  if (can_read_sixty_four()) ways.push_back(ByteArrayReading::sixty_four_bytes_a_block);
 #endif
-  }
-  return false;
+  return ways;
 }
 
 const char *decode_byte_array(const char *from, const char *end, std::string &to) {
-  static const ByteArrayReading fastest = cpu_can(ByteArrayReading::sixty_four_bytes_a_block)
-                                              ? ByteArrayReading::sixty_four_bytes_a_block
-                                          : cpu_can(ByteArrayReading::sixteen_bytes_a_block)
-                                              ? ByteArrayReading::sixteen_bytes_a_block
-                                              : ByteArrayReading::element_by_element;
+  static const ByteArrayReading fastest = byte_array_readings().back();
   return decode_byte_array(from, end, to, fastest);
 }
 

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cn::events::detail {
 
@@ -80,8 +81,9 @@ const char *decode_byte_array(const char *from, const char *end, std::string &to
 // element (any CPU), 16 bytes a block (x86-64 with SSSE3), 64 bytes a
 // block (x86-64 with AVX-512 VBMI2). Tests run every way the CPU has.
 enum class ByteArrayReading { element_by_element, sixteen_bytes_a_block, sixty_four_bytes_a_block };
-bool cpu_can(ByteArrayReading how);
-// As decode_byte_array, in one way, which cpu_can(how) must allow.
+// The ways this CPU has, slowest first; decode_byte_array takes the last.
+std::vector<ByteArrayReading> byte_array_readings();
+// As decode_byte_array, in one of byte_array_readings()'s ways.
 const char *decode_byte_array(const char *from, const char *end, std::string &to, ByteArrayReading how);
 
 }  // namespace cn::events::detail
